@@ -1,0 +1,21 @@
+"""Build the cdktf App: the bootstrap stack, then one foundation and one platform stack per environment."""
+
+from __future__ import annotations
+
+from haflow import providers as _providers  # noqa: F401  (must run before cdktf starts jsii)
+
+from cdktf import App  # noqa: E402
+
+from haflow.config.model import Environment  # noqa: E402
+from haflow.stacks.bootstrap import BootstrapStack  # noqa: E402
+from haflow.stacks.foundation import FoundationStack  # noqa: E402
+
+
+def build_app(environments: list[Environment], outdir: str | None = None) -> App:
+    """``outdir`` left out: cdktf's default (``cdktf.out``, or what the cdktf CLI passes in)."""
+    # Stack traces in the manifest would carry absolute paths of this machine.
+    app = App(outdir=outdir, stack_traces=False) if outdir else App(stack_traces=False)
+    BootstrapStack(app, environments=environments)
+    for env in environments:
+        FoundationStack(app, env=env)
+    return app

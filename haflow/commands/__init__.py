@@ -1,0 +1,1 @@
+"""One module per CLI command; each ``run`` returns the process exit code."""

@@ -1,0 +1,216 @@
+"""The environment model: what one merged ``environments/<env>.yaml`` may say.
+
+Sections appear in the same order here, in the constructs and in the stack outputs:
+general, state, network, (foundation sections), (platform sections), slo, suppressions.
+Every field says what happens when it is left out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from haflow.config import names
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy, retentionInDays):
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+
+
+def custom_error(problem: str, fix: str) -> PydanticCustomError:
+    """A validation error whose message and fix survive into the ConfigIssue."""
+    return PydanticCustomError("haflow", problem, {"fix": fix})
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, values are immutable after load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _log_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS)
+        nearest = min(LOG_RETENTION_DAYS, key=lambda days: abs(days - value))
+        raise custom_error(
+            f"CloudWatch Logs accepts only these retention periods: {allowed}", f"use {nearest}"
+        )
+    return value
+
+
+LogRetentionDays = Annotated[int, Field(description="CloudWatch Logs retention in days (an allowed value)")]
+
+
+class StateBackend(Section):
+    """Where Terraform keeps this environment's state (created by the `bootstrap` stack)."""
+
+    bucket: str = Field(description="S3 bucket holding Terraform state; the bootstrap stack creates it")
+    region: str = Field(description="Region of the state bucket")
+    key_prefix: str = Field(
+        default="haflow", description="State objects go to <key_prefix>/<stack>.tfstate; default haflow"
+    )
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket_name(cls, value: str) -> str:
+        problem = names.bucket_name_problem(value)
+        if problem:
+            raise custom_error(problem, "choose a globally unique name such as acme-haflow-tfstate")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return _check_region(value)
+
+
+def _check_region(value: str) -> str:
+    if not names.REGION.match(value):
+        raise custom_error(
+            "not an AWS region code (for example us-east-1, eu-west-2, us-gov-west-1)",
+            "use the region code, not its display name",
+        )
+    return value
+
+
+class SubnetPrefixLengths(Section):
+    """Size of each subnet tier, as a prefix length; every AZ gets one subnet per tier."""
+
+    public: int = Field(default=24, ge=16, le=28, description="Public subnets (NAT, load balancers); default /24")
+    private: int = Field(
+        default=19, ge=16, le=28, description="Private subnets (EKS nodes and pods); default /19 (8,187 IPs)"
+    )
+    data: int = Field(default=24, ge=16, le=28, description="Data subnets (Aurora, Redis); default /24")
+
+
+class Network(Section):
+    """The VPC: three subnet tiers in every availability zone."""
+
+    cidr: str = Field(description="IPv4 CIDR of the VPC, /16 to /24 (VPC limits)")
+    nat_gateways: Literal["per_az", "single"] = Field(
+        default="per_az",
+        description="per_az: one NAT gateway in every AZ (an AZ outage keeps egress); "
+        "single: one NAT gateway for the VPC (cheaper, one AZ's outage cuts egress)",
+    )
+    subnet_prefix_lengths: SubnetPrefixLengths = Field(default_factory=SubnetPrefixLengths)
+    flow_log_retention_days: Annotated[int, Field(description="Retention of VPC flow logs; default 90")] = 90
+    flow_log_traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(
+        default="ALL", description="Which traffic the flow logs record; default ALL"
+    )
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as err:
+            raise custom_error(
+                f"not a valid IPv4 network ({err})", "write it as address/prefix with host bits zero, e.g. 10.0.0.0/16"
+            ) from None
+        # https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html: /16 to /28
+        if not 16 <= network.prefixlen <= 24:
+            raise custom_error(
+                "a VPC CIDR must be between /16 and /24 to hold three subnet tiers per AZ",
+                "use a /16 such as 10.0.0.0/16",
+            )
+        if not network.is_private:
+            raise custom_error("the VPC CIDR must be a private (RFC 1918) range", "use a range inside 10.0.0.0/8")
+        return value
+
+    @field_validator("flow_log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return _log_retention(value)
+
+
+class Slo(Section):
+    """What the environment promises; `haflow report` compares the plan's estimate with it."""
+
+    availability: float = Field(
+        gt=90, lt=100, description="Target availability in percent over a month, e.g. 99.9"
+    )
+    rto_seconds: int = Field(gt=0, description="Recovery time objective: longest tolerable outage, in seconds")
+    rpo_seconds: int = Field(ge=0, description="Recovery point objective: most data loss tolerable, in seconds")
+
+
+class Suppression(Section):
+    """An accepted rule finding, with the reason a reviewer can judge."""
+
+    rule: str = Field(description="Rule id, e.g. HA-NET-002 (see RULES.md)")
+    reason: str = Field(description="Why this is acceptable here, at least 10 characters")
+    resources: list[str] = Field(
+        default_factory=list,
+        description="Resource addresses (type.name) the suppression covers; empty covers every resource",
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if len(value.strip()) < 10:
+            raise custom_error(
+                "a suppression needs a reason of at least 10 characters",
+                "say why the finding is acceptable in this environment",
+            )
+        return value
+
+
+class Environment(Section):
+    """One environment: ``environments/base.yaml`` deep-merged with ``environments/<name>.yaml``."""
+
+    # general
+    name: str = Field(description="Environment name (the overlay's file name); used in resource names")
+    region: str = Field(description="AWS region, e.g. us-east-1")
+    availability_zones: list[str] = Field(description="At least two distinct AZs of the region")
+    tags: dict[str, str] = Field(default_factory=dict, description="Default tags on every AWS resource")
+    state: StateBackend
+    network: Network
+    slo: Slo
+    suppressions: list[Suppression] = Field(
+        default_factory=list, description="Accepted rule findings; none by default"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not names.ENV_NAME.match(value):
+            raise custom_error(
+                "environment names are 3-16 characters of lowercase letters, digits and hyphens, "
+                "starting with a letter (they go into S3, RDS and EKS names)",
+                "rename the overlay file, e.g. environments/prod.yaml",
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return _check_region(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, tag_value in value.items():
+            if key.lower().startswith("aws:"):
+                raise custom_error(f"tag key {key!r} uses the reserved aws: prefix", "drop the aws: prefix")
+            if len(key) > names.TAG_KEY_MAX or len(tag_value) > names.TAG_VALUE_MAX:
+                raise custom_error(
+                    f"tag {key!r} is too long (keys <= 128, values <= 256 characters)", "shorten it"
+                )
+            if not names.TAG_CHARS.match(key) or not names.TAG_CHARS.match(tag_value):
+                raise custom_error(
+                    f"tag {key!r} has characters AWS tags do not allow (letters, digits, spaces, _ . : / = + - @)",
+                    "remove the other characters",
+                )
+        return value
+
+    @property
+    def foundation_stack_name(self) -> str:
+        return f"{self.name}-foundation"
+
+    @property
+    def platform_stack_name(self) -> str:
+        return f"{self.name}-platform"

@@ -1,0 +1,41 @@
+"""bootstrap: the S3 bucket(s) holding every environment's Terraform state, with a local backend.
+
+Deploy it first (`cdktf deploy bootstrap`); its own state stays in ./terraform.bootstrap.tfstate
+at the repository root (outside cdktf.out, which synth replaces), so keep that file safe or
+move it into the bucket once it exists.
+"""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from haflow.config.model import Environment
+from haflow.constructs.state_bucket import StateBucket
+
+BOOTSTRAP_STACK = "bootstrap"
+# cdktf runs terraform in cdktf.out/stacks/<stack>; this path leads back to the repository root.
+LOCAL_STATE_PATH = "../../../terraform.bootstrap.tfstate"
+
+
+class BootstrapStack(TerraformStack):
+    """One state bucket per distinct (bucket, region) the environments use."""
+
+    def __init__(self, scope: Construct, *, environments: list[Environment]) -> None:
+        super().__init__(scope, BOOTSTRAP_STACK)
+        LocalBackend(self, path=LOCAL_STATE_PATH)
+        buckets = sorted({(env.state.bucket, env.state.region) for env in environments})
+        regions = sorted({region for _, region in buckets})
+        shared_tags = environments[0].tags if environments else {}
+        providers = {
+            region: AwsProvider(
+                self, f"aws-{region}" if len(regions) > 1 else "aws", region=region,
+                alias=region if len(regions) > 1 else None,
+                default_tags=[{"tags": {**shared_tags, "haflow/stack": BOOTSTRAP_STACK}}],
+            )
+            for region in regions
+        }
+        for bucket, region in buckets:
+            state = StateBucket(self, bucket, bucket_name=bucket, provider=providers[region])
+            TerraformOutput(self, f"{bucket}-arn", value=state.bucket_arn)
