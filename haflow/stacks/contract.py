@@ -1,0 +1,44 @@
+"""What the platform stack needs from the foundation stack.
+
+The foundation stack fills one PlatformInputs with attributes of its resources (Terraform tokens);
+the platform stack uses them, and cdktf turns each use into a cross-stack reference
+(an output of <env>-foundation read through terraform_remote_state in <env>-platform).
+Fields follow the section order: network, EKS, IRSA roles, database, cache, artifacts, logging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PlatformInputs:
+    region: str
+    vpc_id: str
+    vpc_cidr: str
+    # EKS
+    cluster_name: str
+    cluster_endpoint: str
+    cluster_certificate_authority_data: str
+    oidc_provider_arn: str
+    # IAM roles for service accounts (IRSA)
+    prefect_worker_role_arn: str
+    model_api_role_arn: str
+    cluster_autoscaler_role_arn: str
+    fluent_bit_role_arn: str
+    external_secrets_role_arn: str
+    # Aurora PostgreSQL
+    database_endpoint: str
+    database_reader_endpoint: str
+    database_port: str
+    database_name: str
+    database_username: str
+    database_secret_arn: str
+    # ElastiCache Redis
+    cache_primary_endpoint: str
+    cache_port: str
+    cache_auth_secret_arn: str
+    # S3 artifacts
+    artifacts_bucket_name: str
+    # CloudWatch Logs group that fluent-bit ships container logs to
+    container_log_group_name: str

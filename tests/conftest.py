@@ -1,0 +1,57 @@
+"""Session-wide fixtures: the environments are loaded once and synthesized once per test session.
+
+Importing the provider bindings and starting jsii costs seconds; every test that needs a
+synthesized stack shares ``synthesized``. Tests that need a modified environment use
+``synth_variant``, which reuses the already-loaded bindings (a fraction of a second each).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from haflow.config import Environment, load_environments
+from haflow.config.loader import deep_merge
+from haflow.synthesis import StackJson, synthesize
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO_ROOT / "environments"
+ENVIRONMENT_NAMES = ("dev", "staging", "prod")
+
+
+@pytest.fixture(scope="session")
+def environments() -> dict[str, Environment]:
+    return {env.name: env for env in load_environments(config_dir=CONFIG_DIR)}
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory, environments: dict[str, Environment]) -> dict[str, StackJson]:
+    """Every stack of every environment, synthesized once for the whole session."""
+    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    return synthesize(list(environments.values()), outdir)
+
+
+@pytest.fixture(scope="session")
+def synth_variant(
+    tmp_path_factory: pytest.TempPathFactory, environments: dict[str, Environment]
+) -> Callable[[str, dict[str, Any]], dict[str, StackJson]]:
+    """Synthesize one environment with ``changes`` deep-merged into its validated config."""
+    counter = itertools.count()
+
+    def build(name: str, changes: dict[str, Any]) -> dict[str, StackJson]:
+        document = deep_merge(environments[name].model_dump(), changes)
+        variant = Environment.model_validate(document)
+        outdir = tmp_path_factory.mktemp(f"variant-{next(counter)}") / "cdktf.out"
+        return synthesize([variant], outdir)
+
+    return build
+
+
+def resources(stack: StackJson, rtype: str) -> dict[str, dict[str, Any]]:
+    """The resources of one type in a synthesized stack, by logical id."""
+    found: dict[str, dict[str, Any]] = stack.get("resource", {}).get(rtype, {})
+    return found
