@@ -16,7 +16,7 @@ import pytest
 
 from haflow.config import Environment, load_environments
 from haflow.config.loader import deep_merge
-from haflow.synthesis import StackJson, synthesize
+from haflow.synthesis import StackJson, read_stacks, synthesize
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "environments"
@@ -29,10 +29,17 @@ def environments() -> dict[str, Environment]:
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory, environments: dict[str, Environment]) -> dict[str, StackJson]:
-    """Every stack of every environment, synthesized once for the whole session."""
+def synth_dir(tmp_path_factory: pytest.TempPathFactory, environments: dict[str, Environment]) -> Path:
+    """The cdktf.out of every environment, synthesized once for the whole session."""
     outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    return synthesize(list(environments.values()), outdir)
+    synthesize(list(environments.values()), outdir)
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def synthesized(synth_dir: Path) -> dict[str, StackJson]:
+    """Every stack of every environment, parsed."""
+    return read_stacks(synth_dir)
 
 
 @pytest.fixture(scope="session")

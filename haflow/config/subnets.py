@@ -1,9 +1,8 @@
 """The subnet plan: which CIDR each (tier, AZ) subnet gets, derived from the VPC CIDR.
 
 Pure and provider-free, so config validation and the Network construct share it.
-Tiers are laid out in order (public, private, data), AZs in config order, each subnet
-aligned on its own size; adding an AZ at the end never moves an existing subnet of the same tier
-only when the tier has room, so plan changes stay visible in `haflow diff`.
+Larger subnets are laid out first (then tier order public, private, data; AZs in config order),
+so power-of-two blocks pack with no alignment gaps and the needed VPC size is exact.
 """
 
 from __future__ import annotations
@@ -35,14 +34,11 @@ def plan_subnets(vpc_cidr: str, azs: list[str], prefix_lengths: dict[str, int]) 
     cursor = int(vpc.network_address)
     end = int(vpc.broadcast_address) + 1
     planned: list[PlannedSubnet] = []
-    for tier in TIERS:
+    for tier in sorted(TIERS, key=lambda name: (prefix_lengths[name], TIERS.index(name))):
         prefix = prefix_lengths[tier]
         size = 2 ** (32 - prefix)
         for az in azs:
-            if prefix < vpc.prefixlen:
-                raise SubnetPlanError(_needed_prefix(azs, prefix_lengths))
-            cursor = -(-cursor // size) * size  # align up to the subnet size
-            if cursor + size > end:
+            if prefix < vpc.prefixlen or cursor + size > end:
                 raise SubnetPlanError(_needed_prefix(azs, prefix_lengths))
             planned.append(PlannedSubnet(tier, az, str(ipaddress.IPv4Network((cursor, prefix)))))
             cursor += size
