@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from haflow.config.loader import DEFAULT_CONFIG_DIR
+from haflow.defaults import CONFIG_DIR as DEFAULT_CONFIG_DIR
+from haflow.defaults import OUT_DIR
 
 app = typer.Typer(
     help="haflow: synthesize, check and drill a high-availability AI workflow platform on AWS.",
@@ -30,7 +31,7 @@ OutOption = Annotated[Path, typer.Option("--out", help="Directory for the synthe
 
 @app.command()
 def synth(env: EnvOption = None, config_dir: ConfigDirOption = DEFAULT_CONFIG_DIR,
-          out: OutOption = Path("cdktf.out")) -> None:
+          out: OutOption = OUT_DIR) -> None:
     """Synthesize Terraform JSON for every (or each --env) environment into OUT/stacks, atomically."""
     from haflow.commands import synth as command
 
@@ -56,5 +57,28 @@ def schema(
     raise typer.Exit(command.run(out))
 
 
+FromOption = Annotated[
+    Path | None,
+    typer.Option("--from", help="Read stacks already synthesized in DIR instead of synthesizing"),
+]
+
+
+@app.command()
+def report(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment name")],
+    config_dir: ConfigDirOption = DEFAULT_CONFIG_DIR,
+    output_format: Annotated[str, typer.Option("--format", help="markdown or json")] = "markdown",
+    from_dir: FromOption = None,
+) -> None:
+    """SLO report: per-component AZs, replicas, failover, RTO/RPO and composite availability vs the SLO.
+
+    Exit 1 when the estimate misses the environment's SLO, 2 on bad input.
+    """
+    from haflow.commands import report as command
+
+    raise typer.Exit(command.run(env, config_dir, output_format, from_dir))
+
+
 def main() -> None:
     app()
+

@@ -19,10 +19,10 @@ from pydantic import BaseModel, ValidationError
 from haflow.config.checks import run_checks
 from haflow.config.errors import MISSING, ConfigError, ConfigIssue
 from haflow.config.model import Environment
+from haflow.defaults import CONFIG_DIR as DEFAULT_CONFIG_DIR
 
 BASE_FILE = "base.yaml"
 NOT_ENVIRONMENTS = {"base", "schema"}
-DEFAULT_CONFIG_DIR = Path("environments")
 
 
 def environment_names(config_dir: Path = DEFAULT_CONFIG_DIR) -> list[str]:
@@ -111,7 +111,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (the first value would be silently lost)", key_node.start_mark
@@ -130,7 +130,7 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], list[ConfigIssue]]:
     except OSError as err:
         return {}, [ConfigIssue(shown, "", MISSING, f"cannot read file ({err.strerror})", "check the path")]
     try:
-        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
@@ -203,9 +203,9 @@ def parse_path(path: str) -> tuple[Any, ...]:
 def _has_path(doc: Any, loc: tuple[Any, ...]) -> bool:
     node = doc
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_mapping = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_mapping or in_list:
             node = node[part]
         else:
             return False

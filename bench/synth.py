@@ -1,0 +1,145 @@
+"""Synth performance: haflow against the documented provider import, measured in the same run.
+
+    make bench            # or: .venv/bin/python bench/synth.py [--repeat N]
+
+(a) baseline: a fresh process importing the three provider packages the documented way
+(b) `haflow synth` of every environment, fresh process
+(c) `haflow validate` of every environment, fresh process
+Runs alternate a, b, c so machine noise hits all three alike; prints the median wall time and peak
+RSS (process tree: Python + the jsii Node process) of each, and the ratio b/a. Then the scaling:
+synth of 1, 3 and 10 generated environments and the marginal seconds per added environment
+(least-squares slope).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+# The documented way; haflow.providers must not be imported here (it would install the fast loading).
+BASELINE = "import cdktf_cdktf_provider_aws, cdktf_cdktf_provider_helm, cdktf_cdktf_provider_kubernetes"
+SAMPLE_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_rss_mb: float
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
+                    stack.extend(int(child) for child in children.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def measure(argv: list[str], cwd: Path = REPO) -> Sample:
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss_kb(process.pid))
+        time.sleep(SAMPLE_SECONDS)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
+    return Sample(seconds, peak / 1024)
+
+
+def haflow(*args: str) -> list[str]:
+    return [PYTHON, "-m", "haflow", *args]
+
+
+def generated_config(root: Path, count: int) -> Path:
+    """``count`` prod-shaped environments (distinct names and CIDRs) beside the real base.yaml."""
+    config = root / f"envs-{count}"
+    config.mkdir()
+    shutil.copy(REPO / "environments" / "base.yaml", config / "base.yaml")
+    prod = (REPO / "environments" / "prod.yaml").read_text(encoding="utf-8")
+    for index in range(count):
+        text = prod.replace("10.30.0.0/16", f"10.{100 + index}.0.0/16")
+        (config / f"bench{index:02d}.yaml").write_text(text, encoding="utf-8")
+    return config
+
+
+def slope(points: list[tuple[int, float]]) -> float:
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
+
+
+def row(name: str, samples: list[Sample]) -> str:
+    seconds = statistics.median(s.seconds for s in samples)
+    rss = statistics.median(s.peak_rss_mb for s in samples)
+    runs = ", ".join(f"{s.seconds:.2f}" for s in samples)
+    return f"| {name} | {seconds:.2f} | {rss:.0f} | {runs} |"
+
+
+def main() -> int:
+    # Every measured process runs jsii on the same Node (the one haflow selects), baseline included.
+    from haflow.providers import use_bundled_node
+
+    use_bundled_node()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (default 3)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="haflow-bench-") as scratch:
+        root = Path(scratch)
+        runs: dict[str, list[Sample]] = {"baseline": [], "synth": [], "validate": [], "help": []}
+        for _ in range(args.repeat):
+            runs["baseline"].append(measure([PYTHON, "-c", BASELINE]))
+            runs["synth"].append(measure(haflow("synth", "--out", str(root / "cdktf.out"))))
+            runs["validate"].append(measure(haflow("validate")))
+            runs["help"].append(measure(haflow("--help")))
+        baseline = statistics.median(s.seconds for s in runs["baseline"])
+        synth = statistics.median(s.seconds for s in runs["synth"])
+
+        scaling: list[tuple[int, float]] = []
+        for count in (1, 3, 10):
+            config = generated_config(root, count)
+            samples = [
+                measure(haflow("synth", "--config-dir", str(config), "--out", str(root / f"out-{count}")))
+                for _ in range(args.repeat)
+            ]
+            scaling.append((count, statistics.median(s.seconds for s in samples)))
+
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {args.repeat} runs each\n")
+    print("| measurement | median s | median peak RSS MB | runs (s) |")
+    print("|---|---|---|---|")
+    print(row("(a) baseline: eager import of the 3 provider packages", runs["baseline"]))
+    print(row("(b) haflow synth, every environment", runs["synth"]))
+    print(row("(c) haflow validate, every environment", runs["validate"]))
+    print(row("haflow --help", runs["help"]))
+    print(f"\nratio b/a (synth / baseline): {synth / baseline:.2f}  (target <= 0.35)")
+    print("\n| environments | median synth s |")
+    print("|---|---|")
+    for count, seconds in scaling:
+        print(f"| {count} | {seconds:.2f} |")
+    print(f"\nmarginal cost per added environment: {slope(scaling):.3f} s  (target <= 0.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

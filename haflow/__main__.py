@@ -1,0 +1,5 @@
+"""`python -m haflow` runs the CLI."""
+
+from haflow.cli import main
+
+main()
