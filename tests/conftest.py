@@ -8,6 +8,11 @@ synthesized stack shares ``synthesized``. Tests that need a modified environment
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +21,7 @@ import pytest
 
 from haflow.config import Environment, load_environments
 from haflow.config.loader import deep_merge
+from haflow.providers import EAGER_ENV, PROVIDER_PACKAGES
 from haflow.synthesis import StackJson, read_stacks, synthesize
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -62,3 +68,46 @@ def resources(stack: StackJson, rtype: str) -> dict[str, dict[str, Any]]:
     """The resources of one type in a synthesized stack, by logical id."""
     found: dict[str, dict[str, Any]] = stack.get("resource", {}).get(rtype, {})
     return found
+
+
+# The eager-import synth of tests/test_providers.py costs ~35 s of one core. It starts in the
+# background as soon as collection selects that test, so it overlaps the rest of the session.
+EAGER_TEST = "test_fast_loading_synthesizes_byte_identical_json"
+EAGER_RUN = pytest.StashKey[tuple[subprocess.Popen[str], Path]]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not any(item.name == EAGER_TEST for item in items):
+        return
+    outdir = Path(tempfile.mkdtemp(prefix="haflow-eager-")) / "cdktf.out"
+    code = (
+        "import sys; from haflow import providers; "
+        f"assert all(hasattr(sys.modules[p], '__all__') for p in {PROVIDER_PACKAGES!r}), 'not eager'; "
+        "from haflow.cli import main; "
+        f"sys.argv = ['haflow', 'synth', '--config-dir', {str(CONFIG_DIR)!r}, '--out', {str(outdir)!r}]; main()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ, EAGER_ENV: "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    config.stash[EAGER_RUN] = (process, outdir)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    run = session.config.stash.get(EAGER_RUN, None)
+    if run is None:
+        return
+    process, outdir = run
+    if process.poll() is None:
+        process.kill()
+    process.communicate()
+    shutil.rmtree(outdir.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def eager_synth_dir(pytestconfig: pytest.Config) -> Path:
+    """cdktf.out of every environment synthesized with the documented eager provider import."""
+    process, outdir = pytestconfig.stash[EAGER_RUN]
+    _, stderr = process.communicate(timeout=900)
+    assert process.returncode == 0, stderr
+    return outdir

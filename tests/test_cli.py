@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from haflow.cli import app
 from haflow.commands.schema import render_schema
 from haflow.synthesis import synthesize
-from tests.conftest import CONFIG_DIR, REPO_ROOT
 from tests.config.test_errors import config_dir_with
+from tests.conftest import CONFIG_DIR, REPO_ROOT
 
 runner = CliRunner()
 

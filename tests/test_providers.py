@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from haflow.providers import EAGER_ENV, PROVIDER_PACKAGES
-from tests.conftest import CONFIG_DIR, REPO_ROOT
+from haflow.providers import PROVIDER_PACKAGES
 
 
 @pytest.mark.slow
-def test_fast_loading_synthesizes_byte_identical_json(synth_dir: Path, tmp_path: Path) -> None:
-    eager_out = tmp_path / "eager.out"
-    probe = (
-        "import sys, runpy; "
-        "from haflow import providers; "
-        f"assert all(p in sys.modules and hasattr(sys.modules[p], '__all__') for p in {PROVIDER_PACKAGES!r}); "
-        "from haflow.cli import main; "
-        f"sys.argv = ['haflow', 'synth', '--config-dir', {str(CONFIG_DIR)!r}, '--out', {str(eager_out)!r}]; "
-        "main()"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True,
-        env={**os.environ, EAGER_ENV: "1"}, timeout=600, check=False,
-    )
-    assert result.returncode == 0, result.stderr
+def test_fast_loading_synthesizes_byte_identical_json(synth_dir: Path, eager_synth_dir: Path) -> None:
     fast_files = sorted(p.relative_to(synth_dir) for p in (synth_dir / "stacks").rglob("cdk.tf.json"))
-    eager_files = sorted(p.relative_to(eager_out) for p in (eager_out / "stacks").rglob("cdk.tf.json"))
+    eager_files = sorted(p.relative_to(eager_synth_dir) for p in (eager_synth_dir / "stacks").rglob("cdk.tf.json"))
     assert fast_files == eager_files and fast_files
     for relative in fast_files:
-        assert (synth_dir / relative).read_bytes() == (eager_out / relative).read_bytes(), relative
+        assert (synth_dir / relative).read_bytes() == (eager_synth_dir / relative).read_bytes(), relative
 
 
 def test_fast_loading_leaves_package_roots_unimported(synthesized: dict[str, object]) -> None:
