@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from cdktf import App
+
 from haflow import providers as _providers  # noqa: F401  (must run before cdktf starts jsii)
-
-from cdktf import App  # noqa: E402
-
-from haflow.config.model import Environment  # noqa: E402
-from haflow.stacks.bootstrap import BootstrapStack  # noqa: E402
-from haflow.stacks.foundation import FoundationStack  # noqa: E402
+from haflow.config.model import Environment
+from haflow.stacks.bootstrap import BootstrapStack
+from haflow.stacks.foundation import FoundationStack
+from haflow.stacks.platform import PlatformStack
 
 
 def build_app(environments: list[Environment], outdir: str | None = None) -> App:
@@ -17,5 +17,6 @@ def build_app(environments: list[Environment], outdir: str | None = None) -> App
     app = App(outdir=outdir, stack_traces=False) if outdir else App(stack_traces=False)
     BootstrapStack(app, environments=environments)
     for env in environments:
-        FoundationStack(app, env=env)
+        foundation = FoundationStack(app, env=env)
+        PlatformStack(app, env=env, inputs=foundation.platform_inputs)
     return app

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from haflow.commands.drill_cli import drill_app
 from haflow.defaults import CONFIG_DIR as DEFAULT_CONFIG_DIR
 from haflow.defaults import OUT_DIR
 
@@ -64,6 +65,32 @@ FromOption = Annotated[
 
 
 @app.command()
+def check(
+    env: EnvOption = None,
+    config_dir: ConfigDirOption = DEFAULT_CONFIG_DIR,
+    from_dir: FromOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, json, sarif or markdown")] = "table",
+    checkov: Annotated[
+        bool, typer.Option("--checkov", help="Also run checkov on the stacks (skips: checkov-skips.yaml)")
+    ] = False,
+) -> None:
+    """Resilience and security rules (RULES.md) on the synthesized plan; exit 1 on unsuppressed errors."""
+    from haflow.commands import check as command
+
+    raise typer.Exit(command.run(env or [], config_dir, from_dir, output_format, checkov))
+
+
+@app.command()
+def rules(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the rule reference")] = Path("RULES.md"),
+) -> None:
+    """Write RULES.md, the reference of every rule, generated from the rules' metadata."""
+    from haflow.commands import rules as command
+
+    raise typer.Exit(command.run(out))
+
+
+@app.command()
 def report(
     env: Annotated[str, typer.Option("--env", "-e", help="Environment name")],
     config_dir: ConfigDirOption = DEFAULT_CONFIG_DIR,
@@ -77,6 +104,28 @@ def report(
     from haflow.commands import report as command
 
     raise typer.Exit(command.run(env, config_dir, output_format, from_dir))
+
+
+app.add_typer(drill_app, name="drill")
+
+
+@app.command()
+def diff(
+    base: Annotated[str, typer.Option("--base", help="Git ref to compare with, e.g. origin/main")],
+    env: EnvOption = None,
+    config_dir: ConfigDirOption = DEFAULT_CONFIG_DIR,
+    output_format: Annotated[str, typer.Option("--format", help="markdown or json")] = "markdown",
+    fail_on: Annotated[
+        str | None, typer.Option("--fail-on", help="Exit 1 on: data-loss, ha-regression or any")
+    ] = None,
+) -> None:
+    """PR plan review: resources added/removed/changed per stack against --base, data-loss risks, HA regressions.
+
+    The base ref is synthesized by its own code in a temporary git worktree.
+    """
+    from haflow.commands import diff as command
+
+    raise typer.Exit(command.run(base, env or [], config_dir, output_format, fail_on))
 
 
 def main() -> None:

@@ -5,12 +5,15 @@ Each check yields (key path, value, problem, fix). Sections add their checks to 
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from haflow.config.model import Environment
 from haflow.config.subnets import SubnetPlanError, plan_subnets
+from haflow.rules import RULE_IDS
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class Violation:
 
 Check = Callable[[Environment], Iterator[Violation]]
 MIN_AZS = 2
+RESOURCE_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+$")
 
 
 def check_availability_zones(env: Environment) -> Iterator[Violation]:
@@ -66,11 +70,40 @@ def check_subnet_plan(env: Environment) -> Iterator[Violation]:
         )
 
 
+def check_suppressions(env: Environment) -> Iterator[Violation]:
+    """A suppression must name a rule of the pack (haflow.rules, provider-free) and resource addresses."""
+    for index, suppression in enumerate(env.suppressions):
+        if suppression.rule not in RULE_IDS:
+            close = difflib.get_close_matches(suppression.rule, sorted(RULE_IDS), n=1)
+            yield Violation(
+                f"suppressions[{index}].rule",
+                suppression.rule,
+                "is not a rule id of the haflow rule pack",
+                f"did you mean {close[0]}? (RULES.md lists every rule)" if close else "see RULES.md for the rule ids",
+            )
+        for position, address in enumerate(suppression.resources):
+            if not RESOURCE_ADDRESS.match(address):
+                yield Violation(
+                    f"suppressions[{index}].resources[{position}]",
+                    address,
+                    "is not a resource address <type>.<logical id>",
+                    "copy the address from `haflow check` output, e.g. aws_rds_cluster.database_cluster_FAF2FB92",
+                )
+
+
 CHECKS: list[Check] = [
     check_availability_zones,
     check_subnet_plan,
+    check_suppressions,
 ]
 
 
 def run_checks(env: Environment) -> list[Violation]:
     return [violation for check in CHECKS for violation in check(env)]
+
+# Section modules keep their own cross-field rules; imported last because they build on Violation and Check.
+from haflow.config.foundation_checks import FOUNDATION_CHECKS  # noqa: E402
+from haflow.config.platform_checks import PLATFORM_CHECKS  # noqa: E402
+
+CHECKS.extend(FOUNDATION_CHECKS)
+CHECKS.extend(PLATFORM_CHECKS)

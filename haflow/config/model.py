@@ -159,6 +159,11 @@ class Suppression(Section):
         return value
 
 
+# Section modules build on Section and custom_error above, so they are imported here, not at the top.
+from haflow.config.foundation import Artifacts, Cache, Database, Eks  # noqa: E402
+from haflow.config.platform import Ingress, ModelApi, Observability, Prefect, Secrets  # noqa: E402
+
+
 class Environment(Section):
     """One environment: ``environments/base.yaml`` deep-merged with ``environments/<name>.yaml``."""
 
@@ -169,6 +174,23 @@ class Environment(Section):
     tags: dict[str, str] = Field(default_factory=dict, description="Default tags on every AWS resource")
     state: StateBackend
     network: Network
+    # foundation (the <env>-foundation stack, after the network)
+    eks: Eks = Field(default_factory=Eks, description="EKS; defaults: private API, 1-3 nodes per AZ")
+    database: Database = Field(default_factory=Database, description="Aurora PostgreSQL; default 2 instances")
+    cache: Cache = Field(default_factory=Cache, description="Redis (cluster mode off); default 2 nodes")
+    artifacts: Artifacts = Field(default_factory=Artifacts, description="S3 bucket for flow artifacts")
+    # platform (the <env>-platform stack)
+    ingress: Ingress = Field(default_factory=Ingress, description="ingress-nginx; defaults: 2 controllers, public NLB")
+    prefect: Prefect = Field(default_factory=Prefect, description="Prefect server and worker; defaults: 2 + 2 pods")
+    model_api: ModelApi = Field(
+        default_factory=ModelApi, description="The model-api workload; defaults: 2-6 pods, no GPU"
+    )
+    observability: Observability = Field(
+        default_factory=Observability, description="Metrics, alerts and logs; defaults: 2 Prometheus, 2 Alertmanager"
+    )
+    secrets: Secrets = Field(
+        default_factory=Secrets, description="External Secrets Operator; defaults: 2 pods, 1h refresh"
+    )
     slo: Slo
     suppressions: list[Suppression] = Field(
         default_factory=list, description="Accepted rule findings; none by default"

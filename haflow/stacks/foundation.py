@@ -7,8 +7,22 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from haflow.config.model import Environment
+from haflow.constructs.artifacts import Artifacts
+from haflow.constructs.cache import Cache
+from haflow.constructs.database import Database
+from haflow.constructs.eks import Eks
+from haflow.constructs.irsa import ServiceAccount, ServiceAccountRole
 from haflow.constructs.network import Network
 from haflow.stacks.backend import use_s3_backend
+from haflow.stacks.contract import PlatformInputs
+
+# The service accounts the platform stack runs, each trusted by exactly one IRSA role. The platform
+# stack must create these names (the Prefect worker's namespace comes from prefect.flow_run_namespace).
+PREFECT_WORKER_SERVICE_ACCOUNT = "prefect-worker"
+MODEL_API_SERVICE_ACCOUNT = ServiceAccount("model-api", "model-api")
+CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = ServiceAccount("kube-system", "cluster-autoscaler")
+FLUENT_BIT_SERVICE_ACCOUNT = ServiceAccount("logging", "fluent-bit")
+EXTERNAL_SECRETS_SERVICE_ACCOUNT = ServiceAccount("external-secrets", "external-secrets")
 
 
 def default_tags(env: Environment, stack_name: str) -> dict[str, str]:
@@ -17,7 +31,7 @@ def default_tags(env: Environment, stack_name: str) -> dict[str, str]:
 
 
 class FoundationStack(TerraformStack):
-    """Everything AWS-side of one environment; its outputs feed the platform stack."""
+    """Everything AWS-side of one environment; ``platform_inputs`` and the outputs feed the platform stack."""
 
     def __init__(self, scope: Construct, *, env: Environment) -> None:
         super().__init__(scope, env.foundation_stack_name)
@@ -30,7 +44,98 @@ class FoundationStack(TerraformStack):
             self, "network", name=env.name, region=env.region,
             availability_zones=env.availability_zones, config=env.network,
         )
+        self.eks = Eks(
+            self, "eks", name=env.name, config=env.eks, private_subnet_ids_by_az=self.network.private_subnets.ids_by_az,
+        )
+        self.database = Database(
+            self, "database", name=env.name, region=env.region, availability_zones=env.availability_zones,
+            config=env.database, vpc_id=self.network.vpc_id, subnet_group_name=self.network.db_subnet_group_name,
+            client_security_group_id=self.eks.cluster_security_group_id,
+        )
+        self.cache = Cache(
+            self, "cache", name=env.name, region=env.region, availability_zones=env.availability_zones,
+            config=env.cache, vpc_id=self.network.vpc_id, subnet_group_name=self.network.cache_subnet_group_name,
+            client_security_group_id=self.eks.cluster_security_group_id,
+        )
+        self.artifacts = Artifacts(self, "artifacts", name=env.name, config=env.artifacts)
 
+        roles = self._service_account_roles()
+        self.platform_inputs = PlatformInputs(
+            region=env.region,
+            vpc_id=self.network.vpc_id,
+            vpc_cidr=self.network.cidr,
+            cluster_name=self.eks.cluster_name,
+            cluster_endpoint=self.eks.endpoint,
+            cluster_certificate_authority_data=self.eks.certificate_authority_data,
+            oidc_provider_arn=self.eks.oidc.provider_arn,
+            prefect_worker_role_arn=roles["prefect-worker"].arn,
+            model_api_role_arn=roles["model-api"].arn,
+            cluster_autoscaler_role_arn=roles["cluster-autoscaler"].arn,
+            fluent_bit_role_arn=roles["fluent-bit"].arn,
+            external_secrets_role_arn=roles["external-secrets"].arn,
+            database_endpoint=self.database.endpoint,
+            database_reader_endpoint=self.database.reader_endpoint,
+            database_port=self.database.port,
+            database_name=self.database.database_name,
+            database_username=self.database.master_username,
+            database_secret_arn=self.database.secret_arn,
+            cache_primary_endpoint=self.cache.primary_endpoint,
+            cache_port=self.cache.port,
+            cache_auth_secret_arn=self.cache.auth_secret_arn,
+            artifacts_bucket_name=self.artifacts.bucket_name,
+            container_log_group_name=self.eks.container_log_group.name,
+        )
+        self._outputs()
+
+    def _service_account_roles(self) -> dict[str, ServiceAccountRole]:
+        """One IRSA role per platform workload, each granted only what that workload does."""
+        env = self.env
+        accounts = {
+            "prefect-worker": ServiceAccount(env.prefect.flow_run_namespace, PREFECT_WORKER_SERVICE_ACCOUNT),
+            "model-api": MODEL_API_SERVICE_ACCOUNT,
+            "cluster-autoscaler": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+            "fluent-bit": FLUENT_BIT_SERVICE_ACCOUNT,
+            "external-secrets": EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+        }
+        roles = {
+            key: ServiceAccountRole(self, f"{key}-role", role_name=f"{env.name}-{key}", oidc=self.eks.oidc,
+                                    service_account=account)
+            for key, account in accounts.items()
+        }
+        self.artifacts.grant_read_write(roles["prefect-worker"])
+        self.artifacts.grant_read(roles["model-api"])
+        self.eks.grant_node_group_scaling(roles["cluster-autoscaler"])
+        self.eks.grant_write_container_logs(roles["fluent-bit"])
+        self.database.grant_read_master_secret(roles["external-secrets"])
+        self.cache.grant_read_auth_token(roles["external-secrets"])
+        return roles
+
+    def _outputs(self) -> None:
+        """Section order: network, EKS, IRSA roles, database, cache, artifacts, logging."""
+        inputs = self.platform_inputs
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
         TerraformOutput(self, "private_subnet_ids", value=self.network.private_subnets.ids)
         TerraformOutput(self, "data_subnet_ids", value=self.network.data_subnets.ids)
+        outputs = {
+            "cluster_name": inputs.cluster_name,
+            "cluster_endpoint": inputs.cluster_endpoint,
+            "cluster_certificate_authority_data": inputs.cluster_certificate_authority_data,
+            "oidc_provider_arn": inputs.oidc_provider_arn,
+            "node_role_arn": self.eks.node_role_arn,
+            "prefect_worker_role_arn": inputs.prefect_worker_role_arn,
+            "model_api_role_arn": inputs.model_api_role_arn,
+            "cluster_autoscaler_role_arn": inputs.cluster_autoscaler_role_arn,
+            "fluent_bit_role_arn": inputs.fluent_bit_role_arn,
+            "external_secrets_role_arn": inputs.external_secrets_role_arn,
+            "database_endpoint": inputs.database_endpoint,
+            "database_reader_endpoint": inputs.database_reader_endpoint,
+            "database_port": inputs.database_port,
+            "database_secret_arn": inputs.database_secret_arn,
+            "cache_primary_endpoint": inputs.cache_primary_endpoint,
+            "cache_port": inputs.cache_port,
+            "cache_auth_secret_arn": inputs.cache_auth_secret_arn,
+            "artifacts_bucket_name": inputs.artifacts_bucket_name,
+            "container_log_group_name": inputs.container_log_group_name,
+        }
+        for output_id, value in outputs.items():
+            TerraformOutput(self, output_id, value=value)

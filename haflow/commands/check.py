@@ -1,0 +1,87 @@
+"""haflow check: the rule pack (and optionally checkov) over each environment's synthesized stacks.
+
+Exit 0 when no unsuppressed error remains, 1 otherwise, 2 on bad input (environments, --from, skips).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, guarded, load_or_report, print_error
+from haflow.config import Environment
+from haflow.config.loader import display
+from haflow.rules import evaluate
+from haflow.rules.checkov_gate import SKIPS_FILE, CheckovOutcome, load_skips, run_checkov
+from haflow.rules.engine import BOOTSTRAP_STACK, stacks_of
+from haflow.rules.render import FORMATS, CheckReport, render
+from haflow.synthesis import STACK_FILE, read_stacks, synthesize
+
+# Where `haflow synth` and `cdktf synth` put stacks: SARIF locations point there when haflow
+# synthesizes into a temporary directory of its own.
+DEFAULT_STACKS_DIR = "cdktf.out/stacks"
+
+
+def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format: str, checkov: bool,
+        skips_file: Path = SKIPS_FILE) -> int:
+    if output_format not in FORMATS:
+        print_error(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
+        return EXIT_BAD_INPUT
+    environments = load_or_report(envs, config_dir)
+    if environments is None:
+        return EXIT_BAD_INPUT
+    return guarded(lambda: _check(environments, config_dir, from_dir, output_format, checkov, skips_file))
+
+
+def _check(environments: list[Environment], config_dir: Path, from_dir: Path | None, output_format: str,
+           checkov: bool, skips_file: Path) -> int:
+    skips = load_skips(skips_file) if checkov else []
+    if from_dir is not None:
+        stacks = read_stacks(from_dir)
+        missing = [env.foundation_stack_name for env in environments if env.foundation_stack_name not in stacks]
+        if missing:
+            print_error(
+                f"{display(from_dir / 'stacks')}: no {', '.join(missing)} stack ({STACK_FILE}) there; "
+                f"synthesize first (`haflow synth` or `cdktf synth`) or drop --from"
+            )
+            return EXIT_BAD_INPUT
+        return _report(environments, stacks, from_dir, display(from_dir / "stacks"), config_dir, output_format,
+                       checkov, skips, skips_file)
+    with tempfile.TemporaryDirectory(prefix="haflow-check-") as scratch:
+        outdir = Path(scratch) / "cdktf.out"
+        stacks = synthesize(environments, outdir)
+        return _report(environments, stacks, outdir, DEFAULT_STACKS_DIR, config_dir, output_format, checkov,
+                       skips, skips_file)
+
+
+def _report(environments: list[Environment], stacks: dict[str, Any], root: Path, stacks_dir: str,
+            config_dir: Path, output_format: str, checkov: bool, skips: list[Any], skips_file: Path) -> int:
+    evaluations = [evaluate(stacks, env) for env in environments]
+    names = list(dict.fromkeys(name for env in environments for name in stacks_of(env, stacks)))
+    outcome: CheckovOutcome | None = None
+    if checkov:
+        env_of = {name: env.name for env in environments for name in stacks_of(env, stacks)
+                  if name != BOOTSTRAP_STACK}
+        outcome = run_checkov({name: stacks[name] for name in names}, skips, env_of)
+        for problem in outcome.parsing_errors:
+            print_error(f"checkov could not parse {problem}")
+    report = CheckReport(evaluations, outcome, stacks_dir, display(config_dir), display(skips_file))
+    lines = {name: _resource_lines(root / "stacks" / name / STACK_FILE) for name in names}
+    sys.stdout.write(render(report, output_format, lines))
+    return EXIT_FINDINGS if report.errors else EXIT_OK
+
+
+def _resource_lines(path: Path) -> dict[str, int]:
+    """Line of each resource's logical id in a synthesized file (cdktf writes one key per line)."""
+    found: dict[str, int] = {}
+    if not path.exists():
+        return found
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.endswith("{") and stripped.startswith('"'):
+            key = json.loads(stripped[: stripped.rindex(":")])
+            found.setdefault(key, number)
+    return found

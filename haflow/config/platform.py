@@ -1,0 +1,253 @@
+"""Platform sections of an environment: what runs on the cluster, in the order the platform stack builds it.
+
+ingress (ingress-nginx), prefect (server, background services, worker), model_api (the inference
+workload), observability (metrics, alerts, logs), secrets (External Secrets Operator).
+Cross-field rules over these sections live in ``haflow.config.platform_checks``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from haflow.config.model import Section, custom_error
+
+# https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/
+CPU_QUANTITY = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
+MEMORY_QUANTITY = re.compile(r"^\d+(Ki|Mi|Gi|Ti)$")
+# RFC 1123 DNS subdomain (Ingress hosts, image repositories' registry part)
+DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+# RFC 1123 label (namespaces, work pool names used as Kubernetes names)
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# Prometheus / ESO durations
+DURATION = re.compile(r"^\d+(s|m|h)$")
+
+
+def _cpu(value: str) -> str:
+    if not CPU_QUANTITY.match(value):
+        raise custom_error("not a Kubernetes CPU quantity", "write cores or millicores, e.g. 500m or 2")
+    return value
+
+
+def _memory(value: str) -> str:
+    if not MEMORY_QUANTITY.match(value):
+        raise custom_error("not a Kubernetes memory quantity in binary units", "write e.g. 512Mi or 2Gi")
+    return value
+
+
+class Resources(Section):
+    """Requests (what the scheduler reserves) and limits (where the kubelet throttles or kills) of a container."""
+
+    cpu_request: str = Field(default="250m", description="CPU reserved per pod; default 250m")
+    memory_request: str = Field(default="256Mi", description="Memory reserved per pod; default 256Mi")
+    cpu_limit: str = Field(default="1", description="CPU ceiling per pod (throttled above); default 1 core")
+    memory_limit: str = Field(default="512Mi", description="Memory ceiling per pod (OOM-killed above); default 512Mi")
+
+    @field_validator("cpu_request", "cpu_limit")
+    @classmethod
+    def _check_cpu(cls, value: str) -> str:
+        return _cpu(value)
+
+    @field_validator("memory_request", "memory_limit")
+    @classmethod
+    def _check_memory(cls, value: str) -> str:
+        return _memory(value)
+
+
+class Autoscaling(Section):
+    """An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory utilisation of the requests."""
+
+    min_replicas: int = Field(
+        default=2, ge=1, description="Fewest pods the HPA keeps; must stay above the PDB floor; default 2"
+    )
+    max_replicas: int = Field(default=6, ge=1, description="Most pods the HPA scales out to; default 6")
+    target_cpu_percent: int = Field(
+        default=70, ge=10, le=100, description="Average CPU utilisation (of requests) the HPA aims for; default 70"
+    )
+    target_memory_percent: int = Field(
+        default=80, ge=10, le=100, description="Average memory utilisation (of requests) the HPA aims for; default 80"
+    )
+
+
+class Ingress(Section):
+    """ingress-nginx: the cluster's HTTP entry point behind an AWS Network Load Balancer."""
+
+    controller_replicas: int = Field(
+        default=2, ge=2, description="Controller pods (spread over zones and hosts); at least 2; default 2"
+    )
+    pdb_min_available: int = Field(
+        default=1, ge=1, description="Controller pods a voluntary disruption (drain) must leave running; default 1"
+    )
+    autoscaling: Autoscaling = Field(
+        default_factory=Autoscaling, description="Controller HPA; default 2-6 pods at 70% CPU / 80% memory",
+    )
+    load_balancer_scheme: Literal["internet-facing", "internal"] = Field(
+        default="internet-facing",
+        description="internet-facing: a public NLB; internal: reachable from the VPC only; default internet-facing",
+    )
+
+
+class PrefectServer(Section):
+    """The Prefect API/UI deployment (stateless: state is in Aurora, events and locks in Redis)."""
+
+    replicas: int = Field(default=2, ge=2, description="API pods; at least 2 for HA; default 2")
+    pdb_min_available: int = Field(
+        default=1, ge=1, description="API pods a drain must leave running; default 1"
+    )
+    resources: Resources = Field(
+        default_factory=lambda: Resources(
+            cpu_request="500m", memory_request="512Mi", cpu_limit="1", memory_limit="1Gi"
+        ),
+        description="Per API pod; default 500m/512Mi requested, 1 core/1Gi limit",
+    )
+
+
+class PrefectWorker(Section):
+    """The Prefect worker polling a Kubernetes work pool and starting flow runs as Jobs."""
+
+    replicas: int = Field(
+        default=2, ge=2, description="Worker pods; at least 2 so a lost node keeps polling; default 2"
+    )
+    pdb_min_available: int = Field(default=1, ge=1, description="Worker pods a drain must leave running; default 1")
+    work_pool: str = Field(default="kubernetes", description="Name of the Kubernetes work pool; default kubernetes")
+
+    @field_validator("work_pool")
+    @classmethod
+    def _work_pool(cls, value: str) -> str:
+        if not DNS_LABEL.match(value):
+            raise custom_error(
+                "work pool names here are lowercase letters, digits and hyphens (up to 63)", "e.g. kubernetes"
+            )
+        return value
+
+
+class Prefect(Section):
+    """Self-hosted Prefect: server (API + background services) on Aurora and Redis, and workers."""
+
+    server: PrefectServer = Field(default_factory=PrefectServer, description="API deployment; default 2 pods")
+    background_services_replicas: int = Field(
+        default=1, ge=1,
+        description="Pods of the separate background-services deployment (scheduler, late runs, "
+        "automations; coordinated through Redis); default 1",
+    )
+    worker: PrefectWorker = Field(default_factory=PrefectWorker, description="Worker deployment; default 2 pods")
+    flow_run_namespace: str = Field(
+        default="prefect-flows",
+        description="Namespace of the workers and of the flow-run Jobs they start; default prefect-flows",
+    )
+
+    @field_validator("flow_run_namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        if not DNS_LABEL.match(value):
+            raise custom_error("not a valid Kubernetes namespace name", "use lowercase letters, digits and hyphens")
+        return value
+
+
+class Canary(Section):
+    """A second Deployment taking a weighted share of traffic through ingress-nginx canary annotations."""
+
+    enabled: bool = Field(default=False, description="false: no canary Deployment or Ingress; default false")
+    image_tag: str = Field(default="", description="Image tag of the canary; empty: the stable tag")
+    weight_percent: int = Field(
+        default=10, description="Share of requests (0-100) routed to the canary; default 10"
+    )
+    replicas: int = Field(default=1, ge=1, description="Canary pods; default 1")
+
+
+class ModelApi(Section):
+    """The model-serving HTTP API: Deployment, Service, Ingress, HPA and PDB in its own namespace."""
+
+    image: str = Field(
+        default="public.ecr.aws/haflow/model-api",
+        description="Container image repository; default public.ecr.aws/haflow/model-api",
+    )
+    image_tag: str = Field(default="1.0.0", description="Image tag (immutable tags only); default 1.0.0")
+    container_port: int = Field(default=8080, ge=1024, le=65535, description="Port the API listens on; default 8080")
+    host: str = Field(
+        default="", description="Ingress host name; empty: match any host (the NLB's DNS name)"
+    )
+    replicas: int = Field(
+        default=2, ge=1, description="Pods the Deployment starts with (the HPA takes over); default 2"
+    )
+    pdb_min_available: int = Field(default=1, ge=1, description="Pods a drain must leave running; default 1")
+    autoscaling: Autoscaling = Field(
+        default_factory=Autoscaling, description="HPA; default 2-6 pods at 70% CPU / 80% memory"
+    )
+    resources: Resources = Field(
+        default_factory=lambda: Resources(cpu_request="500m", memory_request="1Gi", cpu_limit="2", memory_limit="2Gi"),
+        description="Per pod; default 500m/1Gi requested, 2 cores/2Gi limit",
+    )
+    gpu_count: int = Field(
+        default=0, ge=0, le=8,
+        description="NVIDIA GPUs per pod; 0 (default) runs on the general node groups, more than 0 "
+        "needs the GPU node group (scheduled there by node selector and taint toleration)",
+    )
+    canary: Canary = Field(default_factory=Canary, description="Canary release; default off")
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if value and not DNS_NAME.match(value):
+            raise custom_error("not a DNS host name", "write it like api.example.com, without scheme or path")
+        return value
+
+
+class Alerts(Section):
+    """Thresholds of the PrometheusRule alerts the platform ships."""
+
+    model_api_error_rate_percent: float = Field(
+        default=5.0, gt=0, le=100, description="Alert when more than this % of model-api requests are 5xx; default 5"
+    )
+    model_api_p95_latency_seconds: float = Field(
+        default=1.0, gt=0, description="Alert when model-api p95 latency exceeds this; default 1 second"
+    )
+    pod_restarts_per_hour: int = Field(
+        default=3, ge=1, description="Alert when a container restarts more often than this in an hour; default 3"
+    )
+
+
+class Observability(Section):
+    """metrics-server, kube-prometheus-stack with alert rules, and fluent-bit to CloudWatch Logs."""
+
+    prometheus_replicas: int = Field(
+        default=2, ge=1, description="Prometheus pods (each scrapes everything); default 2"
+    )
+    alertmanager_replicas: int = Field(
+        default=2, ge=1, description="Alertmanager pods (clustered, deduplicating); default 2"
+    )
+    prometheus_retention: str = Field(
+        default="15d", description="How long Prometheus keeps samples, e.g. 15d; default 15d"
+    )
+    prometheus_storage_gib: int = Field(
+        default=50, ge=1, description="Persistent volume per Prometheus pod in GiB; default 50"
+    )
+    alerts: Alerts = Field(default_factory=Alerts, description="Alert thresholds; defaults as listed")
+
+    @field_validator("prometheus_retention")
+    @classmethod
+    def _retention(cls, value: str) -> str:
+        if not re.match(r"^\d+(h|d|w|y)$", value):
+            raise custom_error("not a Prometheus retention duration", "write e.g. 15d or 2w")
+        return value
+
+
+class Secrets(Section):
+    """External Secrets Operator: Secrets Manager secrets synced into Kubernetes Secrets."""
+
+    operator_replicas: int = Field(
+        default=2, ge=1, description="External Secrets controller pods (leader-elected); default 2"
+    )
+    refresh_interval: str = Field(
+        default="1h",
+        description="How often synced secrets are re-read, so a rotated Aurora password reaches pods; default 1h",
+    )
+
+    @field_validator("refresh_interval")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        if not DURATION.match(value):
+            raise custom_error("not a duration", "write seconds, minutes or hours, e.g. 15m or 1h")
+        return value

@@ -1,0 +1,120 @@
+"""Aurora PostgreSQL: a writer and readers pinned to different AZs, for Prefect's database.
+
+Failover promotes a reader (lowest promotion tier first), typically within 30-60 s, and the cluster
+endpoint follows the new writer:
+https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html
+"""
+
+from __future__ import annotations
+
+from cdktf import Token
+from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
+from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
+    RdsClusterParameterGroup,
+    RdsClusterParameterGroupParameter,
+)
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from haflow.config.foundation import Database as DatabaseConfig
+from haflow.constructs.irsa import ServiceAccountRole
+from haflow.constructs.kms import EncryptionKey, prevent_destroy
+
+ENGINE = "aurora-postgresql"
+POSTGRES_PORT = 5432
+# rds.force_ssl = 1 refuses unencrypted connections:
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Security.html#AuroraPostgreSQL.Security.SSL.RequiringSSL
+FORCE_SSL_PARAMETER = "rds.force_ssl"
+SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+
+
+class Database(Construct):
+    """The Aurora cluster, its instances (one per AZ), a TLS-only parameter group and a security group."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        region: str,
+        availability_zones: list[str],
+        config: DatabaseConfig,
+        vpc_id: str,
+        subnet_group_name: str,
+        client_security_group_id: str,
+    ) -> None:
+        """Instance i goes to ``availability_zones[i]``; only ``client_security_group_id`` may connect."""
+        super().__init__(scope, id_)
+        self.region = region
+        protect = config.protect_from_destroy
+        self.key = EncryptionKey(
+            self, "key", alias=f"{name}/aurora", protect=protect,
+            description=f"Aurora storage, Performance Insights and master secret of {name}",
+        )
+        self.security_group = SecurityGroup(
+            self, "security-group", name=f"{name}-aurora", vpc_id=vpc_id,
+            description=f"Aurora PostgreSQL of {name}: PostgreSQL from the EKS nodes only",
+            tags={"Name": f"{name}-aurora"},
+        )
+        VpcSecurityGroupIngressRule(
+            self, "ingress-from-eks", security_group_id=self.security_group.id,
+            referenced_security_group_id=client_security_group_id, ip_protocol="tcp",
+            from_port=POSTGRES_PORT, to_port=POSTGRES_PORT, description="PostgreSQL from EKS nodes",
+        )
+        parameter_group = RdsClusterParameterGroup(
+            self, "parameter-group", name=f"{name}-aurora-postgresql{config.engine_major}",
+            family=f"aurora-postgresql{config.engine_major}", description=f"{name}: TLS-only connections",
+            parameter=[RdsClusterParameterGroupParameter(name=FORCE_SSL_PARAMETER, value="1")],
+        )
+        self.cluster = RdsCluster(
+            self, "cluster", cluster_identifier=f"{name}-aurora", engine=ENGINE, engine_version=config.engine_version,
+            database_name=config.database_name, master_username=config.master_username,
+            manage_master_user_password=True, master_user_secret_kms_key_id=self.key.arn,
+            port=POSTGRES_PORT, db_subnet_group_name=subnet_group_name,
+            vpc_security_group_ids=[self.security_group.id],
+            db_cluster_parameter_group_name=parameter_group.name,
+            storage_encrypted=True, kms_key_id=self.key.arn,
+            backup_retention_period=config.backup_retention_days,
+            preferred_backup_window=config.preferred_backup_window,
+            preferred_maintenance_window=config.preferred_maintenance_window,
+            copy_tags_to_snapshot=True, deletion_protection=config.deletion_protection,
+            skip_final_snapshot=not config.final_snapshot,
+            final_snapshot_identifier=f"{name}-aurora-final" if config.final_snapshot else None,
+            iam_database_authentication_enabled=True,
+            enabled_cloudwatch_logs_exports=list(config.log_exports),
+            lifecycle=prevent_destroy(protect),
+        )
+        self.instances: dict[str, RdsClusterInstance] = {}
+        for index, az in enumerate(availability_zones[: config.instances]):
+            self.instances[az] = RdsClusterInstance(
+                self, f"instance-{az}", identifier=f"{name}-aurora-{az}", cluster_identifier=self.cluster.id,
+                engine=ENGINE, engine_version=self.cluster.engine_version, instance_class=config.instance_class,
+                availability_zone=az, promotion_tier=config.tier_of(index),
+                db_subnet_group_name=subnet_group_name, publicly_accessible=False,
+                auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
+                performance_insights_enabled=True, performance_insights_kms_key_id=self.key.arn,
+                performance_insights_retention_period=config.performance_insights_retention_days,
+                lifecycle=prevent_destroy(protect),
+            )
+
+        self.endpoint = self.cluster.endpoint
+        self.reader_endpoint = self.cluster.reader_endpoint
+        self.port = Token.as_string(self.cluster.port)
+        self.database_name = config.database_name
+        self.master_username = config.master_username
+        # The secret RDS creates and rotates for manage_master_user_password (JSON: username, password).
+        self.secret_arn = self.cluster.master_user_secret.get(0).secret_arn
+
+    def grant_read_master_secret(self, grantee: ServiceAccountRole) -> None:
+        """Read the master user secret (and decrypt it through Secrets Manager only)."""
+        grantee.attach_policy(
+            "aurora-secret-read",
+            {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS), "Resource": self.secret_arn},
+            {
+                "Effect": "Allow", "Action": "kms:Decrypt", "Resource": self.key.arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"}},
+            },
+        )

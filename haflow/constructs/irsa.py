@@ -1,0 +1,82 @@
+"""IAM roles for Kubernetes service accounts (IRSA): a role only one service account can assume.
+
+https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts.html
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
+
+from haflow.constructs.iam import policy_document
+
+# The audience the EKS Pod Identity Webhook puts into projected service-account tokens.
+STS_AUDIENCE = "sts.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class OidcIssuer:
+    """The cluster's IAM OIDC provider: its ARN and its issuer URL without https:// (the condition key prefix)."""
+
+    provider_arn: str
+    issuer_host: str
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    namespace: str
+    name: str
+
+    @property
+    def subject(self) -> str:
+        return f"system:serviceaccount:{self.namespace}:{self.name}"
+
+
+def web_identity_trust_policy(oidc: OidcIssuer, account: ServiceAccount) -> str:
+    """Trust policy admitting tokens of exactly one service account, issued for STS."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": oidc.provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{oidc.issuer_host}:sub": account.subject,
+                            f"{oidc.issuer_host}:aud": STS_AUDIENCE,
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+class ServiceAccountRole(Construct):
+    """An IAM role for one service account; permissions come from grants (``attach_policy``)."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, role_name: str, oidc: OidcIssuer, service_account: ServiceAccount
+    ) -> None:
+        super().__init__(scope, id_)
+        self.service_account = service_account
+        self.role = IamRole(
+            self, "role", name=role_name, assume_role_policy=web_identity_trust_policy(oidc, service_account),
+            description=f"IRSA role of {service_account.namespace}/{service_account.name}",
+        )
+        self.arn = self.role.arn
+
+    def attach_policy(self, id_: str, *statements: dict[str, Any]) -> None:
+        """An inline policy named ``id_``; grant methods of other constructs call this."""
+        IamRolePolicy(self, id_, name=id_, role=self.role.name, policy=policy_document(*statements))
+
+    def attach_managed_policy(self, id_: str, policy_arn: str) -> None:
+        IamRolePolicyAttachment(self, id_, role=self.role.name, policy_arn=policy_arn)

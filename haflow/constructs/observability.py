@@ -1,0 +1,224 @@
+"""Cluster observability: metrics-server (for the HPAs), kube-prometheus-stack with haflow's alert
+rules, and fluent-bit shipping container logs to the CloudWatch Logs group the foundation created
+(its retention is ``eks.container_log_retention_days``, set on the group there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cdktf import ITerraformDependable, TerraformProvider
+from constructs import Construct
+
+from haflow.config.platform import Alerts, Observability
+from haflow.constructs.helm import (
+    FLUENT_BIT,
+    KUBE_PROMETHEUS_STACK,
+    METRICS_SERVER,
+    helm_release,
+    spread_across_zones_and_hosts,
+)
+from haflow.constructs.secrets import IRSA_ANNOTATION
+
+MONITORING_NAMESPACE = "monitoring"
+LOGGING_NAMESPACE = "logging"
+SYSTEM_NAMESPACE = "kube-system"
+FLUENT_BIT_SERVICE_ACCOUNT = "fluent-bit"
+METRICS_SERVER_REPLICAS = 2
+METRICS_SERVER_LABELS = {"app.kubernetes.io/name": "metrics-server", "app.kubernetes.io/instance": "metrics-server"}
+# Ingress objects whose traffic is the model-api's (stable and canary); see haflow.constructs.model_api.
+MODEL_API_INGRESS_PATTERN = "model-api(-canary)?"
+
+
+def metrics_server_values() -> dict[str, Any]:
+    return {
+        "replicas": METRICS_SERVER_REPLICAS,
+        "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+        "topologySpreadConstraints": spread_across_zones_and_hosts(METRICS_SERVER_LABELS),
+    }
+
+
+def alert_rules(alerts: Alerts, flow_run_namespace: str) -> dict[str, Any]:
+    """PrometheusRule groups: pods, model-api (from ingress-nginx metrics), Prefect flow runs."""
+    ingress = f'ingress=~"{MODEL_API_INGRESS_PATTERN}"'
+    error_ratio = alerts.model_api_error_rate_percent / 100
+    return {
+        "groups": [
+            {
+                "name": "haflow.pods",
+                "rules": [
+                    {
+                        "alert": "PodCrashLooping",
+                        "expr": "max_over_time(kube_pod_container_status_waiting_reason"
+                        '{reason="CrashLoopBackOff"}[5m]) >= 1',
+                        "for": "10m",
+                        "labels": {"severity": "critical"},
+                        "annotations": {
+                            "summary": "{{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) "
+                            "is crash-looping",
+                        },
+                    },
+                    {
+                        "alert": "PodRestartingOften",
+                        "expr": "increase(kube_pod_container_status_restarts_total[1h]) > "
+                        f"{alerts.pod_restarts_per_hour}",
+                        "for": "5m",
+                        "labels": {"severity": "warning"},
+                        "annotations": {
+                            "summary": "{{ $labels.namespace }}/{{ $labels.pod }} restarted "
+                            f"more than {alerts.pod_restarts_per_hour} times in an hour",
+                        },
+                    },
+                ],
+            },
+            {
+                "name": "haflow.model-api",
+                "rules": [
+                    {
+                        "alert": "ModelApiHighErrorRate",
+                        "expr": (
+                            f'sum(rate(nginx_ingress_controller_requests{{{ingress},status=~"5.."}}[5m])) / '
+                            f"sum(rate(nginx_ingress_controller_requests{{{ingress}}}[5m])) > {error_ratio:g}"
+                        ),
+                        "for": "5m",
+                        "labels": {"severity": "critical"},
+                        "annotations": {
+                            "summary": f"model-api answers more than {alerts.model_api_error_rate_percent:g}% "
+                            "of requests with 5xx",
+                        },
+                    },
+                    {
+                        "alert": "ModelApiHighLatencyP95",
+                        "expr": (
+                            "histogram_quantile(0.95, sum by (le) (rate("
+                            f"nginx_ingress_controller_request_duration_seconds_bucket{{{ingress}}}[5m]))) "
+                            f"> {alerts.model_api_p95_latency_seconds:g}"
+                        ),
+                        "for": "10m",
+                        "labels": {"severity": "warning"},
+                        "annotations": {
+                            "summary": f"model-api p95 latency above {alerts.model_api_p95_latency_seconds:g}s",
+                        },
+                    },
+                ],
+            },
+            {
+                "name": "haflow.prefect",
+                "rules": [
+                    {
+                        # The Kubernetes worker runs each flow run as a Job; a failed or crashed run
+                        # leaves a failed Job in the flow-run namespace (kube-state-metrics).
+                        "alert": "PrefectFlowRunsFailing",
+                        "expr": f'sum(kube_job_failed{{namespace="{flow_run_namespace}",condition="true"}}) > 0',
+                        "for": "0m",
+                        "labels": {"severity": "warning"},
+                        "annotations": {
+                            "summary": "{{ $value }} Prefect flow-run Jobs failed in " + flow_run_namespace,
+                        },
+                    },
+                ],
+            },
+        ]
+    }
+
+
+def kube_prometheus_stack_values(config: Observability, flow_run_namespace: str, storage_class: str) -> dict[str, Any]:
+    return {
+        # Grafana needs an admin credential from Secrets Manager before it can be turned on; without one
+        # the chart falls back to a well-known default password.
+        "grafana": {"enabled": False},
+        "prometheus": {
+            "prometheusSpec": {
+                "replicas": config.prometheus_replicas,
+                "retention": config.prometheus_retention,
+                "podAntiAffinity": "soft",
+                "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
+                # Select every ServiceMonitor, PodMonitor and rule in the cluster, not only this release's.
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": f"{config.prometheus_storage_gib}Gi"}},
+                        }
+                    }
+                },
+            }
+        },
+        "alertmanager": {
+            "alertmanagerSpec": {
+                "replicas": config.alertmanager_replicas,
+                "podAntiAffinity": "soft",
+                "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
+            }
+        },
+        "additionalPrometheusRulesMap": {"haflow": alert_rules(config.alerts, flow_run_namespace)},
+    }
+
+
+def fluent_bit_values(region: str, log_group_name: str, role_arn: str) -> dict[str, Any]:
+    """fluent-bit as a DaemonSet on every node (GPU nodes too), writing to the foundation's log group."""
+    outputs = "\n".join(
+        [
+            "[OUTPUT]",
+            "    Name cloudwatch_logs",
+            "    Match kube.*",
+            f"    region {region}",
+            f"    log_group_name {log_group_name}",
+            "    log_stream_prefix container-",
+            # The foundation owns the group and its retention; fluent-bit must not create another.
+            "    auto_create_group false",
+            "    retry_limit 5",
+        ]
+    )
+    return {
+        "kind": "DaemonSet",
+        "serviceAccount": {
+            "create": True,
+            "name": FLUENT_BIT_SERVICE_ACCOUNT,
+            "annotations": {IRSA_ANNOTATION: role_arn},
+        },
+        "tolerations": [{"operator": "Exists"}],
+        "config": {"outputs": outputs},
+    }
+
+
+class ClusterObservability(Construct):
+    """metrics-server, kube-prometheus-stack and fluent-bit releases."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: Observability,
+        region: str,
+        log_group_name: str,
+        fluent_bit_role_arn: str,
+        flow_run_namespace: str,
+        storage_class: str,
+        provider: TerraformProvider,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        """``storage_class``: the class of Prometheus' volumes; ``depends_on`` should include it."""
+        super().__init__(scope, construct_id)
+        self.metrics_server = helm_release(
+            self, "metrics-server", chart=METRICS_SERVER, release_name="metrics-server",
+            namespace=SYSTEM_NAMESPACE, values=metrics_server_values(), provider=provider,
+            depends_on=depends_on, create_namespace=False,
+        )
+        self.monitoring = helm_release(
+            self, "kube-prometheus-stack", chart=KUBE_PROMETHEUS_STACK, release_name="kube-prometheus-stack",
+            namespace=MONITORING_NAMESPACE,
+            values=kube_prometheus_stack_values(config, flow_run_namespace, storage_class),
+            provider=provider, depends_on=depends_on,
+        )
+        self.logging = helm_release(
+            self, "fluent-bit", chart=FLUENT_BIT, release_name="fluent-bit", namespace=LOGGING_NAMESPACE,
+            values=fluent_bit_values(region, log_group_name, fluent_bit_role_arn), provider=provider,
+            depends_on=depends_on,
+        )

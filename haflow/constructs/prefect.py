@@ -1,0 +1,201 @@
+"""Self-hosted Prefect in HA: the server (API pods + a separate background-services deployment) and workers.
+
+State lives outside the pods: the database is Aurora PostgreSQL (the chart's bundled PostgreSQL is
+off), and events, messaging, leases and the Docket scheduler run on ElastiCache Redis over TLS.
+Credentials reach the pods only as Kubernetes Secrets that External Secrets builds from Secrets
+Manager (``prefect_synced_secrets``): no password is in the values or the Terraform state. Database
+migrations run once per upgrade in the chart's migration Job, never on API pod start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cdktf import ITerraformDependable, TerraformProvider
+from cdktf_cdktf_provider_kubernetes.pod_disruption_budget_v1 import PodDisruptionBudgetV1
+from constructs import Construct
+
+from haflow.config.platform import Prefect, Resources
+from haflow.constructs.helm import (
+    PREFECT_SERVER,
+    PREFECT_WORKER,
+    anti_affinity_across_zones_and_hosts,
+    helm_release,
+)
+from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, IRSA_ANNOTATION, SyncedSecret
+from haflow.stacks.contract import PlatformInputs
+
+SERVER_NAMESPACE = "prefect"
+SERVER_RELEASE = "prefect-server"
+WORKER_RELEASE = "prefect-worker"
+WORKER_SERVICE_ACCOUNT = "prefect-worker"
+SERVER_PORT = 4200  # the chart's service.port
+SERVER_LABELS = {
+    "app.kubernetes.io/name": "prefect-server",
+    "app.kubernetes.io/instance": SERVER_RELEASE,
+    "app.kubernetes.io/component": "server",
+}
+WORKER_LABELS = {"app.kubernetes.io/name": "prefect-worker", "app.kubernetes.io/instance": WORKER_RELEASE}
+
+DATABASE_SECRET = "prefect-database"
+DATABASE_URL_KEY = "connection-string"
+REDIS_SECRET = "prefect-redis"
+REDIS_PASSWORD_KEY = "redis-password"
+DOCKET_URL_KEY = "docket-url"
+REDIS_DB = 0
+# Aurora's managed master secret is JSON with these keys:
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
+DATABASE_SECRET_USERNAME = "username"
+DATABASE_SECRET_PASSWORD = "password"
+
+# Prefect settings for several API replicas sharing Redis:
+# https://docs.prefect.io/v3/advanced/self-hosted (high availability)
+HA_SERVER_ENV = {
+    # Migrations belong to the chart's migration Job, run once per upgrade.
+    "PREFECT_API_DATABASE_MIGRATE_ON_START": "false",
+    "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING": "prefect_redis.ordering",
+    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect_redis.lease_storage",
+}
+# For every Prefect container of the release (API, background services, migration Job): TLS to Aurora.
+ALL_PREFECT_ENV = {"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED": "true"}
+REDIS_BROKER = "prefect_redis.messaging"
+
+
+def server_api_url() -> str:
+    """The in-cluster URL of the Prefect API (the chart's Service, fullname prefect-server)."""
+    return f"http://{SERVER_RELEASE}.{SERVER_NAMESPACE}.svc.cluster.local:{SERVER_PORT}/api"
+
+
+def _resources(resources: Resources) -> dict[str, dict[str, str]]:
+    return {
+        "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
+        "limits": {"cpu": resources.cpu_limit, "memory": resources.memory_limit},
+    }
+
+
+def _env(variables: dict[str, str]) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in sorted(variables.items())]
+
+
+def prefect_synced_secrets(inputs: PlatformInputs) -> list[SyncedSecret]:
+    """The Secrets the server reads: the database URL and the Redis password + Docket URL."""
+    database_url = (
+        "postgresql+asyncpg://{{ .username | urlquery }}:{{ .password | urlquery }}@"
+        f"{inputs.database_endpoint}:{inputs.database_port}/{inputs.database_name}"
+    )
+    docket_url = (
+        "rediss://:{{ .password | urlquery }}@"
+        f"{inputs.cache_primary_endpoint}:{inputs.cache_port}/{REDIS_DB}"
+    )
+    return [
+        SyncedSecret(
+            name=DATABASE_SECRET,
+            namespace=SERVER_NAMESPACE,
+            remote={
+                "username": (inputs.database_secret_arn, DATABASE_SECRET_USERNAME),
+                "password": (inputs.database_secret_arn, DATABASE_SECRET_PASSWORD),
+            },
+            template={DATABASE_URL_KEY: database_url},
+        ),
+        SyncedSecret(
+            name=REDIS_SECRET,
+            namespace=SERVER_NAMESPACE,
+            remote={"password": (inputs.cache_auth_secret_arn, CACHE_AUTH_SECRET_PROPERTY)},
+            template={REDIS_PASSWORD_KEY: "{{ .password }}", DOCKET_URL_KEY: docket_url},
+        ),
+    ]
+
+
+def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, Any]:
+    """Values for the prefect-server chart (validated against its values.schema.json in the tests)."""
+    return {
+        "global": {"prefect": {"env": _env(ALL_PREFECT_ENV)}},
+        "server": {
+            "replicaCount": config.server.replicas,
+            "resources": _resources(config.server.resources),
+            "env": _env(HA_SERVER_ENV),
+            "affinity": anti_affinity_across_zones_and_hosts(SERVER_LABELS),
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "0", "maxSurge": "1"}},
+        },
+        "backgroundServices": {
+            "runAsSeparateDeployment": True,
+            "replicaCount": config.background_services_replicas,
+            "messaging": {
+                "broker": REDIS_BROKER,
+                "cache": REDIS_BROKER,
+                "redis": {
+                    "host": inputs.cache_primary_endpoint,
+                    "port": inputs.cache_port,
+                    "db": REDIS_DB,
+                    "ssl": True,
+                    "existingSecret": REDIS_SECRET,
+                    "existingSecretPasswordKey": REDIS_PASSWORD_KEY,
+                },
+                "docket": {"existingSecret": REDIS_SECRET, "existingSecretKey": DOCKET_URL_KEY},
+            },
+        },
+        "migrations": {"enabled": True},
+        "externalDatabase": {"existingSecret": DATABASE_SECRET, "connectionStringSecretKey": DATABASE_URL_KEY},
+        "secret": {"create": False},
+        "postgresql": {"enabled": False},
+        "redis": {"enabled": False},
+    }
+
+
+def prefect_worker_values(config: Prefect, inputs: PlatformInputs) -> dict[str, Any]:
+    """Values for the prefect-worker chart (validated against its values.schema.json in the tests)."""
+    return {
+        "worker": {
+            "replicaCount": config.worker.replicas,
+            "apiConfig": "selfHostedServer",
+            "selfHostedServerApiConfig": {"apiUrl": server_api_url()},
+            "config": {"workPool": config.worker.work_pool, "type": "kubernetes"},
+            "podDisruptionBudget": {"minAvailable": config.worker.pdb_min_available},
+            "affinity": anti_affinity_across_zones_and_hosts(WORKER_LABELS),
+            "livenessProbe": {"enabled": True},
+        },
+        "serviceAccount": {
+            "create": True,
+            "name": WORKER_SERVICE_ACCOUNT,
+            "annotations": {IRSA_ANNOTATION: inputs.prefect_worker_role_arn},
+        },
+    }
+
+
+class PrefectPlatform(Construct):
+    """prefect-server (+ a PDB for its API pods, which the chart lacks) and prefect-worker."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: Prefect,
+        inputs: PlatformInputs,
+        provider: TerraformProvider,
+        kubernetes_provider: TerraformProvider,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.api_url = server_api_url()
+        self.server = helm_release(
+            self, "server", chart=PREFECT_SERVER, release_name=SERVER_RELEASE, namespace=SERVER_NAMESPACE,
+            values=prefect_server_values(config, inputs), provider=provider, depends_on=depends_on,
+            create_namespace=False,
+        )
+        self.server_pdb = PodDisruptionBudgetV1(
+            self, "server-pdb",
+            metadata={"name": "prefect-server-api", "namespace": SERVER_NAMESPACE},
+            spec={
+                "min_available": str(config.server.pdb_min_available),
+                "selector": {"match_labels": dict(SERVER_LABELS)},
+            },
+            provider=kubernetes_provider,
+            depends_on=[self.server],
+        )
+        self.worker = helm_release(
+            self, "worker", chart=PREFECT_WORKER, release_name=WORKER_RELEASE, namespace=config.flow_run_namespace,
+            values=prefect_worker_values(config, inputs), provider=provider, depends_on=[self.server],
+            create_namespace=False,
+        )

@@ -1,0 +1,152 @@
+"""External Secrets Operator: this environment's Secrets Manager secrets, synced into Kubernetes.
+
+The operator's service account assumes the IRSA role the foundation made for it. One
+ClusterSecretStore reads Secrets Manager in the environment's region; ExternalSecrets build the
+Kubernetes Secrets Prefect and model-api mount. They are re-read every ``refresh_interval``, so a
+rotation of the Aurora master password (managed by RDS in Secrets Manager) reaches the pods with no
+Terraform run. The custom resources are rendered by a release of the small local chart
+``haflow/charts/manifests`` instead of ``kubernetes_manifest``, which needs a reachable cluster at plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProvider
+from cdktf_cdktf_provider_helm.release import Release
+from constructs import Construct
+
+from haflow.config.platform import Secrets
+from haflow.constructs.helm import (
+    EXTERNAL_SECRETS,
+    RELEASE_HISTORY,
+    RELEASE_TIMEOUT_SECONDS,
+    helm_release,
+    render_values,
+    spread_across_zones_and_hosts,
+)
+
+NAMESPACE = "external-secrets"
+RELEASE_NAME = "external-secrets"
+SERVICE_ACCOUNT = "external-secrets"
+STORE_NAME = "aws-secrets-manager"
+MANIFESTS_CHART = Path(__file__).resolve().parent.parent / "charts" / "manifests"
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+# external-secrets.io/v1 is the served API from ESO 0.17 on (v1beta1 was removed in 1.0).
+ESO_API = "external-secrets.io/v1"
+CONTROLLER_LABELS = {"app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": RELEASE_NAME}
+# How the foundation stores the ElastiCache AUTH token: the secret's whole string (no JSON property).
+CACHE_AUTH_SECRET_PROPERTY: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncedSecret:
+    """A Kubernetes Secret built from Secrets Manager values through an ESO template.
+
+    ``remote`` maps a template variable to (secret ARN, JSON property or None for the whole string);
+    ``template`` maps each key of the Kubernetes Secret to a Go template over those variables.
+    """
+
+    name: str
+    namespace: str
+    remote: dict[str, tuple[str, str | None]]
+    template: dict[str, str]
+
+
+def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
+    """Values for the external-secrets chart."""
+    ha = config.operator_replicas > 1
+    return {
+        "installCRDs": True,
+        "replicaCount": config.operator_replicas,
+        "leaderElect": ha,
+        "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT, "annotations": {IRSA_ANNOTATION: role_arn}},
+        "podDisruptionBudget": {"enabled": ha, "minAvailable": 1},
+        "topologySpreadConstraints": spread_across_zones_and_hosts(CONTROLLER_LABELS),
+        "webhook": {"replicaCount": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}},
+    }
+
+
+def secret_store(region: str, namespaces: Sequence[str]) -> dict[str, Any]:
+    """The ClusterSecretStore, usable only from the namespaces that need synced secrets."""
+    return {
+        "apiVersion": ESO_API,
+        "kind": "ClusterSecretStore",
+        "metadata": {"name": STORE_NAME},
+        "spec": {
+            # No auth block: the controller uses its own IRSA credentials.
+            "provider": {"aws": {"service": "SecretsManager", "region": region}},
+            "conditions": [{"namespaces": sorted(set(namespaces))}],
+        },
+    }
+
+
+def external_secret(secret: SyncedSecret, refresh_interval: str) -> dict[str, Any]:
+    data = []
+    for variable, (arn, json_property) in sorted(secret.remote.items()):
+        remote_ref: dict[str, str] = {"key": arn}
+        if json_property:
+            remote_ref["property"] = json_property
+        data.append({"secretKey": variable, "remoteRef": remote_ref})
+    return {
+        "apiVersion": ESO_API,
+        "kind": "ExternalSecret",
+        "metadata": {"name": secret.name, "namespace": secret.namespace},
+        "spec": {
+            "refreshInterval": refresh_interval,
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
+            "target": {
+                "name": secret.name,
+                "creationPolicy": "Owner",
+                "template": {"engineVersion": "v2", "data": dict(secret.template)},
+            },
+            "data": data,
+        },
+    }
+
+
+def manifests_values(config: Secrets, region: str, secrets: Sequence[SyncedSecret]) -> dict[str, Any]:
+    """Values for the local manifests chart: the store and one ExternalSecret per synced secret."""
+    objects = [secret_store(region, [s.namespace for s in secrets])]
+    objects.extend(external_secret(s, config.refresh_interval) for s in sorted(secrets, key=lambda s: s.name))
+    return {"objects": objects}
+
+
+class ExternalSecrets(Construct):
+    """The operator (Helm) plus the store and ExternalSecrets (local chart), in that order."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: Secrets,
+        region: str,
+        role_arn: str,
+        secrets: Sequence[SyncedSecret],
+        provider: TerraformProvider,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.operator = helm_release(
+            self, "operator", chart=EXTERNAL_SECRETS, release_name=RELEASE_NAME, namespace=NAMESPACE,
+            values=external_secrets_values(config, role_arn), provider=provider, depends_on=depends_on,
+        )
+        chart = TerraformAsset(self, "manifests-chart", path=str(MANIFESTS_CHART), type=AssetType.DIRECTORY)
+        # The CRDs come with the operator release; the custom resources can only be applied after it.
+        self.synced = Release(
+            self, "synced-secrets",
+            name="synced-secrets",
+            chart=chart.path,
+            namespace=NAMESPACE,
+            values=[render_values(manifests_values(config, region, secrets))],
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=RELEASE_TIMEOUT_SECONDS,
+            max_history=RELEASE_HISTORY,
+            provider=provider,
+            depends_on=[self.operator, *depends_on],
+        )

@@ -1,0 +1,101 @@
+"""Plan review: what a change does to each environment's synthesized plan, compared with a base git ref."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from haflow.config.model import Environment
+from haflow.review.plandiff import Risk, StackDiff, diff_stacks
+from haflow.synthesis import StackJson
+
+SHARED = "bootstrap"
+
+
+@dataclass(frozen=True)
+class Regression:
+    """A rule finding the change introduces (present now, absent on the base)."""
+
+    rule_id: str
+    level: str
+    stack: str
+    address: str
+    message: str
+    fix: str
+
+
+@dataclass
+class EnvironmentReview:
+    name: str
+    stacks: list[StackDiff] = field(default_factory=list)
+    regressions: list[Regression] = field(default_factory=list)
+    rules_note: str = ""
+
+    @property
+    def risks(self) -> list[Risk]:
+        return [risk for stack in self.stacks for risk in stack.risks]
+
+
+@dataclass
+class Review:
+    base: str
+    environments: list[EnvironmentReview]
+
+    @property
+    def risks(self) -> list[Risk]:
+        return [risk for env in self.environments for risk in env.risks]
+
+    @property
+    def regressions(self) -> list[Regression]:
+        return [regression for env in self.environments for regression in env.regressions]
+
+
+def review(base: str, base_stacks: dict[str, StackJson], head_stacks: dict[str, StackJson],
+           environments: list[Environment], base_env_names: list[str]) -> Review:
+    """Compare the plans; ``environments`` are the head's, ``base_env_names`` those the base had."""
+    head_names = [env.name for env in environments]
+    names = head_names + [name for name in base_env_names if name not in head_names]
+    reviews = []
+    if SHARED in base_stacks or SHARED in head_stacks:
+        reviews.append(EnvironmentReview(SHARED, [diff_stacks(SHARED, base_stacks.get(SHARED),
+                                                              head_stacks.get(SHARED))]))
+    by_name = {env.name: env for env in environments}
+    for name in names:
+        stack_names = sorted({s for s in (*base_stacks, *head_stacks) if s.startswith(f"{name}-")})
+        env_review = EnvironmentReview(name, [diff_stacks(s, base_stacks.get(s), head_stacks.get(s))
+                                              for s in stack_names])
+        env = by_name.get(name)
+        if env is None:
+            env_review.rules_note = "environment removed: no rule comparison"
+        else:
+            env_review.regressions, env_review.rules_note = _regressions(env, base_stacks, head_stacks)
+        reviews.append(env_review)
+    return Review(base, reviews)
+
+
+def _regressions(env: Environment, base_stacks: dict[str, StackJson],
+                 head_stacks: dict[str, StackJson]) -> tuple[list[Regression], str]:
+    """Findings of the rule pack on the head plan that the base plan did not have.
+
+    Both plans are judged by this checkout's rule pack and environment config, so only the plan's
+    change shows (a rule added by the change is not reported as a regression of the base).
+    """
+    try:
+        from haflow.rules import evaluate
+    except ImportError:
+        return [], "rule pack (haflow.rules.evaluate) not available: HA regressions not assessed"
+    own = (env.foundation_stack_name, env.platform_stack_name)
+    head = {name: stack for name, stack in head_stacks.items() if name in own}
+    base = {name: stack for name, stack in base_stacks.items() if name in own}
+    try:
+        now = _findings(evaluate(head, env))
+        before = {(f.rule_id, f.stack, f.address) for f in _findings(evaluate(base, env))} if base else set()
+    except Exception as err:  # a failing rule pack must not hide the data-loss review
+        return [], f"rule pack failed, HA regressions not assessed: {type(err).__name__}: {err}"
+    new = [f for f in now if (f.rule_id, f.stack, f.address) not in before]
+    return new, ""
+
+
+def _findings(evaluation: Any) -> list[Regression]:
+    return [Regression(str(f.rule_id), str(getattr(f.level, "value", f.level)), str(f.stack), str(f.address),
+                       str(f.message), str(f.fix)) for f in evaluation.findings]

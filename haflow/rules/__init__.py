@@ -1,0 +1,55 @@
+"""The resilience and security rule pack over synthesized stacks (see RULES.md).
+
+Provider-free and cheap to import: rules read the stack JSON, never the cdktf bindings.
+
+    from haflow.rules import RULES, evaluate
+    evaluation = evaluate(stacks, env)        # stacks: {stack name: parsed cdk.tf.json}
+    evaluation.errors                         # unsuppressed error-level findings
+"""
+
+from __future__ import annotations
+
+# Each family module registers its rules on import.
+from haflow.rules import (  # noqa: F401
+    cache,
+    data_loss,
+    database,
+    eks,
+    network,
+    prefect,
+    secrets,
+    storage,
+    workloads,
+)
+from haflow.rules.engine import (
+    ERROR,
+    REGISTRY,
+    WARNING,
+    Evaluation,
+    Finding,
+    Result,
+    Rule,
+    Status,
+    SuppressedFinding,
+    evaluate,
+)
+
+# The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
+FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "data_loss", "secrets",
+            "suppressions")
+RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
+RULE_IDS: frozenset[str] = frozenset(REGISTRY)
+
+__all__ = [
+    "ERROR",
+    "RULES",
+    "RULE_IDS",
+    "WARNING",
+    "Evaluation",
+    "Finding",
+    "Result",
+    "Rule",
+    "Status",
+    "SuppressedFinding",
+    "evaluate",
+]

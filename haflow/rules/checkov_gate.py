@@ -1,0 +1,169 @@
+"""checkov's terraform_json runner over synthesized stacks, with haflow's justified skips applied.
+
+checkov reads cdktf's ``cdk.tf.json`` directly, but ignores inline skip comments there (JSON has no
+comments), so accepted findings live in one file, ``checkov-skips.yaml``: check id, the stacks and
+resource addresses it covers, and a reason. A failed check without a matching skip is an error; a
+skip that matches nothing is reported, like an unused suppression.
+
+checkov is imported only when this runs (it costs seconds).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from haflow.config.errors import MISSING, ConfigError, ConfigIssue
+from haflow.config.loader import display
+from haflow.rules.engine import ERROR, UNUSED_CHECKOV_SKIP, Finding
+from haflow.synthesis import STACK_FILE
+
+SKIPS_FILE = Path("checkov-skips.yaml")
+MIN_REASON_LENGTH = 10
+
+
+class CheckovSkip(BaseModel):
+    """One accepted checkov finding."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check: str = Field(description="checkov check id, e.g. CKV_AWS_144")
+    reason: str = Field(description="Why the check does not apply or is accepted, at least 10 characters")
+    stacks: list[str] = Field(default_factory=lambda: ["*"], description="Stack name patterns; default all")
+    resources: list[str] = Field(default_factory=list, description="Resource addresses; empty: every resource")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if len(value.strip()) < MIN_REASON_LENGTH:
+            raise ValueError(f"a skip needs a reason of at least {MIN_REASON_LENGTH} characters")
+        return value
+
+    def covers(self, check_id: str, stack: str, address: str) -> bool:
+        return (
+            check_id == self.check
+            and any(fnmatch.fnmatchcase(stack, pattern) for pattern in self.stacks)
+            and (not self.resources or address in self.resources)
+        )
+
+
+class SkipsDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    skips: list[CheckovSkip] = Field(default_factory=list)
+
+
+def load_skips(path: Path) -> list[CheckovSkip]:
+    """The skips in ``path`` (none when it does not exist); ConfigError naming each bad entry."""
+    if not path.exists():
+        return []
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return SkipsDocument.model_validate(document).skips
+    except yaml.YAMLError as err:
+        problem = ConfigIssue(display(path), "", MISSING, f"YAML syntax error: {err}", "fix the YAML")
+        raise ConfigError([problem]) from None
+    except ValidationError as err:
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    display(path), ".".join(str(part) for part in error["loc"]), error.get("input", MISSING),
+                    error["msg"], "each skip is {check, reason, stacks?, resources?}",
+                )
+                for error in err.errors()
+            ]
+        ) from None
+
+
+@dataclass
+class CheckovOutcome:
+    failures: list[Finding] = field(default_factory=list)
+    skipped: list[tuple[Finding, str]] = field(default_factory=list)
+    unused: list[Finding] = field(default_factory=list)
+    passed: int = 0
+    parsing_errors: list[str] = field(default_factory=list)
+    check_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [*self.failures, *self.unused]
+
+
+def run_checkov(stacks: dict[str, dict[str, Any]], skips: list[CheckovSkip], env_of: dict[str, str]) -> CheckovOutcome:
+    """Run checkov on ``stacks`` (stack name -> synthesized JSON) and apply ``skips``."""
+    from checkov.runner_filter import RunnerFilter
+    from checkov.terraform_json.runner import TerraformJsonRunner
+
+    logging.getLogger("checkov").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="haflow-checkov-") as scratch:
+        by_file: dict[str, str] = {}
+        for name in stacks:
+            copy = Path(scratch) / name / STACK_FILE
+            copy.parent.mkdir(parents=True)
+            copy.write_text(json.dumps(checkov_view(stacks[name]), indent=2), encoding="utf-8")
+            by_file[str(copy.resolve())] = name
+        report = TerraformJsonRunner().run(
+            root_folder=None,
+            files=sorted(by_file),
+            runner_filter=RunnerFilter(framework=["terraform_json"], show_progress_bar=False),
+        )
+    reports = report if isinstance(report, list) else [report]
+    outcome = CheckovOutcome()
+    used: set[int] = set()
+    for current in reports:
+        outcome.passed += len(current.passed_checks)
+        outcome.parsing_errors.extend(current.parsing_errors)
+        for record in current.failed_checks:
+            outcome.check_names[record.check_id] = record.check_name
+            stack = by_file.get(str(Path(record.file_abs_path).resolve()), "")
+            address = _address(record.resource, stacks.get(stack, {}))
+            finding = Finding(
+                record.check_id, ERROR, env_of.get(stack, ""), stack, address,
+                f"checkov: {record.check_name}",
+                record.guideline or f"fix the resource, or add a justified skip to {SKIPS_FILE}",
+            )
+            index = next((i for i, skip in enumerate(skips) if skip.covers(record.check_id, stack, address)), None)
+            if index is None:
+                outcome.failures.append(finding)
+            else:
+                used.add(index)
+                outcome.skipped.append((finding, skips[index].reason))
+    for index, skip in enumerate(skips):
+        if index not in used:
+            outcome.unused.append(
+                Finding(
+                    UNUSED_CHECKOV_SKIP.id, UNUSED_CHECKOV_SKIP.level, "", "", f"skips[{index}]",
+                    f"skip of {skip.check} matches no checkov failure", UNUSED_CHECKOV_SKIP.fix,
+                )
+            )
+    return outcome
+
+
+def checkov_view(stack: dict[str, Any]) -> dict[str, Any]:
+    """The stack as checkov 3.1 can parse it: without ``locals``.
+
+    checkov's terraform_json parser expects every top-level block entry to be an object and raises on a
+    cdktf TerraformLocal (``"locals": {"name": "${...}"}``); no checkov check reads locals, and a
+    resource attribute referring to one stays an unresolved expression to checkov either way.
+    """
+    return {key: value for key, value in stack.items() if key != "locals"}
+
+
+def _address(resource: str, stack: dict[str, Any]) -> str:
+    """``<type>.<logical id>``; checkov 3.1 names some terraform_json resources ``resource.<logical id>``."""
+    kind, _, name = resource.partition(".")
+    if kind != "resource":
+        return resource
+    for rtype, items in (stack.get("resource") or {}).items():
+        if name in items:
+            return f"{rtype}.{name}"
+    return resource
+

@@ -1,0 +1,104 @@
+"""Database rules (Aurora PostgreSQL): a reader to fail over to, in another AZ; protection, backups,
+encryption and a password nobody types."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from haflow.rules.engine import ERROR, Outcome, rule
+from haflow.rules.stack import Resource, Stack
+
+if TYPE_CHECKING:
+    from haflow.config.model import Environment
+
+MIN_INSTANCES = 2
+MIN_BACKUP_RETENTION_DAYS = 7
+# aws_rds_cluster.backup_retention_period defaults to 1 day in the AWS provider.
+DEFAULT_BACKUP_RETENTION_DAYS = 1
+
+
+def instances_of(cluster: Resource, stack: Stack) -> list[Resource]:
+    return stack.referencing(cluster, "aws_rds_cluster_instance", "cluster_identifier")
+
+
+@rule(
+    id="HA-DB-001",
+    level=ERROR,
+    title="Aurora has at least two instances in distinct AZs",
+    rationale="Aurora fails over by promoting a reader; with no reader, or a reader in the writer's AZ, "
+    "an instance or AZ failure means recreating an instance (10+ minutes) instead of a ~30 s failover.",
+    fix="Set the database to two or more instances, each with its own availability_zone.",
+    subjects=("aws_rds_cluster",),
+)
+def instances_in_distinct_azs(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    instances = instances_of(cluster, stack)
+    if len(instances) < MIN_INSTANCES:
+        return [f"the cluster has {len(instances)} instance(s); at least {MIN_INSTANCES} are needed for failover"]
+    azs = {instance.string("availability_zone") for instance in instances}
+    if len(azs) < MIN_INSTANCES:
+        return [f"the {len(instances)} instances share {len(azs)} AZ ({', '.join(sorted(azs))})"]
+    return []
+
+
+@rule(
+    id="HA-DB-002",
+    level=ERROR,
+    title="Aurora deletion protection is on",
+    rationale="Deletion protection makes AWS refuse to delete the cluster, whatever Terraform or a person "
+    "asks; the database is the platform's system of record.",
+    fix="Set deletion_protection = true.",
+    subjects=("aws_rds_cluster",),
+)
+def deletion_protection(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    if not cluster.boolean("deletion_protection", False):
+        return ["deletion_protection is off"]
+    return []
+
+
+@rule(
+    id="HA-DB-003",
+    level=ERROR,
+    title=f"Aurora keeps automated backups for at least {MIN_BACKUP_RETENTION_DAYS} days",
+    rationale="Point-in-time restore is the recovery from bad writes and deletes, which replication copies "
+    "faithfully; a week covers a problem found after a weekend.",
+    fix=f"Set backup_retention_period >= {MIN_BACKUP_RETENTION_DAYS}.",
+    subjects=("aws_rds_cluster",),
+)
+def backup_retention(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    days = cluster.integer("backup_retention_period", DEFAULT_BACKUP_RETENTION_DAYS)
+    if days < MIN_BACKUP_RETENTION_DAYS:
+        return [f"backup_retention_period is {days} day(s)"]
+    return []
+
+
+@rule(
+    id="HA-DB-004",
+    level=ERROR,
+    title="Aurora storage is encrypted",
+    rationale="Encryption at rest covers the volume, its snapshots and backups; it can only be chosen when "
+    "the cluster is created.",
+    fix="Set storage_encrypted = true (and kms_key_id to a customer key).",
+    subjects=("aws_rds_cluster",),
+)
+def storage_encrypted(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    if not cluster.boolean("storage_encrypted", False):
+        return ["storage_encrypted is off"]
+    return []
+
+
+@rule(
+    id="HA-DB-005",
+    level=ERROR,
+    title="The master password is managed by Secrets Manager",
+    rationale="A password in Terraform ends up in the plan and the state; a Secrets-Manager-managed "
+    "password is generated, stored and rotated by AWS and never appears in either.",
+    fix="Set manage_master_user_password = true and remove master_password.",
+    subjects=("aws_rds_cluster",),
+)
+def managed_master_password(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    problems = []
+    if not cluster.boolean("manage_master_user_password", False):
+        problems.append("manage_master_user_password is off")
+    if cluster.has("master_password"):
+        problems.append("master_password is set in the plan")
+    return problems

@@ -1,0 +1,234 @@
+"""The rule engine: rule metadata, the registry, evaluation of stacks and the application of suppressions.
+
+A rule is one small pure function registered with ``@rule(...)``, its metadata beside it (model:
+cdk-nag's ``NagRules``). The engine calls it once per resource of its ``subjects`` types; the function
+returns the problems it found (an empty list: compliant) or ``NOT_APPLICABLE``. An ``Unresolved``
+value raised inside a rule is a non-compliant result that says what could not be verified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal
+
+from haflow.rules.stack import Resource, Stack, Unresolved
+
+if TYPE_CHECKING:
+    from haflow.config.model import Environment, Suppression
+
+Level = Literal["error", "warning"]
+ERROR: Level = "error"
+WARNING: Level = "warning"
+
+# The shared state-bucket stack (haflow.stacks.bootstrap.BOOTSTRAP_STACK; not imported because that
+# module loads cdktf). Every environment's evaluation includes it.
+BOOTSTRAP_STACK = "bootstrap"
+
+
+class Status(Enum):
+    COMPLIANT = "compliant"
+    NON_COMPLIANT = "non-compliant"
+    NOT_APPLICABLE = "not-applicable"
+
+
+NOT_APPLICABLE = None
+Outcome = list[str] | None
+Check = Callable[[Resource, Stack, "Environment"], Outcome]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: Level
+    title: str
+    rationale: str
+    fix: str
+    family: str
+    subjects: tuple[str, ...] = ()
+    check: Check | None = field(default=None, repr=False, compare=False)
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    *, id: str, level: Level, title: str, rationale: str, fix: str, subjects: tuple[str, ...] = ()
+) -> Callable[[Check], Check]:
+    """Register the decorated function as rule ``id``, checked on every resource of the ``subjects`` types.
+
+    No subjects means every resource of the stack.
+    """
+
+    def register(check: Check) -> Check:
+        if id in REGISTRY:
+            raise ValueError(f"rule id {id} is registered twice")
+        family = check.__module__.rsplit(".", 1)[-1]
+        REGISTRY[id] = Rule(id, level, title, rationale, fix, family, subjects, check)
+        return check
+
+    return register
+
+
+def register_meta(meta: Rule) -> Rule:
+    """Register a rule the engine itself applies (no per-resource check)."""
+    if meta.id in REGISTRY:
+        raise ValueError(f"rule id {meta.id} is registered twice")
+    REGISTRY[meta.id] = meta
+    return meta
+
+
+UNUSED_SUPPRESSION = register_meta(
+    Rule(
+        id="HA-SUP-001",
+        level=WARNING,
+        title="Every suppression matches a finding",
+        rationale="A suppression that matches nothing hides the next, unrelated finding of that rule and "
+        "tells reviewers a risk is accepted that no longer exists.",
+        fix="Remove the suppression (or the resource address that no longer has a finding) from the overlay.",
+        family="suppressions",
+    )
+)
+
+
+UNUSED_CHECKOV_SKIP = register_meta(
+    Rule(
+        id="HA-SUP-002",
+        level=WARNING,
+        title="Every checkov skip matches a checkov failure",
+        rationale="A skip that matches nothing would silently accept the next failure of that check on "
+        "those resources.",
+        fix="Remove the skip from checkov-skips.yaml.",
+        family="suppressions",
+    )
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one rule said about one resource."""
+
+    rule_id: str
+    stack: str
+    address: str
+    status: Status
+    messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    level: Level
+    env: str
+    stack: str
+    address: str
+    message: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class SuppressedFinding:
+    finding: Finding
+    reason: str
+
+
+@dataclass
+class Evaluation:
+    """The outcome for one environment: unsuppressed findings, what suppressions hid, and what they missed."""
+
+    env: str
+    results: list[Result]
+    findings: list[Finding]
+    suppressed: list[SuppressedFinding]
+    unused_suppressions: list[Suppression]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.level == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.level == WARNING]
+
+
+def stacks_of(env: Environment, stacks: Mapping[str, Any]) -> list[str]:
+    """The stacks of ``stacks`` that belong to ``env``: the shared bootstrap stack and its own two."""
+    own = {BOOTSTRAP_STACK, env.foundation_stack_name, env.platform_stack_name}
+    return [name for name in stacks if name in own]
+
+
+def check_stack(stack: Stack, env: Environment, rules: list[Rule]) -> list[Result]:
+    results: list[Result] = []
+    for current in rules:
+        if current.check is None:
+            continue
+        for resource in stack.resources(*current.subjects):
+            results.append(_run(current, current.check, resource, stack, env))
+    return results
+
+
+def _run(current: Rule, check: Check, resource: Resource, stack: Stack, env: Environment) -> Result:
+    try:
+        outcome = check(resource, stack, env)
+    except Unresolved as unresolved:
+        outcome = [str(unresolved)]
+    if outcome is NOT_APPLICABLE:
+        return Result(current.id, stack.name, resource.address, Status.NOT_APPLICABLE)
+    if not outcome:
+        return Result(current.id, stack.name, resource.address, Status.COMPLIANT)
+    return Result(current.id, stack.name, resource.address, Status.NON_COMPLIANT, tuple(outcome))
+
+
+def evaluate(
+    stacks: Mapping[str, Mapping[str, Any]], env: Environment, rules: list[Rule] | None = None
+) -> Evaluation:
+    """Run every rule over ``env``'s stacks in ``stacks`` and apply ``env``'s suppressions."""
+    chosen = list(REGISTRY.values()) if rules is None else rules
+    results: list[Result] = []
+    for name in stacks_of(env, stacks):
+        results.extend(check_stack(Stack(name, stacks[name]), env, chosen))
+    raw = [
+        Finding(result.rule_id, REGISTRY[result.rule_id].level, env.name, result.stack, result.address,
+                message, REGISTRY[result.rule_id].fix)
+        for result in results
+        if result.status is Status.NON_COMPLIANT
+        for message in result.messages
+    ]
+    return apply_suppressions(env, results, raw)
+
+
+def apply_suppressions(env: Environment, results: list[Result], raw: list[Finding]) -> Evaluation:
+    findings: list[Finding] = []
+    suppressed: list[SuppressedFinding] = []
+    matched: dict[int, set[str]] = {index: set() for index in range(len(env.suppressions))}
+    for finding in raw:
+        hit = next(
+            (
+                index
+                for index, suppression in enumerate(env.suppressions)
+                if suppression.rule == finding.rule_id
+                and (not suppression.resources or finding.address in suppression.resources)
+            ),
+            None,
+        )
+        if hit is None:
+            findings.append(finding)
+        else:
+            matched[hit].add(finding.address)
+            suppressed.append(SuppressedFinding(finding, env.suppressions[hit].reason))
+    unused: list[Suppression] = []
+    for index, suppression in enumerate(env.suppressions):
+        stale = [address for address in suppression.resources if address not in matched[index]]
+        if matched[index] and not stale:
+            continue
+        unused.append(suppression)
+        what = f"resources {', '.join(stale)} have" if matched[index] else "it matches"
+        findings.append(
+            Finding(
+                UNUSED_SUPPRESSION.id, UNUSED_SUPPRESSION.level, env.name, "", f"suppressions[{index}]",
+                f"suppression of {suppression.rule} is unused: {what} no {suppression.rule} finding",
+                UNUSED_SUPPRESSION.fix,
+            )
+        )
+    return Evaluation(env.name, results, findings, suppressed, unused)

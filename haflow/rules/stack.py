@@ -1,0 +1,192 @@
+"""Read-only views of one synthesized stack: resources, references between them, literal attributes.
+
+Rules never read the JSON directly: every attribute goes through ``value`` (or a typed getter), which
+raises ``Unresolved`` when the attribute is missing without a documented default or holds a Terraform
+expression (``${...}``) where the rule needs a literal. The engine turns that into a finding, so a
+value the rule cannot see is never a silent pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# cdktf writes a reference to another resource as "${<type>.<logical id>.<attribute>...}".
+REFERENCE = re.compile(r"^\$\{([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)((?:\.|\[)[^}]*)?\}$")
+CDKTF_METADATA_KEY = "//"
+
+
+class Missing:
+    """Marker for 'no default': the attribute must be present."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING: Any = Missing()
+
+
+class Unresolved(Exception):
+    """A value the rule needs and cannot determine from the plan."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"cannot verify {path}: {problem}")
+
+
+def is_expression(value: Any) -> bool:
+    """True for a Terraform expression (reference, function call, interpolation), i.e. not a literal."""
+    return isinstance(value, str) and "${" in value
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of a stack; ``address`` is ``<type>.<logical id>`` as Terraform names it."""
+
+    type: str
+    name: str
+    body: Mapping[str, Any]
+
+    @property
+    def address(self) -> str:
+        return f"{self.type}.{self.name}"
+
+    def has(self, path: str) -> bool:
+        try:
+            _walk(self.body, path)
+        except KeyError:
+            return False
+        return True
+
+    def value(self, path: str, default: Any = MISSING) -> Any:
+        """The literal at dotted ``path``; a single nested block may be written as an object or a list of one."""
+        try:
+            found = _walk(self.body, path)
+        except KeyError:
+            if default is MISSING:
+                raise Unresolved(path, "the attribute is not set") from None
+            return default
+        if is_expression(found):
+            raise Unresolved(path, f"{found!r} is a Terraform expression, not a literal")
+        return found
+
+    def boolean(self, path: str, default: Any = MISSING) -> bool:
+        found = self.value(path, default)
+        if isinstance(found, bool):
+            return found
+        if isinstance(found, str) and found.lower() in ("true", "false"):
+            return found.lower() == "true"
+        raise Unresolved(path, f"{found!r} is not true or false")
+
+    def integer(self, path: str, default: Any = MISSING) -> int:
+        return as_integer(self.value(path, default), path)
+
+    def string(self, path: str, default: Any = MISSING) -> str:
+        found = self.value(path, default)
+        if not isinstance(found, str):
+            raise Unresolved(path, f"{found!r} is not a string")
+        return found
+
+    def strings(self, path: str, default: Any = MISSING) -> list[str]:
+        found = self.value(path, default)
+        if not isinstance(found, list):
+            raise Unresolved(path, f"{found!r} is not a list")
+        return [str(item) for item in found]
+
+
+def as_integer(found: Any, path: str) -> int:
+    if isinstance(found, bool):
+        raise Unresolved(path, f"{found!r} is not a whole number")
+    if isinstance(found, int):
+        return found
+    if isinstance(found, str) and found.strip().lstrip("-").isdigit():
+        return int(found)
+    raise Unresolved(path, f"{found!r} is not a whole number")
+
+
+def _walk(node: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(node, list) and len(node) == 1:
+            node = node[0]
+        if not isinstance(node, Mapping) or part not in node:
+            raise KeyError(part)
+        node = node[part]
+    if isinstance(node, list) and len(node) == 1 and isinstance(node[0], Mapping):
+        node = node[0]
+    return node
+
+
+class Stack:
+    """One synthesized stack (the parsed ``cdk.tf.json``)."""
+
+    def __init__(self, name: str, document: Mapping[str, Any]) -> None:
+        self.name = name
+        self.document = document
+        self._by_address: dict[str, Resource] = {}
+        for rtype, items in (document.get("resource") or {}).items():
+            for logical_id, body in items.items():
+                resource = Resource(rtype, logical_id, body)
+                self._by_address[resource.address] = resource
+
+    def resources(self, *types: str) -> list[Resource]:
+        """Resources of the given types (every resource when none is given), in stack order."""
+        return [r for r in self._by_address.values() if not types or r.type in types]
+
+    def get(self, address: str) -> Resource | None:
+        return self._by_address.get(address)
+
+    def referenced(self, resource: Resource, path: str, *types: str) -> Resource:
+        """The resource that ``resource.<path>`` refers to; Unresolved unless it is a reference into this stack."""
+        raw = _raw(resource, path)
+        target = self.resolve(raw, *types)
+        if target is None:
+            expected = " or ".join(types) if types else "a resource"
+            raise Unresolved(path, f"{raw!r} is not a reference to {expected} in stack {self.name}")
+        return target
+
+    def referenced_list(self, resource: Resource, path: str, *types: str) -> list[Resource]:
+        """The resources a list attribute refers to (``subnet_ids``); Unresolved unless each item is a reference."""
+        raw = _raw(resource, path)
+        if not isinstance(raw, list):
+            raise Unresolved(path, f"{raw!r} is not a list of references")
+        found = []
+        for item in raw:
+            target = self.resolve(item, *types)
+            if target is None:
+                expected = " or ".join(types) if types else "a resource"
+                raise Unresolved(path, f"{item!r} is not a reference to {expected} in stack {self.name}")
+            found.append(target)
+        return found
+
+    def resolve(self, raw: Any, *types: str) -> Resource | None:
+        """The resource a ``${type.id.attr}`` token names, or None."""
+        match = REFERENCE.match(raw) if isinstance(raw, str) else None
+        if not match or (types and match.group(1) not in types):
+            return None
+        return self._by_address.get(f"{match.group(1)}.{match.group(2)}")
+
+    def referencing(self, target: Resource, rtype: str, path: str) -> list[Resource]:
+        """Resources of ``rtype`` whose ``path`` is a reference to ``target`` (e.g. a bucket's versioning)."""
+        return [
+            candidate
+            for candidate in self.resources(rtype)
+            if any(self.resolve(raw) == target for raw in _raw_values(candidate, path))
+        ]
+
+
+def _raw(resource: Resource, path: str) -> Any:
+    try:
+        return _walk(resource.body, path)
+    except KeyError:
+        raise Unresolved(path, "the attribute is not set") from None
+
+
+def _raw_values(resource: Resource, path: str) -> Iterator[Any]:
+    try:
+        found = _walk(resource.body, path)
+    except KeyError:
+        return
+    yield from found if isinstance(found, list) else [found]

@@ -1,0 +1,412 @@
+"""Workload rules: replicated pods that survive a node drain, an AZ outage and a slow start.
+
+A workload is a set of identical pods behind one controller. It comes either from a
+kubernetes_deployment_v1 (with the PodDisruptionBudget and HorizontalPodAutoscaler resources that
+select it) or from a helm_release of a chart haflow knows (``CHART_WORKLOADS``: where that chart keeps
+replicas, autoscaling, its PDB, scheduling and resources, with the chart's defaults). Both become a
+``Workload``, and the rules read only that.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from haflow.rules.engine import ERROR, NOT_APPLICABLE, WARNING, Outcome, rule
+from haflow.rules.helm import HELM_RELEASE, Values, chart_name, values_of
+from haflow.rules.stack import MISSING, Resource, Stack, Unresolved
+
+if TYPE_CHECKING:
+    from haflow.config.model import Environment
+
+MIN_REPLICAS = 2
+ZONE_KEY = "topology.kubernetes.io/zone"
+DEPLOYMENT = "kubernetes_deployment_v1"
+PDB = "kubernetes_pod_disruption_budget_v1"
+HPA = "kubernetes_horizontal_pod_autoscaler_v2"
+WORKLOAD_SUBJECTS = (DEPLOYMENT, HELM_RELEASE)
+REQUIRED_REQUESTS = ("cpu", "memory")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A PodDisruptionBudget: exactly one of min_available / max_unavailable (a count or a percentage)."""
+
+    min_available: int | str | None = None
+    max_unavailable: int | str | None = None
+
+    def evictable(self, pods: int) -> int:
+        """Pods a drain may evict when ``pods`` are running (Kubernetes rounds percentages up)."""
+        if self.max_unavailable is not None:
+            return min(pods, _count(self.max_unavailable, pods))
+        if self.min_available is not None:
+            return max(0, pods - _count(self.min_available, pods))
+        return pods
+
+    def __str__(self) -> str:
+        if self.max_unavailable is not None:
+            return f"maxUnavailable {self.max_unavailable}"
+        return f"minAvailable {self.min_available}"
+
+
+def _count(value: int | str, pods: int) -> int:
+    text = str(value).strip()
+    if text.endswith("%"):
+        return math.ceil(pods * int(text[:-1]) / 100)
+    if not text.isdigit():
+        raise Unresolved("disruption budget", f"{value!r} is neither a count nor a percentage")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    liveness: bool
+    readiness: bool
+    requests: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    replicas: int
+    autoscaling_min: int | None
+    budget: Budget | None
+    zone_spread: bool
+    containers: tuple[Container, ...]
+    # Pods that receive traffic need a readiness probe; a poller (the Prefect worker) only a liveness one.
+    serves_traffic: bool = True
+
+
+# --- kubernetes_deployment_v1 -----------------------------------------------------------------
+
+def _namespace(raw: Any, stack: Stack) -> str:
+    target = stack.resolve(raw)
+    return target.address if target else str(raw or "default")
+
+
+def _labels_match(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
+
+
+def budget_for(labels: Mapping[str, Any], namespace: str, stack: Stack) -> Budget | None:
+    for pdb in stack.resources(PDB):
+        if _namespace(_first(pdb.body.get("metadata")).get("namespace"), stack) != namespace:
+            continue
+        if _labels_match(pdb.value("spec.selector.match_labels", {}), labels):
+            return Budget(pdb.value("spec.min_available", None), pdb.value("spec.max_unavailable", None))
+    return None
+
+
+def _first(block: Any) -> dict[str, Any]:
+    if isinstance(block, list):
+        return block[0] if block else {}
+    return block if isinstance(block, dict) else {}
+
+
+def _autoscaler_min(deployment: Resource, name: str, namespace: str, stack: Stack) -> int | None:
+    for hpa in stack.resources(HPA):
+        if _namespace(_first(hpa.body.get("metadata")).get("namespace"), stack) != namespace:
+            continue
+        target = _first(_first(hpa.body.get("spec")).get("scale_target_ref"))
+        if target.get("kind") != "Deployment":
+            continue
+        if target.get("name") == name or stack.resolve(target.get("name")) == deployment:
+            return hpa.integer("spec.min_replicas", 1)
+    return None
+
+
+def _has_zone_affinity(affinity: Mapping[str, Any], term_key: str, topology_key: str) -> bool:
+    anti = _first(affinity.get(term_key))
+    terms: list[Any] = []
+    for value in anti.values():
+        terms.extend(value if isinstance(value, list) else [value])
+    for term in terms:
+        nested = _first(term.get("pod_affinity_term") or term.get("podAffinityTerm")) or term
+        if nested.get(topology_key) == ZONE_KEY:
+            return True
+    return False
+
+
+def deployment_workload(deployment: Resource, stack: Stack) -> Workload:
+    metadata = _first(deployment.body.get("metadata"))
+    name = deployment.string("metadata.name")
+    namespace = _namespace(metadata.get("namespace"), stack)
+    pod = deployment.value("spec.template.spec")
+    labels = deployment.value("spec.template.metadata.labels")
+    spreads = pod.get("topology_spread_constraint", [])
+    spreads = spreads if isinstance(spreads, list) else [spreads]
+    zone_spread = any(item.get("topology_key") == ZONE_KEY for item in spreads) or _has_zone_affinity(
+        _first(pod.get("affinity")), "pod_anti_affinity", "topology_key"
+    )
+    containers = pod.get("container", [])
+    containers = containers if isinstance(containers, list) else [containers]
+    return Workload(
+        name=name,
+        replicas=deployment.integer("spec.replicas", 1),
+        autoscaling_min=_autoscaler_min(deployment, name, namespace, stack),
+        budget=budget_for(labels, namespace, stack),
+        zone_spread=zone_spread,
+        containers=tuple(
+            Container(
+                str(item.get("name", "?")),
+                bool(item.get("liveness_probe")),
+                bool(item.get("readiness_probe")),
+                _first(item.get("resources")).get("requests") or {},
+            )
+            for item in containers
+        ),
+    )
+
+
+# --- helm charts ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChartWorkload:
+    """Where one chart keeps one workload's settings, and the chart's defaults (from its values.yaml)."""
+
+    component: str
+    prefix: str
+    pod_labels: Mapping[str, str]  # "{release}" is replaced by the release name
+    default_requests: Mapping[str, str]
+    # The chart's own PDB: "flat" (minAvailable/maxUnavailable beside replicaCount, rendered when more
+    # than one pod), "block" (a podDisruptionBudget mapping), or None (the chart has no PDB).
+    chart_budget: str | None
+    liveness_default: bool
+    readiness_default: bool | None  # None: the chart has no readiness probe (a poller, not a server)
+    probe_style: str  # "enabled": probes are {enabled: bool}; "spec": probes are the probe itself
+
+
+# Defaults from the charts' values.yaml at the versions haflow pins (haflow.constructs.helm):
+# ingress-nginx 4.15.1, prefect-server / prefect-worker 2026.8.18172642.
+CHART_WORKLOADS: dict[str, tuple[ChartWorkload, ...]] = {
+    "ingress-nginx": (
+        ChartWorkload(
+            "controller", "controller",
+            {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/instance": "{release}",
+             "app.kubernetes.io/component": "controller"},
+            {"cpu": "100m", "memory": "90Mi"}, "flat", True, True, "spec",
+        ),
+    ),
+    "prefect-server": (
+        ChartWorkload(
+            "server", "server",
+            {"app.kubernetes.io/name": "prefect-server", "app.kubernetes.io/instance": "{release}",
+             "app.kubernetes.io/component": "server"},
+            {"cpu": "500m", "memory": "512Mi"}, None, True, True, "enabled",
+        ),
+    ),
+    "prefect-worker": (
+        ChartWorkload(
+            "worker", "worker",
+            {"app.kubernetes.io/name": "prefect-worker", "app.kubernetes.io/instance": "{release}"},
+            {"cpu": "100m", "memory": "256Mi"}, "block", False, None, "enabled",
+        ),
+    ),
+}
+
+
+def _probe(values: Values, path: str, style: str, default: bool) -> bool:
+    if style == "enabled":
+        return values.boolean(f"{path}.enabled", default)
+    found = values.raw(path, MISSING)
+    return default if found is MISSING else bool(found)
+
+
+def chart_workload(release: Resource, spec: ChartWorkload, values: Values, stack: Stack) -> Workload:
+    prefix = spec.prefix
+    replicas = values.integer(f"{prefix}.replicaCount", 1)
+    autoscaling_min = (
+        values.integer(f"{prefix}.autoscaling.minReplicas", 1)
+        if values.boolean(f"{prefix}.autoscaling.enabled", False) else None
+    )
+    release_name = release.string("name")
+    labels = {key: value.replace("{release}", release_name) for key, value in spec.pod_labels.items()}
+    budget: Budget | None = None
+    if spec.chart_budget == "flat" and max(replicas, autoscaling_min or 0) > 1:
+        maximum = values.get(f"{prefix}.maxUnavailable", None)
+        budget = Budget(max_unavailable=maximum) if maximum is not None else Budget(
+            min_available=values.get(f"{prefix}.minAvailable", 1)
+        )
+    elif spec.chart_budget == "block":
+        block = values.get(f"{prefix}.podDisruptionBudget", {}) or {}
+        if block.get("maxUnavailable") is not None or block.get("minAvailable") is not None:
+            budget = Budget(block.get("minAvailable"), block.get("maxUnavailable"))
+    if budget is None:
+        budget = budget_for(labels, _namespace(release.body.get("namespace"), stack), stack)
+    spreads = values.get(f"{prefix}.topologySpreadConstraints", []) or []
+    zone_spread = any(item.get("topologyKey") == ZONE_KEY for item in spreads) or _has_zone_affinity(
+        values.get(f"{prefix}.affinity", {}) or {}, "podAntiAffinity", "topologyKey"
+    )
+    requests = values.get(f"{prefix}.resources.requests", dict(spec.default_requests)) or {}
+    readiness = (
+        _probe(values, f"{prefix}.readinessProbe", spec.probe_style, spec.readiness_default)
+        if spec.readiness_default is not None else False
+    )
+    return Workload(
+        name=f"{release_name} {spec.component}",
+        replicas=replicas,
+        autoscaling_min=autoscaling_min,
+        budget=budget,
+        zone_spread=zone_spread,
+        containers=(
+            Container(
+                spec.component,
+                _probe(values, f"{prefix}.livenessProbe", spec.probe_style, spec.liveness_default),
+                readiness,
+                requests,
+            ),
+        ),
+        serves_traffic=spec.readiness_default is not None,
+    )
+
+
+def workloads_of(resource: Resource, stack: Stack) -> list[Workload]:
+    """The workloads a deployment or a known chart's release runs; [] for anything else."""
+    if resource.type == DEPLOYMENT:
+        return [deployment_workload(resource, stack)]
+    specs = CHART_WORKLOADS.get(chart_name(resource), ())
+    if not specs:
+        return []
+    values = values_of(resource)
+    return [chart_workload(resource, spec, values, stack) for spec in specs]
+
+
+def floor(workload: Workload) -> int:
+    """The fewest pods the workload runs: the HPA minimum when autoscaled, else its replicas."""
+    return workload.autoscaling_min if workload.autoscaling_min is not None else workload.replicas
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+@rule(
+    id="HA-WL-001",
+    level=ERROR,
+    title=f"Workloads run at least {MIN_REPLICAS} pods",
+    rationale="A single pod is an outage on every node drain, eviction, crash or rollout.",
+    fix=f"Set replicas (and the autoscaler's minimum) to {MIN_REPLICAS} or more.",
+    subjects=WORKLOAD_SUBJECTS,
+)
+def replicas(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+    workloads = workloads_of(resource, stack)
+    if not workloads:
+        return NOT_APPLICABLE
+    problems = []
+    for workload in workloads:
+        if workload.replicas < MIN_REPLICAS:
+            problems.append(f"{workload.name}: replicas is {workload.replicas}")
+        if workload.autoscaling_min is not None and workload.autoscaling_min < MIN_REPLICAS:
+            problems.append(f"{workload.name}: the autoscaler may scale down to {workload.autoscaling_min}")
+    return problems
+
+
+@rule(
+    id="HA-WL-002",
+    level=ERROR,
+    title="A PodDisruptionBudget keeps pods up during drains and still lets one go",
+    rationale="Without a PDB a node drain may evict every pod at once; a PDB that allows no eviction "
+    "(minAvailable >= replicas) blocks node upgrades, scale-in and AZ rebalancing forever.",
+    fix="Add a PDB selecting the pods with minAvailable between 1 and replicas - 1 (or maxUnavailable 1).",
+    subjects=WORKLOAD_SUBJECTS,
+)
+def disruption_budget(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+    workloads = workloads_of(resource, stack)
+    if not workloads:
+        return NOT_APPLICABLE
+    problems = []
+    for workload in workloads:
+        if workload.budget is None:
+            problems.append(f"{workload.name}: no PodDisruptionBudget selects its pods")
+            continue
+        evictable = workload.budget.evictable(workload.replicas)
+        if evictable < 1:
+            problems.append(f"{workload.name}: {workload.budget} with {workload.replicas} replicas lets no pod "
+                            f"be evicted, so drains hang")
+        elif evictable >= workload.replicas:
+            problems.append(f"{workload.name}: {workload.budget} with {workload.replicas} replicas lets a drain "
+                            f"evict every pod")
+    return problems
+
+
+@rule(
+    id="HA-WL-003",
+    level=ERROR,
+    title="The autoscaler's minimum stays above the PodDisruptionBudget floor",
+    rationale="At low load the HPA scales down to its minimum; if that equals the PDB's minAvailable, "
+    "no pod may be evicted and every drain hangs until load returns.",
+    fix="Set the HPA's min_replicas to at least the PDB's minAvailable + 1.",
+    subjects=WORKLOAD_SUBJECTS,
+)
+def autoscaler_above_budget(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+    workloads = [w for w in workloads_of(resource, stack) if w.autoscaling_min is not None and w.budget]
+    if not workloads:
+        return NOT_APPLICABLE
+    return [
+        f"{w.name}: at the autoscaler's minimum of {w.autoscaling_min} pods, {w.budget} lets no pod be evicted"
+        for w in workloads
+        if w.budget is not None and w.autoscaling_min is not None and w.budget.evictable(w.autoscaling_min) < 1
+    ]
+
+
+@rule(
+    id="HA-WL-004",
+    level=ERROR,
+    title="Containers have liveness and (when serving traffic) readiness probes",
+    rationale="Without a readiness probe a starting or overloaded pod receives traffic it cannot serve; "
+    "without a liveness probe a hung process is never restarted.",
+    fix="Add liveness_probe and readiness_probe to every container (the chart's probe values for charts).",
+    subjects=WORKLOAD_SUBJECTS,
+)
+def probes(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+    workloads = workloads_of(resource, stack)
+    if not workloads:
+        return NOT_APPLICABLE
+    problems = []
+    for workload in workloads:
+        for container in workload.containers:
+            missing = [] if container.liveness else ["liveness"]
+            if workload.serves_traffic and not container.readiness:
+                missing.append("readiness")
+            if missing:
+                problems.append(f"{workload.name}: container {container.name} has no {' or '.join(missing)} probe")
+    return problems
+
+
+@rule(
+    id="HA-WL-005",
+    level=ERROR,
+    title="Pods are spread across availability zones",
+    rationale="Without a zone topology spread constraint (or zone anti-affinity) the scheduler may put "
+    "every replica in one AZ, and replicas then do not survive that AZ.",
+    fix=f"Add a topology spread constraint on {ZONE_KEY} (or pod anti-affinity with that topology key).",
+    subjects=WORKLOAD_SUBJECTS,
+)
+def zone_spread(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+    workloads = workloads_of(resource, stack)
+    if not workloads:
+        return NOT_APPLICABLE
+    return [f"{w.name}: nothing spreads its pods over {ZONE_KEY}" for w in workloads if not w.zone_spread]
+
+
+@rule(
+    id="HA-WL-006",
+    level=WARNING,
+    title="Containers request CPU and memory",
+    rationale="The scheduler places pods by their requests and the HPA scales on utilisation of them; "
+    "without requests pods land on full nodes and are the first evicted under pressure.",
+    fix="Set resources.requests.cpu and .memory on every container.",
+    subjects=WORKLOAD_SUBJECTS,
+)
+def resource_requests(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+    workloads = workloads_of(resource, stack)
+    if not workloads:
+        return NOT_APPLICABLE
+    problems = []
+    for workload in workloads:
+        for container in workload.containers:
+            missing = [name for name in REQUIRED_REQUESTS if not container.requests.get(name)]
+            if missing:
+                problems.append(f"{workload.name}: container {container.name} requests no {' or '.join(missing)}")
+    return problems

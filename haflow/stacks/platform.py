@@ -1,0 +1,116 @@
+"""<env>-platform: the Kubernetes half of an environment, installed into the foundation's EKS cluster.
+
+Helm and Kubernetes providers point at the cluster through the foundation's outputs (cdktf turns
+each PlatformInputs attribute into a cross-stack reference) and authenticate with short-lived
+tokens from ``aws eks get-token`` on every run, never with a stored token. Order of installation:
+namespaces and the default StorageClass; cluster services (metrics-server, kube-prometheus-stack,
+whose CRDs later releases use, fluent-bit, cluster-autoscaler); External Secrets and the synced
+secrets; ingress-nginx; Prefect; model-api.
+"""
+
+from __future__ import annotations
+
+from cdktf import Fn, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_helm.provider import HelmProvider
+from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1
+from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
+from constructs import Construct
+
+from haflow.config.model import Environment
+from haflow.constructs import model_api, prefect
+from haflow.constructs.autoscaling import ClusterAutoscaler
+from haflow.constructs.ingress import IngressNginx
+from haflow.constructs.model_api import ModelApiWorkload, model_api_synced_secrets
+from haflow.constructs.observability import ClusterObservability
+from haflow.constructs.prefect import PrefectPlatform, prefect_synced_secrets
+from haflow.constructs.secrets import ExternalSecrets
+from haflow.constructs.storage import DefaultStorageClass
+from haflow.constructs.structs import struct_kwargs
+from haflow.stacks.backend import use_s3_backend
+from haflow.stacks.contract import PlatformInputs
+
+# https://docs.aws.amazon.com/eks/latest/userguide/create-kubeconfig.html (the exec credential plugin)
+EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
+# Pod Security Admission: enforce baseline everywhere haflow runs workloads, warn on restricted.
+POD_SECURITY_LABELS = {
+    "pod-security.kubernetes.io/enforce": "baseline",
+    "pod-security.kubernetes.io/warn": "restricted",
+}
+
+
+def eks_token_command(inputs: PlatformInputs) -> dict[str, object]:
+    """The exec block both providers use: a fresh token per Terraform run, from the caller's AWS identity."""
+    return {
+        "api_version": EXEC_API_VERSION,
+        "command": "aws",
+        "args": ["eks", "get-token", "--cluster-name", inputs.cluster_name, "--region", inputs.region],
+    }
+
+
+class PlatformStack(TerraformStack):
+    """Everything Kubernetes-side of one environment."""
+
+    def __init__(self, scope: Construct, *, env: Environment, inputs: PlatformInputs) -> None:
+        super().__init__(scope, env.platform_stack_name)
+        self.env = env
+        use_s3_backend(self, env.state, env.platform_stack_name)
+        cluster_ca = Fn.base64decode(inputs.cluster_certificate_authority_data)
+        self.helm = HelmProvider(
+            self, "helm",
+            kubernetes={
+                "host": inputs.cluster_endpoint,
+                "cluster_ca_certificate": cluster_ca,
+                "exec": eks_token_command(inputs),
+            },
+        )
+        self.kubernetes = KubernetesProvider(
+            self, "kubernetes",
+            **struct_kwargs(KubernetesProvider, {
+                "host": inputs.cluster_endpoint,
+                "cluster_ca_certificate": cluster_ca,
+                "exec": [eks_token_command(inputs)],
+            }),
+        )
+
+        namespaces = {
+            name: NamespaceV1(
+                self, f"namespace-{name}",
+                metadata={"name": name, "labels": {**POD_SECURITY_LABELS, "app.kubernetes.io/part-of": "haflow"}},
+                provider=self.kubernetes,
+            )
+            for name in (prefect.SERVER_NAMESPACE, env.prefect.flow_run_namespace, model_api.NAMESPACE)
+        }
+
+        self.storage = DefaultStorageClass(self, "storage", provider=self.kubernetes)
+        self.observability = ClusterObservability(
+            self, "observability", config=env.observability, region=inputs.region,
+            log_group_name=inputs.container_log_group_name, fluent_bit_role_arn=inputs.fluent_bit_role_arn,
+            flow_run_namespace=env.prefect.flow_run_namespace, storage_class=self.storage.name,
+            provider=self.helm, depends_on=[self.storage.storage_class],
+        )
+        self.cluster_autoscaler = ClusterAutoscaler(
+            self, "cluster-autoscaler", cluster_name=inputs.cluster_name, region=inputs.region,
+            role_arn=inputs.cluster_autoscaler_role_arn, provider=self.helm,
+        )
+        self.secrets = ExternalSecrets(
+            self, "external-secrets", config=env.secrets, region=inputs.region,
+            role_arn=inputs.external_secrets_role_arn,
+            secrets=[*prefect_synced_secrets(inputs), *model_api_synced_secrets(inputs)],
+            provider=self.helm,
+            depends_on=list(namespaces.values()),
+        )
+        # Its ServiceMonitor needs the monitoring CRDs.
+        self.ingress = IngressNginx(
+            self, "ingress", config=env.ingress, provider=self.helm, depends_on=[self.observability.monitoring],
+        )
+        self.prefect = PrefectPlatform(
+            self, "prefect", config=env.prefect, inputs=inputs, provider=self.helm,
+            kubernetes_provider=self.kubernetes, depends_on=[self.secrets.synced, *namespaces.values()],
+        )
+        self.model_api = ModelApiWorkload(
+            self, "model-api", config=env.model_api, inputs=inputs, ingress_class=self.ingress.ingress_class,
+            provider=self.kubernetes, depends_on=[namespaces[model_api.NAMESPACE], self.secrets.synced],
+        )
+
+        TerraformOutput(self, "prefect_api_url", value=self.prefect.api_url,
+                        description="In-cluster URL of the Prefect API")

@@ -1,0 +1,167 @@
+"""Deploy into moto what a synthesized foundation plan describes, as far as the drills look at it.
+
+Every value comes from the plan (names, AZs, CIDRs, scaling, instance identifiers, bucket settings);
+what only a real deploy produces (role ARNs, KMS keys) is stood in for. Subnet references are
+followed to the subnets created here, the way Terraform would wire them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haflow.drill.clients import AwsClients
+from haflow.drill.plan import Plan, block
+
+STAND_IN_ROLE = "arn:aws:iam::123456789012:role/haflow-drill-test"
+
+
+def deploy_plan(plan: Plan, aws: AwsClients) -> None:
+    subnet_ids = _network(plan, aws)
+    _eks(plan, aws, subnet_ids)
+    _aurora(plan, aws)
+    _redis(plan, aws)
+    _buckets(plan, aws)
+
+
+def _tags(plan: Plan, body: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": str(plan.literal(value))} for key, value in body.get("tags", {}).items()]
+
+
+def _network(plan: Plan, aws: AwsClients) -> dict[str, str]:
+    """Create the VPCs and subnets; returns the live id of each planned subnet, by logical name."""
+    ec2 = aws("ec2")
+    vpc_ids = {
+        vpc.name: ec2.create_vpc(
+            CidrBlock=vpc.body["cidr_block"],
+            TagSpecifications=[{"ResourceType": "vpc", "Tags": _tags(plan, vpc.body)}],
+        )["Vpc"]["VpcId"]
+        for vpc in plan.resources("aws_vpc")
+    }
+    subnet_ids = {}
+    for subnet in plan.resources("aws_subnet"):
+        vpc = plan.reference(subnet.body["vpc_id"])
+        assert vpc is not None
+        subnet_ids[subnet.name] = ec2.create_subnet(
+            VpcId=vpc_ids[vpc.name],
+            CidrBlock=subnet.body["cidr_block"],
+            AvailabilityZone=subnet.body["availability_zone"],
+            TagSpecifications=[{"ResourceType": "subnet", "Tags": _tags(plan, subnet.body)}],
+        )["Subnet"]["SubnetId"]
+    return subnet_ids
+
+
+def _live_subnets(plan: Plan, refs: list[str], subnet_ids: dict[str, str]) -> list[str]:
+    found = []
+    for ref in refs:
+        target = plan.reference(ref)
+        assert target is not None and target.rtype == "aws_subnet", ref
+        found.append(subnet_ids[target.name])
+    return found
+
+
+def _eks(plan: Plan, aws: AwsClients, subnet_ids: dict[str, str]) -> None:
+    eks = aws("eks")
+    for cluster in plan.resources("aws_eks_cluster"):
+        eks.create_cluster(
+            name=plan.literal(cluster.body["name"]),
+            roleArn=STAND_IN_ROLE,
+            resourcesVpcConfig={
+                "subnetIds": _live_subnets(plan, block(cluster.body["vpc_config"])["subnet_ids"], subnet_ids)
+            },
+        )
+    for group in plan.resources("aws_eks_node_group"):
+        scaling = block(group.body["scaling_config"])
+        eks.create_nodegroup(
+            clusterName=plan.literal(group.body["cluster_name"]),
+            nodegroupName=plan.literal(group.body["node_group_name"]),
+            subnets=_live_subnets(plan, group.body["subnet_ids"], subnet_ids),
+            nodeRole=STAND_IN_ROLE,
+            scalingConfig={
+                "minSize": scaling["min_size"],
+                "maxSize": scaling["max_size"],
+                "desiredSize": scaling["desired_size"],
+            },
+        )
+
+
+def _aurora(plan: Plan, aws: AwsClients) -> None:
+    rds = aws("rds")
+    for cluster in plan.resources("aws_rds_cluster"):
+        rds.create_db_cluster(
+            DBClusterIdentifier=plan.literal(cluster.body["cluster_identifier"]),
+            Engine=cluster.body["engine"],
+            MasterUsername=cluster.body.get("master_username", "haflow"),
+            ManageMasterUserPassword=True,
+        )
+    # Lowest promotion tier first: moto makes the first instance of a cluster its writer, as the
+    # first instance Terraform creates becomes the writer in AWS.
+    instances = sorted(plan.resources("aws_rds_cluster_instance"), key=lambda i: i.body.get("promotion_tier", 1))
+    for instance in instances:
+        rds.create_db_instance(
+            DBInstanceIdentifier=plan.literal(instance.body["identifier"]),
+            DBClusterIdentifier=plan.literal(instance.body["cluster_identifier"]),
+            Engine=instance.body["engine"],
+            DBInstanceClass=instance.body["instance_class"],
+            AvailabilityZone=instance.body["availability_zone"],
+            PromotionTier=instance.body.get("promotion_tier", 1),
+        )
+
+
+def _redis(plan: Plan, aws: AwsClients) -> None:
+    for group in plan.resources("aws_elasticache_replication_group"):
+        members = group.body["num_cache_clusters"]
+        aws("elasticache").create_replication_group(
+            ReplicationGroupId=plan.literal(group.body["replication_group_id"]),
+            ReplicationGroupDescription=group.body["description"],
+            Engine=group.body.get("engine", "redis"),
+            CacheNodeType=group.body["node_type"],
+            NumCacheClusters=members,
+            # moto 5.2 ignores NumCacheClusters when cluster mode is disabled and creates one node
+            # unless ReplicasPerNodeGroup is given; AWS takes NumCacheClusters alone.
+            ReplicasPerNodeGroup=members - 1,
+            AutomaticFailoverEnabled=str(group.body["automatic_failover_enabled"]).lower() == "true",
+            MultiAZEnabled=str(group.body["multi_az_enabled"]).lower() == "true",
+            PreferredCacheClusterAZs=group.body["preferred_cache_cluster_azs"],
+        )
+
+
+def _buckets(plan: Plan, aws: AwsClients) -> None:
+    s3 = aws("s3")
+    names = {bucket.name: plan.literal(bucket.body["bucket"]) for bucket in plan.resources("aws_s3_bucket")}
+    for name in names.values():
+        s3.create_bucket(Bucket=name)
+
+    def bucket_of(resource_body: dict[str, Any]) -> str:
+        ref = plan.reference(resource_body["bucket"])
+        assert ref is not None and ref.rtype == "aws_s3_bucket"
+        return str(names[ref.name])
+
+    for versioning in plan.resources("aws_s3_bucket_versioning"):
+        s3.put_bucket_versioning(
+            Bucket=bucket_of(versioning.body),
+            VersioningConfiguration={"Status": block(versioning.body["versioning_configuration"])["status"]},
+        )
+    for encryption in plan.resources("aws_s3_bucket_server_side_encryption_configuration"):
+        rule = block(encryption.body["rule"])
+        default = block(rule["apply_server_side_encryption_by_default"])
+        s3.put_bucket_encryption(
+            Bucket=bucket_of(encryption.body),
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": default["sse_algorithm"]},
+                        "BucketKeyEnabled": bool(rule.get("bucket_key_enabled", False)),
+                    }
+                ]
+            },
+        )
+    for access in plan.resources("aws_s3_bucket_public_access_block"):
+        s3.put_public_access_block(
+            Bucket=bucket_of(access.body),
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": bool(access.body.get("block_public_acls", False)),
+                "BlockPublicPolicy": bool(access.body.get("block_public_policy", False)),
+                "IgnorePublicAcls": bool(access.body.get("ignore_public_acls", False)),
+                "RestrictPublicBuckets": bool(access.body.get("restrict_public_buckets", False)),
+            },
+        )

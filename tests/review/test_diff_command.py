@@ -1,0 +1,121 @@
+"""haflow diff on a temporary git repository holding a copy of this project.
+
+The base ref is synthesized once per module in a git worktree by a subprocess (the slow part); the
+changed plans are synthesized in-process, except for one end-to-end run of the command.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from haflow.commands import diff as command
+from haflow.config import Environment
+from haflow.review import Review, review
+from haflow.review.baseref import synth_ref
+from haflow.review.render import to_markdown
+from haflow.synthesis import StackJson
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository: an empty first commit (tag `empty`), then the project's files (HEAD)."""
+    root = tmp_path_factory.mktemp("diff-repo") / "repo"
+    listed = git(REPO_ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z").split("\0")
+    for name in filter(None, listed):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)
+    git(root, "init", "--quiet")
+    git(root, "config", "user.email", "test@example.com")
+    git(root, "config", "user.name", "test")
+    git(root, "commit", "--quiet", "--allow-empty", "-m", "empty")
+    git(root, "tag", "empty")
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "base")
+    return root
+
+
+@pytest.fixture(scope="module")
+def base_stacks(repo: Path) -> dict[str, StackJson]:
+    return synth_ref(repo, "HEAD", Path("environments"), ["prod"])
+
+
+def prod_review(base_stacks: dict[str, StackJson], synth_variant: Callable[..., dict[str, StackJson]],
+                environments: dict[str, Environment], changes: dict[str, Any]) -> Review:
+    head = synth_variant("prod", changes)
+    changed_env = Environment.model_validate({**environments["prod"].model_dump(), **changes})
+    return review("HEAD", base_stacks, head, [changed_env], ["prod"])
+
+
+def test_base_synth_leaves_no_worktree(repo: Path, base_stacks: dict[str, StackJson]) -> None:
+    assert {"prod-foundation", "prod-platform"} <= set(base_stacks)
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
+
+
+def test_an_unchanged_plan_has_nothing_to_report(
+    base_stacks: dict[str, StackJson], synth_variant: Callable[..., dict[str, StackJson]],
+    environments: dict[str, Environment],
+) -> None:
+    result = prod_review(base_stacks, synth_variant, environments, {})
+    assert result.risks == [] and result.regressions == []
+    assert all(stack.empty for env in result.environments for stack in env.stacks if stack.stack != "bootstrap")
+
+
+def test_adding_a_tag_is_not_data_loss(
+    base_stacks: dict[str, StackJson], synth_variant: Callable[..., dict[str, StackJson]],
+    environments: dict[str, Environment],
+) -> None:
+    tags = {**environments["prod"].tags, "cost-center": "ml-platform"}
+    result = prod_review(base_stacks, synth_variant, environments, {"tags": tags})
+    assert result.risks == [] and result.regressions == []
+    changed = [c for env in result.environments for stack in env.stacks for c in stack.changed]
+    assert changed and all("cost-center" in a.path for c in changed for a in c.attributes)
+
+
+def test_replacing_the_aurora_cluster_is_data_loss(
+    base_stacks: dict[str, StackJson], synth_variant: Callable[..., dict[str, StackJson]],
+    environments: dict[str, Environment],
+) -> None:
+    database = {**environments["prod"].database.model_dump(), "database_name": "flows"}
+    result = prod_review(base_stacks, synth_variant, environments, {"database": database})
+    replaced = [(r.kind, r.address.split(".")[0]) for r in result.risks]
+    assert ("replaced", "aws_rds_cluster") in replaced
+    assert "database_name" in to_markdown(result)
+
+
+def test_fail_on_data_loss_exits_1_end_to_end(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = repo / "environments" / "prod.yaml"
+    original = overlay.read_text()
+    document = yaml.safe_load(original)
+    document.setdefault("database", {})["database_name"] = "flows"
+    overlay.write_text(yaml.safe_dump(document))
+    try:
+        code = command.run("HEAD", ["prod"], repo / "environments", "markdown", "data-loss", repo=repo)
+    finally:
+        overlay.write_text(original)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "data-loss risk" in out and "aws_rds_cluster" in out and "<details>" in out
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
+
+
+@pytest.mark.parametrize(("base", "message"), [("empty", "has no haflow package"), ("no-such-ref", "no such commit")])
+def test_unusable_base_exits_2(repo: Path, base: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert command.run(base, ["prod"], repo / "environments", "markdown", None, repo=repo) == 2
+    assert message in capsys.readouterr().err
+    assert len(git(repo, "worktree", "list").splitlines()) == 1

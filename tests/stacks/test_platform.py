@@ -1,0 +1,381 @@
+"""Properties of every environment's synthesized <env>-platform stack (from the session synth).
+
+helm_release values are YAML strings inside the JSON; they are parsed here. Foundation values
+appear as cross-stack references: ${data.terraform_remote_state.cross-stack-reference-input-
+<env>-foundation.outputs.cross-stack-output-<resource type><logical id><attribute>}.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from haflow.config import Environment
+from haflow.constructs import autoscaling, model_api, observability, prefect, secrets
+from haflow.constructs.helm import ALL_CHARTS
+from haflow.stacks import foundation
+from tests.conftest import ENVIRONMENT_NAMES, resources
+from tests.constructs.platform_fixtures import load_default_values, load_schema, unknown_keys
+
+StackJson = dict[str, Any]
+EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+# A credential-looking key with a literal value is a secret in the plan and the state.
+# (Keys naming where a secret is, like existingSecret or secretKey, are fine.)
+SECRET_KEY = re.compile(r"(password|passwd|token|authstring|apikey|secretaccesskey)$")
+CREDENTIAL_IN_URL = re.compile(r"://[^/\s:@{]+:[^@\s{]+@")
+PARAMS = pytest.mark.parametrize("env_name", ENVIRONMENT_NAMES)
+
+
+def platform(synthesized: dict[str, StackJson], env_name: str) -> StackJson:
+    return synthesized[f"{env_name}-platform"]
+
+
+def foundation_ref(env_name: str, rtype: str, attribute: str) -> re.Pattern[str]:
+    """A cross-stack reference to ``attribute`` of a ``rtype`` resource of the env's foundation."""
+    return re.compile(
+        r"\$\{data\.terraform_remote_state\.cross-stack-reference-input-"
+        + re.escape(f"{env_name}-foundation")
+        + r"\.outputs\.cross-stack-output-"
+        + re.escape(rtype)
+        + r"[\w-]*"
+        + re.escape(attribute)
+        + r"\}"
+    )
+
+
+def releases(stack: StackJson) -> dict[str, dict[str, Any]]:
+    """helm_release bodies by release name."""
+    return {body["name"]: body for body in resources(stack, "helm_release").values()}
+
+
+def values(stack: StackJson, release_name: str) -> dict[str, Any]:
+    (text,) = releases(stack)[release_name]["values"]
+    parsed: dict[str, Any] = yaml.safe_load(text)
+    return parsed
+
+
+def only(stack: StackJson, rtype: str, name: str) -> dict[str, Any]:
+    (body,) = [b for b in resources(stack, rtype).values() if b["metadata"]["name"] == name]
+    return body
+
+
+# Providers and releases ----------------------------------------------------------------------
+
+
+@PARAMS
+def test_providers_reach_the_foundation_cluster_with_exec_tokens(synthesized: dict[str, StackJson], env_name: str) -> None:
+    stack = platform(synthesized, env_name)
+    helm_cluster = stack["provider"]["helm"][0]["kubernetes"]
+    (kubernetes,) = stack["provider"]["kubernetes"]
+    exec_blocks = [helm_cluster["exec"], *kubernetes["exec"]]
+    for cluster in (helm_cluster, kubernetes):
+        assert "token" not in cluster
+        assert foundation_ref(env_name, "aws_eks_cluster", "endpoint").fullmatch(cluster["host"])
+        assert cluster["cluster_ca_certificate"].startswith("${base64decode(data.terraform_remote_state.")
+    for block in exec_blocks:
+        assert block["command"] == "aws"
+        assert block["args"][:2] == ["eks", "get-token"]
+        assert foundation_ref(env_name, "aws_eks_cluster", "name").fullmatch(block["args"][3])
+
+
+@PARAMS
+def test_every_chart_is_pinned_with_its_repository(synthesized: dict[str, StackJson], env_name: str) -> None:
+    pinned = {chart.name: chart for chart in ALL_CHARTS}
+    for name, body in releases(platform(synthesized, env_name)).items():
+        if body["chart"].startswith("assets/"):  # the local manifests chart, shipped with the stack
+            assert name == "synced-secrets"
+            continue
+        chart = pinned[body["chart"]]
+        assert (body["repository"], body["version"]) == (chart.repository, chart.version)
+        assert EXACT_VERSION.match(body["version"])
+        assert body["atomic"] is True
+
+
+# Replicas, PDBs, HPAs -------------------------------------------------------------------------
+
+
+@PARAMS
+def test_ingress_controllers_are_replicated_spread_and_guarded(
+    synthesized: dict[str, StackJson], environments: dict[str, Environment], env_name: str
+) -> None:
+    controller = values(platform(synthesized, env_name), "ingress-nginx")["controller"]
+    expected = 3 if env_name == "prod" else 2
+    assert controller["replicaCount"] == environments[env_name].ingress.controller_replicas >= expected
+    assert 1 <= controller["minAvailable"] < controller["replicaCount"]
+    assert controller["autoscaling"]["enabled"] is True
+    assert controller["autoscaling"]["minReplicas"] >= controller["minAvailable"] + 1
+    keys = {c["topologyKey"] for c in controller["topologySpreadConstraints"]}
+    assert keys == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+    service = controller["service"]
+    assert service["externalTrafficPolicy"] == "Local"
+    assert service["annotations"]["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"
+    assert service["annotations"][
+        "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] == "true"
+    assert controller["metrics"]["enabled"] is True
+
+
+@PARAMS
+def test_prefect_server_and_worker_are_ha_with_disruption_budgets(
+    synthesized: dict[str, StackJson], env_name: str
+) -> None:
+    stack = platform(synthesized, env_name)
+    server = values(stack, "prefect-server")
+    worker = values(stack, "prefect-worker")["worker"]
+    expected = 3 if env_name == "prod" else 2
+    assert server["server"]["replicaCount"] >= expected
+    assert server["server"].get("autoscaling", {}).get("enabled") is not True
+    assert server["backgroundServices"]["runAsSeparateDeployment"] is True
+    pdb = only(stack, "kubernetes_pod_disruption_budget_v1", "prefect-server-api")["spec"]
+    assert 1 <= int(pdb["min_available"]) < server["server"]["replicaCount"]
+    assert pdb["selector"]["match_labels"]["app.kubernetes.io/component"] == "server"
+    assert worker["replicaCount"] >= expected
+    assert 1 <= worker["podDisruptionBudget"]["minAvailable"] < worker["replicaCount"]
+
+
+@PARAMS
+def test_model_api_replicas_pdb_and_hpa_agree(
+    synthesized: dict[str, StackJson], environments: dict[str, Environment], env_name: str
+) -> None:
+    stack = platform(synthesized, env_name)
+    config = environments[env_name].model_api
+    deployment = only(stack, "kubernetes_deployment_v1", model_api.NAME)
+    replicas = int(deployment["spec"]["replicas"])
+    assert replicas == config.replicas >= (3 if env_name == "prod" else 2)
+    assert deployment["lifecycle"]["ignore_changes"] == ["spec[0].replicas"]
+    pdb = only(stack, "kubernetes_pod_disruption_budget_v1", model_api.NAME)["spec"]
+    assert 1 <= int(pdb["min_available"]) < replicas
+    assert pdb["selector"]["match_labels"] == deployment["spec"]["selector"]["match_labels"]
+    hpa = only(stack, "kubernetes_horizontal_pod_autoscaler_v2", model_api.NAME)["spec"]
+    assert hpa["scale_target_ref"] == {"api_version": "apps/v1", "kind": "Deployment", "name": model_api.NAME}
+    assert hpa["min_replicas"] >= int(pdb["min_available"]) + 1
+    assert hpa["min_replicas"] <= replicas <= hpa["max_replicas"]
+    assert {metric["resource"]["name"] for metric in hpa["metric"]} == {"cpu", "memory"}
+
+
+# Probes, spread, security -----------------------------------------------------------------------
+
+
+@PARAMS
+def test_model_api_pods_have_probes_spread_and_a_locked_down_context(
+    synthesized: dict[str, StackJson], env_name: str
+) -> None:
+    stack = platform(synthesized, env_name)
+    for deployment in resources(stack, "kubernetes_deployment_v1").values():
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["container"]
+        assert container["liveness_probe"]["http_get"]["path"] == "/health"
+        assert container["readiness_probe"]["http_get"]["path"] == "/ready"
+        assert container["startup_probe"]["http_get"]["path"] == "/health"
+        assert set(container["resources"]["requests"]) >= {"cpu", "memory"}
+        assert set(container["resources"]["limits"]) >= {"cpu", "memory"}
+        assert container["security_context"]["read_only_root_filesystem"] is True
+        assert container["security_context"]["allow_privilege_escalation"] is False
+        assert pod["security_context"]["run_as_non_root"] is True
+        spread = {c["topology_key"]: c["when_unsatisfiable"] for c in pod["topology_spread_constraint"]}
+        assert spread == {"topology.kubernetes.io/zone": "DoNotSchedule", "kubernetes.io/hostname": "ScheduleAnyway"}
+
+
+@PARAMS
+def test_charted_workloads_keep_their_probes_and_spread(synthesized: dict[str, StackJson], env_name: str) -> None:
+    stack = platform(synthesized, env_name)
+    server = values(stack, "prefect-server")["server"]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert server.get(probe, {}).get("enabled", True) is True
+    assert values(stack, "prefect-worker")["worker"]["livenessProbe"]["enabled"] is True
+    for release in ("prefect-server", "prefect-worker"):
+        section = values(stack, release)["server" if release == "prefect-server" else "worker"]
+        terms = section["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+        assert {t["podAffinityTerm"]["topologyKey"] for t in terms} == {
+            "topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+
+
+# Prefect wiring ---------------------------------------------------------------------------------
+
+
+def synced_secret(stack: StackJson, namespace: str, name: str) -> dict[str, Any]:
+    objects = values(stack, "synced-secrets")["objects"]
+    (found,) = [o for o in objects if o["kind"] == "ExternalSecret" and o["metadata"] == {
+        "name": name, "namespace": namespace}]
+    return found
+
+
+@PARAMS
+def test_prefect_uses_aurora_through_an_eso_built_secret(synthesized: dict[str, StackJson], env_name: str) -> None:
+    stack = platform(synthesized, env_name)
+    server = values(stack, "prefect-server")
+    assert server["postgresql"]["enabled"] is False
+    assert server["secret"]["create"] is False
+    database = server["externalDatabase"]
+    assert set(database) == {"existingSecret", "connectionStringSecretKey"}
+    secret = synced_secret(stack, prefect.SERVER_NAMESPACE, database["existingSecret"])
+    url = secret["spec"]["target"]["template"]["data"][database["connectionStringSecretKey"]]
+    assert url.startswith("postgresql+asyncpg://{{ .username | urlquery }}:{{ .password | urlquery }}@")
+    assert foundation_ref(env_name, "aws_rds_cluster", "endpoint").search(url)
+    keys = {d["remoteRef"]["key"] for d in secret["spec"]["data"]}
+    (key,) = keys
+    assert foundation_ref(env_name, "aws_rds_cluster", "master_user_secret0secret_arn").search(key)
+    assert {d["remoteRef"]["property"] for d in secret["spec"]["data"]} == {"username", "password"}
+    env = {e["name"]: e["value"] for e in server["server"]["env"]}
+    assert env["PREFECT_API_DATABASE_MIGRATE_ON_START"] == "false"
+    everywhere = {e["name"]: e["value"] for e in server["global"]["prefect"]["env"]}
+    assert everywhere["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"] == "true"
+    assert server["migrations"]["enabled"] is True
+
+
+@PARAMS
+def test_prefect_uses_redis_over_tls_with_a_synced_password(synthesized: dict[str, StackJson], env_name: str) -> None:
+    stack = platform(synthesized, env_name)
+    messaging = values(stack, "prefect-server")["backgroundServices"]["messaging"]
+    assert messaging["broker"] == messaging["cache"] == "prefect_redis.messaging"
+    redis = messaging["redis"]
+    assert foundation_ref(env_name, "aws_elasticache_replication_group", "primary_endpoint_address").fullmatch(
+        redis["host"])
+    assert redis["ssl"] is True
+    assert "password" not in redis
+    secret = synced_secret(stack, prefect.SERVER_NAMESPACE, redis["existingSecret"])
+    template = secret["spec"]["target"]["template"]["data"]
+    assert redis["existingSecretPasswordKey"] in template
+    assert messaging["docket"]["existingSecret"] == redis["existingSecret"]
+    assert template[messaging["docket"]["existingSecretKey"]].startswith("rediss://")
+    (data,) = secret["spec"]["data"]
+    assert foundation_ref(env_name, "aws_secretsmanager_secret", "arn").fullmatch(data["remoteRef"]["key"])
+
+
+@PARAMS
+def test_worker_polls_the_in_cluster_api_with_its_irsa_role(synthesized: dict[str, StackJson], env_name: str) -> None:
+    stack = platform(synthesized, env_name)
+    worker = values(stack, "prefect-worker")
+    assert worker["worker"]["apiConfig"] == "selfHostedServer"
+    assert worker["worker"]["selfHostedServerApiConfig"]["apiUrl"] == "http://prefect-server.prefect.svc.cluster.local:4200/api"
+    assert worker["worker"]["config"]["type"] == "kubernetes"
+    role = worker["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert foundation_ref(env_name, "aws_iam_role", "arn").fullmatch(role)
+
+
+def test_service_accounts_are_the_ones_the_foundation_trusts(environments: dict[str, Environment]) -> None:
+    env = environments["prod"]
+    trusted = {
+        (env.prefect.flow_run_namespace, foundation.PREFECT_WORKER_SERVICE_ACCOUNT),
+        (foundation.MODEL_API_SERVICE_ACCOUNT.namespace, foundation.MODEL_API_SERVICE_ACCOUNT.name),
+        (foundation.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace, foundation.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name),
+        (foundation.FLUENT_BIT_SERVICE_ACCOUNT.namespace, foundation.FLUENT_BIT_SERVICE_ACCOUNT.name),
+        (foundation.EXTERNAL_SECRETS_SERVICE_ACCOUNT.namespace, foundation.EXTERNAL_SECRETS_SERVICE_ACCOUNT.name),
+    }
+    created = {
+        (env.prefect.flow_run_namespace, prefect.WORKER_SERVICE_ACCOUNT),
+        (model_api.NAMESPACE, model_api.SERVICE_ACCOUNT),
+        (autoscaling.NAMESPACE, autoscaling.SERVICE_ACCOUNT),
+        (observability.LOGGING_NAMESPACE, observability.FLUENT_BIT_SERVICE_ACCOUNT),
+        (secrets.NAMESPACE, secrets.SERVICE_ACCOUNT),
+    }
+    assert created == trusted
+
+
+# Cluster services -------------------------------------------------------------------------------
+
+
+@PARAMS
+def test_monitoring_alerts_and_logs(synthesized: dict[str, StackJson], env_name: str) -> None:
+    stack = platform(synthesized, env_name)
+    assert "metrics-server" in releases(stack)
+    rules = values(stack, "kube-prometheus-stack")["additionalPrometheusRulesMap"]["haflow"]["groups"]
+    alerts = {rule["alert"] for group in rules for rule in group["rules"]}
+    assert alerts == {"PodCrashLooping", "PodRestartingOften", "ModelApiHighErrorRate", "ModelApiHighLatencyP95",
+                      "PrefectFlowRunsFailing"}
+    volume = values(stack, "kube-prometheus-stack")["prometheus"]["prometheusSpec"]["storageSpec"]
+    storage_class = only(stack, "kubernetes_storage_class_v1", volume["volumeClaimTemplate"]["spec"]["storageClassName"])
+    assert storage_class["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
+    assert storage_class["parameters"]["encrypted"] == "true"
+    outputs = values(stack, "fluent-bit")["config"]["outputs"]
+    assert "Name cloudwatch_logs" in outputs
+    assert foundation_ref(env_name, "aws_cloudwatch_log_group", "name").search(outputs)
+
+
+@PARAMS
+def test_cluster_autoscaler_discovers_and_balances_node_groups(
+    synthesized: dict[str, StackJson], env_name: str
+) -> None:
+    ca = values(platform(synthesized, env_name), "cluster-autoscaler")
+    assert foundation_ref(env_name, "aws_eks_cluster", "name").fullmatch(ca["autoDiscovery"]["clusterName"])
+    assert ca["extraArgs"]["balance-similar-node-groups"] is True
+    assert foundation_ref(env_name, "aws_iam_role", "arn").fullmatch(
+        ca["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"])
+
+
+def test_only_staging_runs_a_weighted_canary(synthesized: dict[str, StackJson]) -> None:
+    for env_name in ENVIRONMENT_NAMES:
+        ingresses = {b["metadata"]["name"]: b for b in resources(platform(synthesized, env_name), "kubernetes_ingress_v1").values()}
+        if env_name == "staging":
+            canary = ingresses["model-api-canary"]["metadata"]["annotations"]
+            assert canary == {"nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "10"}
+        else:
+            assert set(ingresses) == {"model-api"}
+        for ingress in ingresses.values():
+            assert ingress["spec"]["ingress_class_name"] == "nginx"
+
+
+# No literal secret --------------------------------------------------------------------------------
+
+
+def literal_secrets(node: Any, path: str = "") -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f"{path}.{key}"
+            normalized = str(key).lower().replace("_", "").replace("-", "")
+            if isinstance(value, str) and SECRET_KEY.search(normalized) and value and "{{" not in value:
+                found.append(where)
+            found.extend(literal_secrets(value, where))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(literal_secrets(value, f"{path}[{index}]"))
+    elif isinstance(node, str):
+        if CREDENTIAL_IN_URL.search(node):
+            found.append(path)
+        if "\n" in node and ":" in node:  # helm values: look inside the YAML too
+            try:
+                parsed = yaml.safe_load(node)
+            except yaml.YAMLError:
+                parsed = None
+            if isinstance(parsed, dict | list):
+                found.extend(literal_secrets(parsed, path + "<yaml>"))
+    return found
+
+
+@PARAMS
+def test_no_literal_secret_anywhere(synthesized: dict[str, StackJson], env_name: str) -> None:
+    stack = platform(synthesized, env_name)
+    assert literal_secrets(stack) == []
+    for body in resources(stack, "helm_release").values():
+        assert "set_sensitive" not in body and "set" not in body
+    text = json.dumps(stack)
+    for default in ("prefect-rocks", "admin:pass", "prom-operator"):
+        assert default not in text
+
+
+def test_the_secret_scan_finds_a_planted_password() -> None:
+    planted = {"resource": {"helm_release": {"x": {"values": ["server:\n  basicAuth:\n    authString: admin:hunter2\n"]}}}}
+    assert literal_secrets(planted) == [".resource.helm_release.x.values[0]<yaml>.server.basicAuth.authString"]
+    assert literal_secrets({"url": "postgresql://prefect:hunter2@db:5432/prefect"}) == [".url"]
+
+
+# Chart contracts on the synthesized values -------------------------------------------------------
+
+
+@PARAMS
+def test_synthesized_prefect_values_satisfy_the_chart_schemas(synthesized: dict[str, StackJson], env_name: str) -> None:
+    stack = platform(synthesized, env_name)
+    for chart in ("prefect-server", "prefect-worker"):
+        errors = [e.message for e in jsonschema.Draft7Validator(load_schema(chart)).iter_errors(values(stack, chart))]
+        assert errors == [], chart
+
+
+@PARAMS
+def test_synthesized_ingress_values_use_only_chart_keys(synthesized: dict[str, StackJson], env_name: str) -> None:
+    stack = platform(synthesized, env_name)
+    assert unknown_keys(values(stack, "ingress-nginx"), load_default_values("ingress-nginx")) == []
