@@ -99,7 +99,7 @@ def row(name: str, samples: list[Sample]) -> str:
 
 def main() -> int:
     # Every measured process runs jsii on the same Node (the one haflow selects), baseline included.
-    from haflow.providers import use_bundled_node
+    from haflow.node import use_bundled_node
 
     use_bundled_node()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

