@@ -36,6 +36,9 @@ bench: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/haflow schema
 
+rules: $(STAMP)
+	$(BIN)/haflow rules
+
 snapshots: $(STAMP)
 	$(BIN)/pytest -q --snapshot-update tests
 

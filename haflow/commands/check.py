@@ -41,10 +41,11 @@ def _check(environments: list[Environment], config_dir: Path, from_dir: Path | N
     skips = load_skips(skips_file) if checkov else []
     if from_dir is not None:
         stacks = read_stacks(from_dir)
-        missing = [env.foundation_stack_name for env in environments if env.foundation_stack_name not in stacks]
+        missing = [name for env in environments for name in (env.foundation_stack_name, env.platform_stack_name)
+                   if name not in stacks]
         if missing:
             print_error(
-                f"{display(from_dir / 'stacks')}: no {', '.join(missing)} stack ({STACK_FILE}) there; "
+                f"{display(from_dir / 'stacks')}: no {STACK_FILE} for {', '.join(missing)}; "
                 f"synthesize first (`haflow synth` or `cdktf synth`) or drop --from"
             )
             return EXIT_BAD_INPUT
@@ -65,7 +66,11 @@ def _report(environments: list[Environment], stacks: dict[str, Any], root: Path,
     if checkov:
         env_of = {name: env.name for env in environments for name in stacks_of(env, stacks)
                   if name != BOOTSTRAP_STACK}
-        outcome = run_checkov({name: stacks[name] for name in names}, skips, env_of)
+        try:
+            outcome = run_checkov({name: stacks[name] for name in names}, skips, env_of)
+        except Exception as err:  # checkov is a third-party parser of the plan: report, never a traceback
+            print_error(f"checkov failed on the synthesized stacks: {type(err).__name__}: {err}")
+            return EXIT_BAD_INPUT
         for problem in outcome.parsing_errors:
             print_error(f"checkov could not parse {problem}")
     report = CheckReport(evaluations, outcome, stacks_dir, display(config_dir), display(skips_file))

@@ -14,9 +14,7 @@ __all__ = ["Component", "Estimate", "Figure", "Slo", "estimate"]
 def estimate(stacks: dict[str, StackJson], env: Environment) -> Estimate:
     """The report for ``env`` from the synthesized stacks (other environments' stacks are ignored)."""
     own = {
-        name: stack
-        for name, stack in stacks.items()
-        if name in (env.foundation_stack_name, env.platform_stack_name)
+        name: stack for name, stack in stacks.items() if name in (env.foundation_stack_name, env.platform_stack_name)
     }
     plan = Plan(own)
     slo = Slo(env.slo.availability, env.slo.rto_seconds, env.slo.rpo_seconds)

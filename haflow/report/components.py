@@ -150,15 +150,7 @@ def aurora(plan: Plan) -> Component:
     if not clusters:
         return absent("aurora", "Aurora PostgreSQL", "aws_rds_cluster")
     cluster = clusters[0]
-    instances = [
-        i
-        for i in plan.resources("aws_rds_cluster_instance")
-        if not plan.referenced(i.body.get("cluster_identifier"), "aws_rds_cluster")
-        or any(
-            c.name == cluster.name
-            for c in plan.referenced(i.body.get("cluster_identifier"), "aws_rds_cluster")
-        )
-    ]
+    instances = [i for i in plan.resources("aws_rds_cluster_instance") if _belongs_to(plan, i, cluster)]
     pinned = [str(i.body["availability_zone"]) for i in instances if i.body.get("availability_zone")]
     azs = sorted(set(pinned))
     notes = []
@@ -200,6 +192,12 @@ def aurora(plan: Plan) -> Component:
     )
 
 
+def _belongs_to(plan: Plan, instance: Resource, cluster: Resource) -> bool:
+    """An instance belongs to the cluster it references; a literal identifier counts for the only cluster."""
+    owners = plan.referenced(instance.body.get("cluster_identifier"), "aws_rds_cluster")
+    return not owners or any(owner.name == cluster.name for owner in owners)
+
+
 def redis(plan: Plan) -> Component:
     groups = plan.resources("aws_elasticache_replication_group")
     if not groups:
@@ -239,11 +237,11 @@ def redis(plan: Plan) -> Component:
                 aws.ELASTICACHE_SLA.id,
             )
         ],
-        rto=Figure(aws.ELASTICACHE_FAILOVER_SECONDS, aws.ELASTICACHE_FAILOVER.id, "assumed")
+        rto=Figure(
+            aws.ELASTICACHE_FAILOVER_SECONDS, aws.ELASTICACHE_FAILOVER.id, "duration assumed: AWS documents none"
+        )
         if redundant
-        else Figure(
-            None, aws.ELASTICACHE_FAILOVER.id, "unbounded: the node is replaced only after its AZ recovers"
-        ),
+        else Figure(None, aws.ELASTICACHE_FAILOVER.id, "unbounded: the node is replaced only after its AZ recovers"),
         notes=[
             "not a store of record (Prefect messaging and cache): left out of the RPO; asynchronous "
             "replication can drop the last writes on failover"
@@ -259,9 +257,7 @@ def s3(plan: Plan) -> Component:
     for versioning in plan.resources("aws_s3_bucket_versioning"):
         status = block(versioning.body, "versioning_configuration").get("status")
         if status == "Enabled":
-            versioned.update(
-                bucket.name for bucket in plan.referenced(versioning.body.get("bucket"), "aws_s3_bucket")
-            )
+            versioned.update(bucket.name for bucket in plan.referenced(versioning.body.get("bucket"), "aws_s3_bucket"))
     unversioned = [bucket.address for bucket in buckets if bucket.name not in versioned]
     return Component(
         "s3",
@@ -270,15 +266,11 @@ def s3(plan: Plan) -> Component:
         resources=[bucket.address for bucket in buckets],
         azs=["regional (>= 3 AZs)"],
         failover="regional service: objects stored across >= 3 AZs, no failover to manage",
-        availability_factors=[
-            Figure(aws.S3_DESIGN_AVAILABILITY_PERCENT, aws.S3_DESIGN.id, "design availability")
-        ],
+        availability_factors=[Figure(aws.S3_DESIGN_AVAILABILITY_PERCENT, aws.S3_DESIGN.id, "design availability")],
         rto=Figure(0, aws.S3_DESIGN.id),
         rpo=Figure(0, aws.S3_VERSIONING.id, "versioned: overwritten or deleted objects are recoverable")
         if not unversioned
-        else Figure(
-            None, aws.S3_VERSIONING.id, f"unversioned ({', '.join(unversioned)}): deletes are unrecoverable"
-        ),
+        else Figure(None, aws.S3_VERSIONING.id, f"unversioned ({', '.join(unversioned)}): deletes are unrecoverable"),
         notes=["durability 99.999999999% (design)"],
     )
 
@@ -362,20 +354,20 @@ def ingress(plan: Plan) -> Component:
 def prefect(plan: Plan) -> Component:
     release = _helm_release(plan, "prefect-server")
     if release is None:
-        return absent("prefect", "Prefect server", "helm_release prefect-server")
+        return absent("prefect", "Prefect server and worker", "helm_release prefect-server")
     values = helm_values(release)
     replicas = as_int(lookup(values, "server.replicaCount"))
     worker = _helm_release(plan, "prefect-worker")
-    notes = []
+    notes = [f"server replicas: {replicas if replicas is not None else 'chart default (1)'}"]
     if worker is not None:
+        # Flow runs start only while a worker polls: the API and the worker are both on the path.
         worker_replicas = as_int(lookup(helm_values(worker), "worker.replicaCount"))
-        notes.append(
-            f"worker replicas: {worker_replicas if worker_replicas is not None else 'chart default (1)'}"
-        )
+        notes.append(f"worker replicas: {worker_replicas if worker_replicas is not None else 'chart default (1)'}")
+        replicas = min(replicas or 1, worker_replicas or 1)
     addresses = [release.address] + ([worker.address] if worker else [])
     return _workload(
         "prefect",
-        "Prefect server",
+        "Prefect server and worker",
         addresses,
         replicas,
         _spread_over_zones(lookup(values, "server.topologySpreadConstraints")),
@@ -396,9 +388,7 @@ def model_api(plan: Plan) -> Component:
     spec = block(deployment.body, "spec")
     replicas = as_int(spec.get("replicas"))
     notes = []
-    for hpa in plan.resources(
-        "kubernetes_horizontal_pod_autoscaler_v2", "kubernetes_horizontal_pod_autoscaler"
-    ):
+    for hpa in plan.resources("kubernetes_horizontal_pod_autoscaler_v2", "kubernetes_horizontal_pod_autoscaler"):
         hpa_spec = block(hpa.body, "spec")
         if "model-api" in str(block(hpa_spec, "scale_target_ref").get("name", "")):
             floor = as_int(hpa_spec.get("min_replicas"))

@@ -83,9 +83,7 @@ class Estimate:
     def availability_percent(self) -> float:
         """Serial composition over the components present in the plan."""
         return 100.0 * math.prod(
-            (component.availability_percent or 100.0) / 100.0
-            for component in self.components
-            if component.present
+            (component.availability_percent or 100.0) / 100.0 for component in self.components if component.present
         )
 
     @property

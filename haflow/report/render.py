@@ -135,8 +135,12 @@ def to_markdown(env_name: str, estimate: Estimate) -> str:
             f"{figure} | {_cited(component.rto)} | {_cited(component.rpo)} |"
         )
     lines += ["", f"Model: {MODEL}", ""]
-    notes = [(c.title, note) for c in estimate.components if c.present for note in c.notes]
-    notes += [(c.title, f.note) for c in estimate.components for f in (c.rto, c.rpo) if f is not None and f.note]
+    notes = [
+        (c.title, note)
+        for c in estimate.components
+        if c.present
+        for note in [*c.notes, *(f.note for f in (c.rto, c.rpo) if f is not None and f.note)]
+    ]
     if notes:
         lines += ["Notes:", *(f"- {title}: {note}" for title, note in notes), ""]
     cited = sorted({f.source for c in estimate.components for f in _figures(c)})

@@ -92,10 +92,6 @@ class CheckovOutcome:
     parsing_errors: list[str] = field(default_factory=list)
     check_names: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def findings(self) -> list[Finding]:
-        return [*self.failures, *self.unused]
-
 
 def run_checkov(stacks: dict[str, dict[str, Any]], skips: list[CheckovSkip], env_of: dict[str, str]) -> CheckovOutcome:
     """Run checkov on ``stacks`` (stack name -> synthesized JSON) and apply ``skips``."""
@@ -117,34 +113,53 @@ def run_checkov(stacks: dict[str, dict[str, Any]], skips: list[CheckovSkip], env
         )
     reports = report if isinstance(report, list) else [report]
     outcome = CheckovOutcome()
-    used: set[int] = set()
+    failed: list[Finding] = []
     for current in reports:
         outcome.passed += len(current.passed_checks)
         outcome.parsing_errors.extend(current.parsing_errors)
         for record in current.failed_checks:
             outcome.check_names[record.check_id] = record.check_name
             stack = by_file.get(str(Path(record.file_abs_path).resolve()), "")
-            address = _address(record.resource, stacks.get(stack, {}))
-            finding = Finding(
-                record.check_id, ERROR, env_of.get(stack, ""), stack, address,
-                f"checkov: {record.check_name}",
-                record.guideline or f"fix the resource, or add a justified skip to {SKIPS_FILE}",
-            )
-            index = next((i for i, skip in enumerate(skips) if skip.covers(record.check_id, stack, address)), None)
-            if index is None:
-                outcome.failures.append(finding)
-            else:
-                used.add(index)
-                outcome.skipped.append((finding, skips[index].reason))
-    for index, skip in enumerate(skips):
-        if index not in used:
-            outcome.unused.append(
+            failed.append(
                 Finding(
-                    UNUSED_CHECKOV_SKIP.id, UNUSED_CHECKOV_SKIP.level, "", "", f"skips[{index}]",
-                    f"skip of {skip.check} matches no checkov failure", UNUSED_CHECKOV_SKIP.fix,
+                    record.check_id, ERROR, env_of.get(stack, ""), stack,
+                    _address(record.resource, stacks.get(stack, {})), f"checkov: {record.check_name}",
+                    record.guideline or f"fix the resource, or add a justified skip to {SKIPS_FILE}",
                 )
             )
+    outcome.failures, outcome.skipped, outcome.unused = apply_skips(failed, skips, list(stacks))
     return outcome
+
+
+def apply_skips(
+    failed: list[Finding], skips: list[CheckovSkip], stack_names: list[str]
+) -> tuple[list[Finding], list[tuple[Finding, str]], list[Finding]]:
+    """Split checkov failures into unjustified ones and skipped ones (with the reason); report unused skips.
+
+    A skip whose stacks were not part of this run (dev's, when only prod is checked) is not unused.
+    """
+    failures: list[Finding] = []
+    skipped: list[tuple[Finding, str]] = []
+    used: set[int] = set()
+    for finding in failed:
+        index = next(
+            (i for i, skip in enumerate(skips) if skip.covers(finding.rule_id, finding.stack, finding.address)), None
+        )
+        if index is None:
+            failures.append(finding)
+        else:
+            used.add(index)
+            skipped.append((finding, skips[index].reason))
+    unused = [
+        Finding(
+            UNUSED_CHECKOV_SKIP.id, UNUSED_CHECKOV_SKIP.level, "", "", f"skips[{index}]",
+            f"skip of {skip.check} matches no checkov failure", UNUSED_CHECKOV_SKIP.fix,
+        )
+        for index, skip in enumerate(skips)
+        if index not in used
+        and any(fnmatch.fnmatchcase(name, pattern) for name in stack_names for pattern in skip.stacks)
+    ]
+    return failures, skipped, unused
 
 
 def checkov_view(stack: dict[str, Any]) -> dict[str, Any]:

@@ -180,7 +180,10 @@ class ChartWorkload:
 
 
 # Defaults from the charts' values.yaml at the versions haflow pins (haflow.constructs.helm):
-# ingress-nginx 4.15.1, prefect-server / prefect-worker 2026.8.18172642.
+# ingress-nginx 4.15.1, prefect-server / prefect-worker 2026.8.18172642. These are the workloads on the
+# request and orchestration path. prefect-server's backgroundServices deployment is not among them: it
+# runs as configured (prefect.background_services_replicas, default 1) and HA-PF-002 checks that it
+# coordinates through Redis; cluster add-ons (metrics-server, autoscaler, ...) are not checked here.
 CHART_WORKLOADS: dict[str, tuple[ChartWorkload, ...]] = {
     "ingress-nginx": (
         ChartWorkload(

@@ -119,3 +119,15 @@ def test_unusable_base_exits_2(repo: Path, base: str, message: str, capsys: pyte
     assert command.run(base, ["prod"], repo / "environments", "markdown", None, repo=repo) == 2
     assert message in capsys.readouterr().err
     assert len(git(repo, "worktree", "list").splitlines()) == 1
+
+
+def test_a_single_nat_gateway_is_an_ha_regression(
+    base_stacks: dict[str, StackJson], synth_variant: Callable[..., dict[str, StackJson]],
+    environments: dict[str, Environment],
+) -> None:
+    network = {**environments["prod"].network.model_dump(), "nat_gateways": "single"}
+    result = prod_review(base_stacks, synth_variant, environments, {"network": network})
+    assert result.risks == []
+    assert result.regressions, "removing two of three NAT gateways must show as a rule finding new in this change"
+    assert {r.stack for r in result.regressions} == {"prod-foundation"}
+    assert "HA regression" in to_markdown(result)

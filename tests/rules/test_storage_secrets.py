@@ -80,15 +80,15 @@ def release(values: dict[str, Any], **attributes: Any) -> Resources:
 @pytest.mark.parametrize(
     ("non_compliant", "expected"),
     [
-        ({"aws_rds_cluster": {"db": {"master_password": "hunter2hunter2"}}}, "master_password holds"),
-        ({"aws_elasticache_replication_group": {"r": {"auth_token": "s3cr3t-t0ken-value"}}}, "auth_token holds"),
-        ({"aws_secretsmanager_secret_version": {"v": {"secret_string": "plain"}}}, "secret_string holds"),
-        (release({"externalDatabase": {"password": "literal-password"}}), "values externalDatabase.password"),
-        (release({}, set_sensitive=[{"name": "auth.apiKey", "value": "abc123"}]), "values auth.apiKey"),
+        ({"aws_rds_cluster": {"db": {"master_password": "example-hunter2"}}}, "master_password holds"),
+        ({"aws_elasticache_replication_group": {"r": {"auth_token": "example-t0ken-value"}}}, "auth_token holds"),
+        ({"aws_secretsmanager_secret_version": {"v": {"secret_string": "example-plain"}}}, "secret_string holds"),
+        (release({"externalDatabase": {"password": "example-password"}}), "values externalDatabase.password"),
+        (release({}, set_sensitive=[{"name": "auth.apiKey", "value": "example-abc123"}]), "values auth.apiKey"),
         ({"kubernetes_deployment_v1": {"d": {"spec": {"template": {"spec": {"container": [
-            {"name": "api", "env": [{"name": "DB_PASSWORD", "value": "literal"}]}]}}}}}},
+            {"name": "api", "env": [{"name": "DB_PASSWORD", "value": "example-literal"}]}]}}}}}},
          "env[0].value (DB_PASSWORD)"),
-        ({"kubernetes_config_map_v1": {"c": {"data": {"url": "postgresql://app:pa55word@db:5432/app"}}}},
+        ({"kubernetes_config_map_v1": {"c": {"data": {"url": "postgresql://app:example-pa55@db:5432/app"}}}},
          "a URL with an inline password"),
         ({"kubernetes_secret_v1": {"s": {"data": {"key": "AKIAIOSFODNN7EXAMPLE"}}}}, "an AWS access key id"),
     ],
