@@ -8,6 +8,9 @@ https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHigh
 from __future__ import annotations
 
 from cdktf import Token
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
 from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
@@ -19,6 +22,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from haflow.config.foundation import Database as DatabaseConfig
+from haflow.constructs.iam import assume_role_policy
 from haflow.constructs.irsa import ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
 
@@ -27,6 +31,13 @@ POSTGRES_PORT = 5432
 # rds.force_ssl = 1 refuses unencrypted connections:
 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Security.html#AuroraPostgreSQL.Security.SSL.RequiringSSL
 FORCE_SSL_PARAMETER = "rds.force_ssl"
+# Log DDL and any statement slower than a second: an audit trail of schema changes and the slow
+# queries behind a struggling writer, without logging every query's data.
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_LogAccess.Concepts.PostgreSQL.html
+QUERY_LOGGING = {"log_statement": "ddl", "log_min_duration_statement": "1000"}
+# Enhanced Monitoring granularity (allowed: 0, 1, 5, 10, 15, 30, 60 s) and the AWS-managed policy its role needs.
+MONITORING_INTERVAL_SECONDS = 60
+MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
 
 
@@ -67,7 +78,20 @@ class Database(Construct):
         parameter_group = RdsClusterParameterGroup(
             self, "parameter-group", name=f"{name}-aurora-postgresql{config.engine_major}",
             family=f"aurora-postgresql{config.engine_major}", description=f"{name}: TLS-only connections",
-            parameter=[RdsClusterParameterGroupParameter(name=FORCE_SSL_PARAMETER, value="1")],
+            parameter=[
+                RdsClusterParameterGroupParameter(name=FORCE_SSL_PARAMETER, value="1"),
+                *(RdsClusterParameterGroupParameter(name=key, value=value) for key, value in QUERY_LOGGING.items()),
+            ],
+        )
+        # Enhanced Monitoring: OS metrics of each instance, for diagnosing a failover or a slow writer.
+        # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Monitoring.OS.Enabling.html
+        monitoring_role = IamRole(
+            self, "monitoring-role", name=f"{name}-rds-monitoring",
+            assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"),
+        )
+        IamRolePolicyAttachment(
+            self, "monitoring-role-policy", role=monitoring_role.name,
+            policy_arn=f"arn:{DataAwsPartition(self, 'partition').partition}:iam::aws:policy/{MONITORING_POLICY}",
         )
         self.cluster = RdsCluster(
             self, "cluster", cluster_identifier=f"{name}-aurora", engine=ENGINE, engine_version=config.engine_version,
@@ -97,6 +121,7 @@ class Database(Construct):
                 auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
                 performance_insights_enabled=True, performance_insights_kms_key_id=self.key.arn,
                 performance_insights_retention_period=config.performance_insights_retention_days,
+                monitoring_interval=MONITORING_INTERVAL_SECONDS, monitoring_role_arn=monitoring_role.arn,
                 lifecycle=prevent_destroy(protect),
             )
 

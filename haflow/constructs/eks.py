@@ -114,8 +114,10 @@ class Eks(Construct):
         name: str,
         config: EksConfig,
         private_subnet_ids_by_az: dict[str, str],
+        log_kms_key_arn: str,
     ) -> None:
-        """``private_subnet_ids_by_az``: one general node group per entry, in that order."""
+        """``private_subnet_ids_by_az``: one general node group per entry, in that order.
+        ``log_kms_key_arn`` encrypts the control-plane and container log groups (a key CloudWatch Logs may use)."""
         super().__init__(scope, id_)
         self.name = name
         partition = DataAwsPartition(self, "partition")
@@ -137,7 +139,7 @@ class Eks(Construct):
         # https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
         control_plane_logs = CloudwatchLogGroup(
             self, "control-plane-log-group", name=f"/aws/eks/{name}/cluster",
-            retention_in_days=config.control_plane_log_retention_days,
+            retention_in_days=config.control_plane_log_retention_days, kms_key_id=log_kms_key_arn,
         )
         self.cluster = EksCluster(
             self, "cluster", name=name, version=config.kubernetes_version, role_arn=cluster_role.arn,
@@ -255,7 +257,7 @@ class Eks(Construct):
 
         self.container_log_group = CloudwatchLogGroup(
             self, "container-log-group", name=f"/haflow/{name}/containers",
-            retention_in_days=config.container_log_retention_days,
+            retention_in_days=config.container_log_retention_days, kms_key_id=log_kms_key_arn,
         )
 
     def grant_node_group_scaling(self, grantee: ServiceAccountRole) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from cdktf import TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from haflow.config.model import Environment
 from haflow.constructs.artifacts import Artifacts
+from haflow.constructs.bucket import AccessLogBucket
 from haflow.constructs.cache import Cache
 from haflow.constructs.database import Database
 from haflow.constructs.eks import Eks
 from haflow.constructs.irsa import ServiceAccount, ServiceAccountRole
+from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
 from haflow.stacks.backend import use_s3_backend
 from haflow.stacks.contract import PlatformInputs
@@ -40,12 +44,31 @@ class FoundationStack(TerraformStack):
         AwsProvider(self, "aws", region=env.region,
                     default_tags=[{"tags": default_tags(env, env.foundation_stack_name)}])
 
+        account = DataAwsCallerIdentity(self, "account")
+        partition = DataAwsPartition(self, "partition")
+        # One key for the audit trails: VPC flow logs, EKS logs, container logs and S3 access logs.
+        self.logs_key = EncryptionKey(
+            self, "logs-key", alias=f"{env.name}/logs", protect=env.artifacts.protect_from_destroy,
+            description=f"Encrypts the CloudWatch Logs groups and S3 access logs of {env.name}",
+            policy=key_policy(
+                f"arn:{partition.partition}:iam::{account.account_id}:root",
+                cloudwatch_logs_use(env.region, account.account_id, partition.partition),
+                s3_log_delivery_use(account.account_id),
+            ),
+        )
+        self.access_logs = AccessLogBucket(
+            self, "access-logs", bucket_name=f"{env.artifacts.bucket_for(env.name)}-access-logs",
+            kms_key_arn=self.logs_key.arn, account_id=account.account_id,
+            protect=env.artifacts.protect_from_destroy,
+        )
+
         self.network = Network(
             self, "network", name=env.name, region=env.region,
-            availability_zones=env.availability_zones, config=env.network,
+            availability_zones=env.availability_zones, config=env.network, kms_key_arn=self.logs_key.arn,
         )
         self.eks = Eks(
             self, "eks", name=env.name, config=env.eks, private_subnet_ids_by_az=self.network.private_subnets.ids_by_az,
+            log_kms_key_arn=self.logs_key.arn,
         )
         self.database = Database(
             self, "database", name=env.name, region=env.region, availability_zones=env.availability_zones,
@@ -57,7 +80,9 @@ class FoundationStack(TerraformStack):
             config=env.cache, vpc_id=self.network.vpc_id, subnet_group_name=self.network.cache_subnet_group_name,
             client_security_group_id=self.eks.cluster_security_group_id,
         )
-        self.artifacts = Artifacts(self, "artifacts", name=env.name, config=env.artifacts)
+        self.artifacts = Artifacts(
+            self, "artifacts", name=env.name, config=env.artifacts, access_log_bucket=self.access_logs
+        )
 
         roles = self._service_account_roles()
         self.platform_inputs = PlatformInputs(

@@ -53,7 +53,7 @@ def policies_of(stack: dict[str, Any], construct: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(("role", "writes"), [("prefect-worker-role", True), ("model-api-role", False)])
 def test_grants_are_least_privilege(synthesized: dict[str, Any], role: str, writes: bool) -> None:
     stack = foundation(synthesized, "prod")
-    (bucket_id,) = resources(stack, "aws_s3_bucket")
+    (bucket_id,) = [name for name in resources(stack, "aws_s3_bucket") if name.startswith("artifacts_")]
     bucket_arn = f"${{aws_s3_bucket.{bucket_id}.arn}}"
     (policy,) = policies_of(stack, role)
     actions = {action for s in policy["Statement"] for action in s["Action"]}

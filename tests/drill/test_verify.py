@@ -30,8 +30,9 @@ def drift_of(report: dict) -> list[tuple[str, str, str, str]]:
     return [(d["resource"], d["check"], d["expected"], d["found"]) for d in report["drift"]]
 
 
-def the_one(plan: Plan, rtype: str) -> PlanResource:
-    (resource,) = plan.resources(rtype)
+def the_one(plan: Plan, rtype: str, construct: str = "") -> PlanResource:
+    """The single resource of ``rtype`` (under the construct ``construct``, when given)."""
+    (resource,) = [r for r in plan.resources(rtype) if r.name.startswith(construct)]
     return resource
 
 
@@ -76,13 +77,13 @@ def test_localstack_host_variable_selects_the_local_endpoint(
 def test_suspended_versioning_is_the_only_drift(
     deployed: Plan, aws: AwsClients, moto_endpoint: str, plan_dir: Path
 ) -> None:
-    bucket = deployed.literal(the_one(deployed, "aws_s3_bucket").body["bucket"])
+    bucket = deployed.literal(the_one(deployed, "aws_s3_bucket", "artifacts_").body["bucket"])
     aws("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
 
     result, report = verify_json(moto_endpoint, plan_dir)
 
     assert result.exit_code == 1
-    versioning = the_one(deployed, "aws_s3_bucket_versioning")
+    versioning = the_one(deployed, "aws_s3_bucket_versioning", "artifacts_")
     assert drift_of(report) == [(versioning.address, "versioning", "Enabled", "Suspended")]
 
 

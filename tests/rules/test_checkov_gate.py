@@ -14,9 +14,6 @@ from tests.conftest import REPO_ROOT
 
 UNMATCHED = CheckovSkip(check="CKV_AWS_1", reason="matches nothing: proves unused skips are reported")
 # Fixable findings reported to the constructs' owners; remove an entry when its fix lands.
-PENDING_FIXES = {"CKV_AWS_18", "CKV_AWS_118", "CKV_AWS_158", "CKV_AWS_338", "CKV2_AWS_27", "CKV2_AWS_57", "CKV_K8S_43"}
-
-
 @pytest.fixture(scope="session")
 def checkov(synthesized: dict[str, StackJson]) -> CheckovOutcome:
     skips = [*load_skips(REPO_ROOT / "checkov-skips.yaml"), UNMATCHED]
@@ -51,13 +48,8 @@ def test_a_skip_matching_nothing_is_reported(checkov: CheckovOutcome) -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=f"construct fixes pending for {', '.join(sorted(PENDING_FIXES))}")
-def test_prod_has_no_unjustified_checkov_failure(checkov: CheckovOutcome) -> None:
-    assert [f for f in checkov.failures if f.stack.startswith("prod-") or f.stack == "bootstrap"] == []
-
-
-def test_every_unjustified_failure_is_a_known_pending_fix(checkov: CheckovOutcome) -> None:
-    assert {f.rule_id for f in checkov.failures} <= PENDING_FIXES
+def test_no_stack_has_an_unjustified_checkov_failure(checkov: CheckovOutcome) -> None:
+    assert [(f.rule_id, f.stack, f.address) for f in checkov.failures] == []
 
 
 def test_skips_for_stacks_outside_the_run_are_not_unused() -> None:
