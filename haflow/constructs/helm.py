@@ -35,10 +35,12 @@ KUBE_PROMETHEUS_STACK = Chart(
     "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "81.6.2"
 )
 FLUENT_BIT = Chart("fluent-bit", "https://fluent.github.io/helm-charts", "0.57.0")
+# The version the EKS user guide installs (ml-eks-k8s-device-plugin.html).
+NVIDIA_DEVICE_PLUGIN = Chart("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4")
 
 ALL_CHARTS = (
     INGRESS_NGINX, PREFECT_SERVER, PREFECT_WORKER, EXTERNAL_SECRETS, METRICS_SERVER, CLUSTER_AUTOSCALER,
-    KUBE_PROMETHEUS_STACK, FLUENT_BIT,
+    KUBE_PROMETHEUS_STACK, FLUENT_BIT, NVIDIA_DEVICE_PLUGIN,
 )
 
 # How long helm waits for a release's pods to become ready before it rolls the release back.

@@ -19,6 +19,7 @@ from constructs import Construct
 from haflow.config.model import Environment
 from haflow.constructs import model_api, prefect
 from haflow.constructs.autoscaling import ClusterAutoscaler
+from haflow.constructs.gpu import NvidiaDevicePlugin
 from haflow.constructs.ingress import IngressNginx
 from haflow.constructs.model_api import ModelApiWorkload, model_api_synced_secrets
 from haflow.constructs.observability import ClusterObservability
@@ -107,9 +108,18 @@ class PlatformStack(TerraformStack):
             self, "prefect", config=env.prefect, inputs=inputs, provider=self.helm,
             kubernetes_provider=self.kubernetes, depends_on=[self.secrets.synced, *namespaces.values()],
         )
+        # GPU nodes advertise nvidia.com/gpu only once the device plugin runs on them.
+        self.gpu_device_plugin = (
+            NvidiaDevicePlugin(self, "nvidia-device-plugin", provider=self.helm)
+            if env.eks.gpu_node_pool.enabled else None
+        )
         self.model_api = ModelApiWorkload(
             self, "model-api", config=env.model_api, inputs=inputs, ingress_class=self.ingress.ingress_class,
-            provider=self.kubernetes, depends_on=[namespaces[model_api.NAMESPACE], self.secrets.synced],
+            provider=self.kubernetes,
+            depends_on=[
+                namespaces[model_api.NAMESPACE], self.secrets.synced,
+                *([self.gpu_device_plugin.release] if self.gpu_device_plugin else []),
+            ],
         )
 
         TerraformOutput(self, "prefect_api_url", value=self.prefect.api_url,

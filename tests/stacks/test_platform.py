@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from haflow.config import Environment
-from haflow.constructs import autoscaling, model_api, observability, prefect, secrets
+from haflow.constructs import autoscaling, eks, gpu, model_api, observability, prefect, secrets
 from haflow.constructs.helm import ALL_CHARTS
 from haflow.stacks import foundation
 from tests.conftest import ENVIRONMENT_NAMES, resources
@@ -379,3 +379,24 @@ def test_synthesized_prefect_values_satisfy_the_chart_schemas(synthesized: dict[
 def test_synthesized_ingress_values_use_only_chart_keys(synthesized: dict[str, StackJson], env_name: str) -> None:
     stack = platform(synthesized, env_name)
     assert unknown_keys(values(stack, "ingress-nginx"), load_default_values("ingress-nginx")) == []
+
+
+@PARAMS
+def test_gpu_nodes_get_the_device_plugin_exactly_when_there_is_a_gpu_pool(
+    synthesized: dict[str, StackJson], environments: dict[str, Environment], env_name: str
+) -> None:
+    stack = platform(synthesized, env_name)
+    if not environments[env_name].eks.gpu_node_pool.enabled:
+        assert gpu.RELEASE_NAME not in releases(stack)
+        assert environments[env_name].model_api.gpu_count == 0
+        return
+    plugin = values(stack, gpu.RELEASE_NAME)
+    assert plugin["nodeSelector"] == {eks.POOL_LABEL: "gpu"}
+    assert {"key": eks.GPU_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"} in plugin["tolerations"]
+    (deployment,) = [d for d in resources(stack, "kubernetes_deployment_v1").values()
+                     if d["metadata"]["name"] == model_api.NAME]
+    plugin_address = next(
+        f"helm_release.{logical_id}" for logical_id, body in resources(stack, "helm_release").items()
+        if body["name"] == gpu.RELEASE_NAME
+    )
+    assert plugin_address in deployment["depends_on"]
