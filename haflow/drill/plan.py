@@ -12,11 +12,12 @@ import json
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from haflow import plan
 from haflow.config.model import Environment
+from haflow.plan import CDKTF_METADATA_KEY, Reference
 from haflow.synthesis import STACK_FILE, StackJson
 
 TOKEN = re.compile(r"\$\{([^}]*)\}")
@@ -38,24 +39,14 @@ class Unresolved(Exception):
     """A plan value refers to something that has no literal value in the plan or the live account."""
 
 
-@dataclass(frozen=True)
-class PlanResource:
-    rtype: str
-    name: str
-    body: dict[str, Any]
+class PlanResource(plan.Resource):
+    """A resource named the way a reader recognizes it in drift output."""
 
     @property
     def address(self) -> str:
-        """``type.construct-path``: what a reader recognizes (the Terraform logical id carries a hash)."""
-        path = self.body.get("//", {}).get("metadata", {}).get("path", "")
-        return f"{self.rtype}.{path.split('/', 1)[-1] if path else self.name}"
-
-
-@dataclass(frozen=True)
-class Reference:
-    rtype: str
-    name: str
-    attribute: str
+        """``type.construct-path``: the Terraform logical id carries a hash."""
+        path = self.body.get(CDKTF_METADATA_KEY, {}).get("metadata", {}).get("path", "")
+        return f"{self.type}.{path.split('/', 1)[-1] if path else self.name}"
 
 
 class Plan:
@@ -66,29 +57,18 @@ class Plan:
         self.account_id = account_id
 
     def resources(self, rtype: str) -> Iterator[PlanResource]:
-        for name, body in self.stack.get("resource", {}).get(rtype, {}).items():
-            yield PlanResource(rtype, name, body)
+        for found in plan.resources(self.stack, rtype):
+            yield PlanResource(found.type, found.name, found.body)
 
     def get(self, rtype: str, name: str) -> PlanResource:
-        body = self.stack.get("resource", {}).get(rtype, {}).get(name)
-        if body is None:
+        found = plan.find(self.stack, rtype, name)
+        if found is None:
             raise Unresolved(f"${{{rtype}.{name}}} is not a resource of this plan")
-        return PlanResource(rtype, name, body)
-
-    def has(self, rtype: str) -> bool:
-        return bool(self.stack.get("resource", {}).get(rtype))
+        return PlanResource(found.type, found.name, found.body)
 
     def reference(self, value: Any) -> Reference | None:
         """The resource a whole-string reference such as ``${aws_subnet.x.id}`` points at, else None."""
-        if not isinstance(value, str):
-            return None
-        match = TOKEN.fullmatch(value)
-        if not match:
-            return None
-        parts = match.group(1).split(".")
-        if len(parts) != 3 or parts[0] == "data":
-            return None
-        return Reference(*parts)
+        return plan.reference(value)
 
     def literal(self, value: Any) -> Any:
         """``value`` with every reference replaced by its literal; raises Unresolved when one has none."""
@@ -96,29 +76,22 @@ class Plan:
             return [self.literal(item) for item in value]
         if not isinstance(value, str) or "${" not in value:
             return value
-        return TOKEN.sub(lambda match: str(self._token(match.group(1))), value)
+        return TOKEN.sub(lambda match: str(self._token(match.group(0))), value)
 
-    def _token(self, expression: str) -> Any:
-        parts = expression.split(".")
+    def _token(self, token: str) -> Any:
+        parts = token[2:-1].split(".")
         if parts[:2] == ["data", "aws_caller_identity"] and parts[-1] == "account_id":
             if self.account_id is None:
-                raise Unresolved(f"${{{expression}}} needs the live account id (STS GetCallerIdentity)")
+                raise Unresolved(f"{token} needs the live account id (STS GetCallerIdentity)")
             return self.account_id
-        if len(parts) == 3 and parts[0] in IDENTIFIER_ATTRIBUTE:
-            rtype, name, attribute = parts
-            identifier = IDENTIFIER_ATTRIBUTE[rtype]
-            if attribute in ("id", identifier):
-                body = self.get(rtype, name).body
+        ref = plan.reference(token)
+        if ref is not None and ref.rtype in IDENTIFIER_ATTRIBUTE:
+            identifier = IDENTIFIER_ATTRIBUTE[ref.rtype]
+            if ref.attribute in ("id", identifier):
+                body = self.get(ref.rtype, ref.name).body
                 if identifier in body:
                     return self.literal(body[identifier])
-        raise Unresolved(f"${{{expression}}} has no literal value in the plan")
-
-
-def block(value: Any) -> dict[str, Any]:
-    """A nested block as cdktf writes it: an object, or a list holding one object; {} when absent."""
-    if isinstance(value, list):
-        return value[0] if value and isinstance(value[0], dict) else {}
-    return value if isinstance(value, dict) else {}
+        raise Unresolved(f"{token} has no literal value in the plan")
 
 
 def stack_file(plan_dir: Path, env: Environment) -> Path:

@@ -17,7 +17,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from haflow.drill.clients import AwsClients, error_code
-from haflow.drill.plan import Plan, PlanResource, Unresolved, block
+from haflow.drill.plan import Plan, PlanResource, Unresolved
+from haflow.plan import block
 
 # ec2 DescribeSubnets accepts at most 200 values per filter.
 MAX_FILTER_VALUES = 200

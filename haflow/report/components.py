@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from haflow.plan import Resource, as_bool, as_int, as_list, block, lookup, release_values
 from haflow.report import sources as aws
 from haflow.report.model import Component, Figure, absent
-from haflow.report.plan import Plan, Resource, as_bool, as_int, as_list, block, helm_values, lookup
+from haflow.report.plan import Plan
 
 ZONE_KEY = "topology.kubernetes.io/zone"
 ELB_SUBNET_TAG = "kubernetes.io/role/elb"
@@ -48,24 +49,24 @@ def network(plan: Plan) -> Component:
     per_az = bool(nat_azs) and set(private_azs) <= set(nat_azs)
     tier_text = ", ".join(f"{tier} {len(zones)} AZ" for tier, zones in sorted(tiers.items()))
     if per_az:
-        return Component(
-            "network",
-            "Network (VPC, subnets, NAT)",
-            True,
-            resources=[nat.address for nat in nats],
-            azs=azs,
-            replicas=len(nats),
-            failover=f"NAT gateway per AZ ({len(nats)}): an AZ's loss leaves the others' egress intact",
-            availability_factors=[
-                Figure(
-                    aws.EC2_REGION_SLA_PERCENT,
-                    aws.EC2_REGION_SLA.id,
-                    "no NAT gateway SLA is published; multi-AZ compute figure as proxy",
-                )
-            ],
-            rto=Figure(0, aws.NAT_PER_AZ.id, "no failover needed: each AZ has its own NAT gateway"),
-            notes=[f"subnets: {tier_text}"],
+        failover = f"NAT gateway per AZ ({len(nats)}): an AZ's loss leaves the others' egress intact"
+        availability = Figure(
+            aws.EC2_REGION_SLA_PERCENT,
+            aws.EC2_REGION_SLA.id,
+            "no NAT gateway SLA is published; multi-AZ compute figure as proxy",
         )
+        rto = Figure(0, aws.NAT_PER_AZ.id, "no failover needed: each AZ has its own NAT gateway")
+    else:
+        failover = (
+            f"NAT gateway only in {', '.join(nat_azs) or 'no AZ'}: its AZ's loss cuts egress for "
+            "every AZ until routes are changed by hand"
+        )
+        availability = Figure(
+            aws.EC2_INSTANCE_SLA_PERCENT,
+            aws.EC2_INSTANCE_SLA.id,
+            "single-AZ NAT gateway; single-instance figure as proxy",
+        )
+        rto = Figure(None, aws.NAT_PER_AZ.id, "unbounded: manual re-routing or the AZ's recovery")
     return Component(
         "network",
         "Network (VPC, subnets, NAT)",
@@ -73,16 +74,9 @@ def network(plan: Plan) -> Component:
         resources=[nat.address for nat in nats],
         azs=azs,
         replicas=len(nats),
-        failover=f"NAT gateway only in {', '.join(nat_azs) or 'no AZ'}: its AZ's loss cuts egress for "
-        "every AZ until routes are changed by hand",
-        availability_factors=[
-            Figure(
-                aws.EC2_INSTANCE_SLA_PERCENT,
-                aws.EC2_INSTANCE_SLA.id,
-                "single-AZ NAT gateway; single-instance figure as proxy",
-            )
-        ],
-        rto=Figure(None, aws.NAT_PER_AZ.id, "unbounded: manual re-routing or the AZ's recovery"),
+        failover=failover,
+        availability_factors=[availability],
+        rto=rto,
         notes=[f"subnets: {tier_text}"],
     )
 
@@ -92,7 +86,7 @@ def eks_control_plane(plan: Plan) -> Component:
     if not clusters:
         return absent("eks", "EKS control plane", "aws_eks_cluster")
     cluster = clusters[0]
-    subnet_azs = plan.subnet_azs(block(cluster.body, "vpc_config").get("subnet_ids"))
+    subnet_azs = plan.subnet_azs(block(cluster.body.get("vpc_config")).get("subnet_ids"))
     return Component(
         "eks",
         "EKS control plane",
@@ -114,7 +108,7 @@ def node_groups(plan: Plan) -> Component:
     nodes = 0
     notes = []
     for group in groups:
-        scaling = block(group.body, "scaling_config")
+        scaling = block(group.body.get("scaling_config"))
         minimum = as_int(scaling.get("min_size"))
         group_azs = plan.subnet_azs(group.body.get("subnet_ids"))
         tainted = bool(as_list(group.body.get("taint")))
@@ -255,7 +249,7 @@ def s3(plan: Plan) -> Component:
         return absent("s3", "S3 artifacts", "aws_s3_bucket")
     versioned: set[str] = set()
     for versioning in plan.resources("aws_s3_bucket_versioning"):
-        status = block(versioning.body, "versioning_configuration").get("status")
+        status = block(versioning.body.get("versioning_configuration")).get("status")
         if status == "Enabled":
             versioned.update(bucket.name for bucket in plan.referenced(versioning.body.get("bucket"), "aws_s3_bucket"))
     unversioned = [bucket.address for bucket in buckets if bucket.name not in versioned]
@@ -273,13 +267,6 @@ def s3(plan: Plan) -> Component:
         else Figure(None, aws.S3_VERSIONING.id, f"unversioned ({', '.join(unversioned)}): deletes are unrecoverable"),
         notes=["durability 99.999999999% (design)"],
     )
-
-
-def _helm_release(plan: Plan, *names: str) -> Resource | None:
-    for release in plan.resources("helm_release"):
-        if release.body.get("name") in names or release.body.get("chart") in names:
-            return release
-    return None
 
 
 def _spread_over_zones(constraints: Any) -> bool:
@@ -320,10 +307,10 @@ def _workload(
 
 
 def ingress(plan: Plan) -> Component:
-    release = _helm_release(plan, "ingress-nginx")
+    release = plan.helm_release("ingress-nginx")
     if release is None:
         return absent("ingress", "Ingress (NLB + ingress-nginx)", "helm_release ingress-nginx")
-    values = helm_values(release)
+    values = release_values(release, skip_unreadable=True)
     replicas = as_int(lookup(values, "controller.replicaCount"))
     if as_bool(lookup(values, "controller.autoscaling.enabled")):
         replicas = as_int(lookup(values, "controller.autoscaling.minReplicas")) or replicas
@@ -352,16 +339,16 @@ def ingress(plan: Plan) -> Component:
 
 
 def prefect(plan: Plan) -> Component:
-    release = _helm_release(plan, "prefect-server")
+    release = plan.helm_release("prefect-server")
     if release is None:
         return absent("prefect", "Prefect server and worker", "helm_release prefect-server")
-    values = helm_values(release)
+    values = release_values(release, skip_unreadable=True)
     replicas = as_int(lookup(values, "server.replicaCount"))
-    worker = _helm_release(plan, "prefect-worker")
+    worker = plan.helm_release("prefect-worker")
     notes = [f"server replicas: {replicas if replicas is not None else 'chart default (1)'}"]
     if worker is not None:
         # Flow runs start only while a worker polls: the API and the worker are both on the path.
-        worker_replicas = as_int(lookup(helm_values(worker), "worker.replicaCount"))
+        worker_replicas = as_int(lookup(release_values(worker, skip_unreadable=True), "worker.replicaCount"))
         notes.append(f"worker replicas: {worker_replicas if worker_replicas is not None else 'chart default (1)'}")
         replicas = min(replicas or 1, worker_replicas or 1)
     addresses = [release.address] + ([worker.address] if worker else [])
@@ -380,22 +367,22 @@ def model_api(plan: Plan) -> Component:
     deployments = [
         d
         for d in plan.resources("kubernetes_deployment_v1", "kubernetes_deployment")
-        if "model-api" in str(block(d.body, "metadata").get("name", d.name))
+        if "model-api" in str(block(d.body.get("metadata")).get("name", d.name))
     ]
     if not deployments:
         return absent("model_api", "model-api", "kubernetes_deployment_v1 model-api")
     deployment = deployments[0]
-    spec = block(deployment.body, "spec")
+    spec = block(deployment.body.get("spec"))
     replicas = as_int(spec.get("replicas"))
     notes = []
     for hpa in plan.resources("kubernetes_horizontal_pod_autoscaler_v2", "kubernetes_horizontal_pod_autoscaler"):
-        hpa_spec = block(hpa.body, "spec")
-        if "model-api" in str(block(hpa_spec, "scale_target_ref").get("name", "")):
+        hpa_spec = block(hpa.body.get("spec"))
+        if "model-api" in str(block(hpa_spec.get("scale_target_ref")).get("name", "")):
             floor = as_int(hpa_spec.get("min_replicas"))
             if floor is not None:
                 notes.append(f"HPA floor {floor}")
                 replicas = max(replicas or 0, floor)
-    pod_spec = block(block(spec, "template"), "spec")
+    pod_spec = block(block(spec.get("template")).get("spec"))
     return _workload(
         "model_api",
         "model-api",

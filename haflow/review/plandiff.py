@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from haflow.plan import block, resources
 from haflow.review.replacement import NEUTRAL_ATTRIBUTES, forces_replacement, is_stateful, top_level
 from haflow.synthesis import StackJson
 
@@ -79,18 +81,16 @@ def diff_stacks(name: str, before: StackJson | None, after: StackJson | None) ->
     return result
 
 
-def _resources(stack: StackJson | None) -> dict[str, dict[str, Any]]:
+def _resources(stack: StackJson | None) -> dict[str, Mapping[str, Any]]:
     """Resources by address, plus each provider block (``provider.aws``: its default_tags live there)."""
-    found: dict[str, dict[str, Any]] = {
+    found: dict[str, Mapping[str, Any]] = {
         f"provider.{name}": {"config": config} for name, config in ((stack or {}).get("provider") or {}).items()
     }
-    for rtype, items in ((stack or {}).get("resource") or {}).items():
-        for logical_id, body in (items or {}).items():
-            found[f"{rtype}.{logical_id}"] = body if isinstance(body, dict) else {}
+    found.update((resource.address, resource.body) for resource in resources(stack or {}))
     return found
 
 
-def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[AttributeChange]:
+def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[AttributeChange]:
     flat_before = dict(_flatten(before))
     flat_after = dict(_flatten(after))
     changes = []
@@ -145,8 +145,8 @@ def _show(path: str, value: Any) -> str:
     return text
 
 
-def _risks(stack: str, result: StackDiff, old: dict[str, dict[str, Any]],
-           new: dict[str, dict[str, Any]]) -> list[Risk]:
+def _risks(stack: str, result: StackDiff, old: dict[str, Mapping[str, Any]],
+           new: dict[str, Mapping[str, Any]]) -> list[Risk]:
     risks = []
     added_types = {address.split(".", 1)[0] for address in result.added}
     for address in result.removed:
@@ -168,26 +168,21 @@ def _risks(stack: str, result: StackDiff, old: dict[str, dict[str, Any]],
 _PROTECTED_TYPES = frozenset({"aws_rds_cluster", "aws_db_instance", "aws_s3_bucket", "aws_secretsmanager_secret"})
 
 
-def _protection_off(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+def _protection_off(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     reasons = []
     if _truthy(before.get("deletion_protection")) and not _truthy(after.get("deletion_protection")):
         reasons.append("deletion_protection turned off")
     if not _truthy(before.get("skip_final_snapshot")) and _truthy(after.get("skip_final_snapshot")):
         reasons.append("skip_final_snapshot set: destroying it keeps no final snapshot")
-    if _truthy(_lifecycle(before).get("prevent_destroy")) and not _truthy(_lifecycle(after).get("prevent_destroy")):
+    was_kept = _truthy(block(before.get("lifecycle")).get("prevent_destroy"))
+    is_kept = _truthy(block(after.get("lifecycle")).get("prevent_destroy"))
+    if was_kept and not is_kept:
         reasons.append("lifecycle.prevent_destroy removed")
     if not _truthy(before.get("force_destroy")) and _truthy(after.get("force_destroy")):
         reasons.append("force_destroy set: destroying the bucket deletes every object")
     if before.get("recovery_window_in_days") != 0 and after.get("recovery_window_in_days") == 0:
         reasons.append("recovery_window_in_days 0: the secret is deleted without a recovery window")
     return reasons
-
-
-def _lifecycle(body: dict[str, Any]) -> dict[str, Any]:
-    value = body.get("lifecycle")
-    if isinstance(value, list):
-        value = value[0] if value else {}
-    return value if isinstance(value, dict) else {}
 
 
 def _truthy(value: Any) -> bool:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from haflow.plan import HELM_RELEASE
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
-from haflow.rules.helm import HELM_RELEASE, Values, chart_name, values_of
+from haflow.rules.helm import Values, chart_name, values_of
 from haflow.rules.stack import Resource, Stack
 
 if TYPE_CHECKING:

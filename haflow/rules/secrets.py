@@ -11,9 +11,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from haflow.plan import CDKTF_METADATA_KEY, HELM_RELEASE, is_expression
 from haflow.rules.engine import ERROR, Outcome, rule
-from haflow.rules.helm import HELM_RELEASE, release_values
-from haflow.rules.stack import CDKTF_METADATA_KEY, Resource, Stack, is_expression
+from haflow.rules.helm import release_values
+from haflow.rules.stack import Resource, Stack
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment

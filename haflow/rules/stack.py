@@ -8,14 +8,11 @@ value the rule cannot see is never a silent pass.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-# cdktf writes a reference to another resource as "${<type>.<logical id>.<attribute>...}".
-REFERENCE = re.compile(r"^\$\{([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)((?:\.|\[)[^}]*)?\}$")
-CDKTF_METADATA_KEY = "//"
+from haflow import plan
+from haflow.plan import as_bool, as_int, is_expression
 
 
 class Missing:
@@ -37,22 +34,8 @@ class Unresolved(Exception):
         super().__init__(f"cannot verify {path}: {problem}")
 
 
-def is_expression(value: Any) -> bool:
-    """True for a Terraform expression (reference, function call, interpolation), i.e. not a literal."""
-    return isinstance(value, str) and "${" in value
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One resource of a stack; ``address`` is ``<type>.<logical id>`` as Terraform names it."""
-
-    type: str
-    name: str
-    body: Mapping[str, Any]
-
-    @property
-    def address(self) -> str:
-        return f"{self.type}.{self.name}"
+class Resource(plan.Resource):
+    """A resource whose attributes are read as literals, or raise Unresolved."""
 
     def has(self, path: str) -> bool:
         try:
@@ -74,12 +57,7 @@ class Resource:
         return found
 
     def boolean(self, path: str, default: Any = MISSING) -> bool:
-        found = self.value(path, default)
-        if isinstance(found, bool):
-            return found
-        if isinstance(found, str) and found.lower() in ("true", "false"):
-            return found.lower() == "true"
-        raise Unresolved(path, f"{found!r} is not true or false")
+        return as_boolean(self.value(path, default), path)
 
     def integer(self, path: str, default: Any = MISSING) -> int:
         return as_integer(self.value(path, default), path)
@@ -98,13 +76,17 @@ class Resource:
 
 
 def as_integer(found: Any, path: str) -> int:
-    if isinstance(found, bool):
+    number = as_int(found)
+    if number is None:
         raise Unresolved(path, f"{found!r} is not a whole number")
-    if isinstance(found, int):
-        return found
-    if isinstance(found, str) and found.strip().lstrip("-").isdigit():
-        return int(found)
-    raise Unresolved(path, f"{found!r} is not a whole number")
+    return number
+
+
+def as_boolean(found: Any, path: str) -> bool:
+    flag = as_bool(found)
+    if flag is None:
+        raise Unresolved(path, f"{found!r} is not true or false")
+    return flag
 
 
 def _walk(node: Any, path: str) -> Any:
@@ -125,11 +107,9 @@ class Stack:
     def __init__(self, name: str, document: Mapping[str, Any]) -> None:
         self.name = name
         self.document = document
-        self._by_address: dict[str, Resource] = {}
-        for rtype, items in (document.get("resource") or {}).items():
-            for logical_id, body in items.items():
-                resource = Resource(rtype, logical_id, body)
-                self._by_address[resource.address] = resource
+        self._by_address = {
+            found.address: Resource(found.type, found.name, found.body) for found in plan.resources(document)
+        }
 
     def resources(self, *types: str) -> list[Resource]:
         """Resources of the given types (every resource when none is given), in stack order."""
@@ -163,10 +143,10 @@ class Stack:
 
     def resolve(self, raw: Any, *types: str) -> Resource | None:
         """The resource a ``${type.id.attr}`` token names, or None."""
-        match = REFERENCE.match(raw) if isinstance(raw, str) else None
-        if not match or (types and match.group(1) not in types):
+        ref = plan.reference(raw)
+        if ref is None or (types and ref.rtype not in types):
             return None
-        return self._by_address.get(f"{match.group(1)}.{match.group(2)}")
+        return self._by_address.get(ref.address)
 
     def referencing(self, target: Resource, rtype: str, path: str) -> list[Resource]:
         """Resources of ``rtype`` whose ``path`` is a reference to ``target`` (e.g. a bucket's versioning)."""

@@ -10,12 +10,13 @@ replicas, autoscaling, its PDB, scheduling and resources, with the chart's defau
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from haflow.plan import HELM_RELEASE, block
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, WARNING, Outcome, rule
-from haflow.rules.helm import HELM_RELEASE, Values, chart_name, values_of
+from haflow.rules.helm import Values, chart_name, values_of
 from haflow.rules.stack import MISSING, Resource, Stack, Unresolved
 
 if TYPE_CHECKING:
@@ -93,24 +94,18 @@ def _labels_match(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> boo
 
 def budget_for(labels: Mapping[str, Any], namespace: str, stack: Stack) -> Budget | None:
     for pdb in stack.resources(PDB):
-        if _namespace(_first(pdb.body.get("metadata")).get("namespace"), stack) != namespace:
+        if _namespace(block(pdb.body.get("metadata")).get("namespace"), stack) != namespace:
             continue
         if _labels_match(pdb.value("spec.selector.match_labels", {}), labels):
             return Budget(pdb.value("spec.min_available", None), pdb.value("spec.max_unavailable", None))
     return None
 
 
-def _first(block: Any) -> dict[str, Any]:
-    if isinstance(block, list):
-        return block[0] if block else {}
-    return block if isinstance(block, dict) else {}
-
-
 def _autoscaler_min(deployment: Resource, name: str, namespace: str, stack: Stack) -> int | None:
     for hpa in stack.resources(HPA):
-        if _namespace(_first(hpa.body.get("metadata")).get("namespace"), stack) != namespace:
+        if _namespace(block(hpa.body.get("metadata")).get("namespace"), stack) != namespace:
             continue
-        target = _first(_first(hpa.body.get("spec")).get("scale_target_ref"))
+        target = block(block(hpa.body.get("spec")).get("scale_target_ref"))
         if target.get("kind") != "Deployment":
             continue
         if target.get("name") == name or stack.resolve(target.get("name")) == deployment:
@@ -119,19 +114,19 @@ def _autoscaler_min(deployment: Resource, name: str, namespace: str, stack: Stac
 
 
 def _has_zone_affinity(affinity: Mapping[str, Any], term_key: str, topology_key: str) -> bool:
-    anti = _first(affinity.get(term_key))
+    anti = block(affinity.get(term_key))
     terms: list[Any] = []
     for value in anti.values():
         terms.extend(value if isinstance(value, list) else [value])
     for term in terms:
-        nested = _first(term.get("pod_affinity_term") or term.get("podAffinityTerm")) or term
+        nested = block(term.get("pod_affinity_term") or term.get("podAffinityTerm")) or term
         if nested.get(topology_key) == ZONE_KEY:
             return True
     return False
 
 
 def deployment_workload(deployment: Resource, stack: Stack) -> Workload:
-    metadata = _first(deployment.body.get("metadata"))
+    metadata = block(deployment.body.get("metadata"))
     name = deployment.string("metadata.name")
     namespace = _namespace(metadata.get("namespace"), stack)
     pod = deployment.value("spec.template.spec")
@@ -139,7 +134,7 @@ def deployment_workload(deployment: Resource, stack: Stack) -> Workload:
     spreads = pod.get("topology_spread_constraint", [])
     spreads = spreads if isinstance(spreads, list) else [spreads]
     zone_spread = any(item.get("topology_key") == ZONE_KEY for item in spreads) or _has_zone_affinity(
-        _first(pod.get("affinity")), "pod_anti_affinity", "topology_key"
+        block(pod.get("affinity")), "pod_anti_affinity", "topology_key"
     )
     containers = pod.get("container", [])
     containers = containers if isinstance(containers, list) else [containers]
@@ -154,7 +149,7 @@ def deployment_workload(deployment: Resource, stack: Stack) -> Workload:
                 str(item.get("name", "?")),
                 bool(item.get("liveness_probe")),
                 bool(item.get("readiness_probe")),
-                _first(item.get("resources")).get("requests") or {},
+                block(item.get("resources")).get("requests") or {},
             )
             for item in containers
         ),
@@ -234,9 +229,9 @@ def chart_workload(release: Resource, spec: ChartWorkload, values: Values, stack
             min_available=values.get(f"{prefix}.minAvailable", 1)
         )
     elif spec.chart_budget == "block":
-        block = values.get(f"{prefix}.podDisruptionBudget", {}) or {}
-        if block.get("maxUnavailable") is not None or block.get("minAvailable") is not None:
-            budget = Budget(block.get("minAvailable"), block.get("maxUnavailable"))
+        chart_pdb = values.get(f"{prefix}.podDisruptionBudget", {}) or {}
+        if chart_pdb.get("maxUnavailable") is not None or chart_pdb.get("minAvailable") is not None:
+            budget = Budget(chart_pdb.get("minAvailable"), chart_pdb.get("maxUnavailable"))
     if budget is None:
         budget = budget_for(labels, _namespace(release.body.get("namespace"), stack), stack)
     spreads = values.get(f"{prefix}.topologySpreadConstraints", []) or []
@@ -277,9 +272,12 @@ def workloads_of(resource: Resource, stack: Stack) -> list[Workload]:
     return [chart_workload(resource, spec, values, stack) for spec in specs]
 
 
-def floor(workload: Workload) -> int:
-    """The fewest pods the workload runs: the HPA minimum when autoscaled, else its replicas."""
-    return workload.autoscaling_min if workload.autoscaling_min is not None else workload.replicas
+def per_workload(resource: Resource, stack: Stack, problems: Callable[[Workload], Iterable[str]]) -> Outcome:
+    """Not applicable unless ``resource`` runs a workload haflow knows; else every workload's problems."""
+    workloads = workloads_of(resource, stack)
+    if not workloads:
+        return NOT_APPLICABLE
+    return [problem for workload in workloads for problem in problems(workload)]
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -293,16 +291,13 @@ def floor(workload: Workload) -> int:
     subjects=WORKLOAD_SUBJECTS,
 )
 def replicas(resource: Resource, stack: Stack, env: Environment) -> Outcome:
-    workloads = workloads_of(resource, stack)
-    if not workloads:
-        return NOT_APPLICABLE
-    problems = []
-    for workload in workloads:
+    def problems(workload: Workload) -> Iterator[str]:
         if workload.replicas < MIN_REPLICAS:
-            problems.append(f"{workload.name}: replicas is {workload.replicas}")
+            yield f"{workload.name}: replicas is {workload.replicas}"
         if workload.autoscaling_min is not None and workload.autoscaling_min < MIN_REPLICAS:
-            problems.append(f"{workload.name}: the autoscaler may scale down to {workload.autoscaling_min}")
-    return problems
+            yield f"{workload.name}: the autoscaler may scale down to {workload.autoscaling_min}"
+
+    return per_workload(resource, stack, problems)
 
 
 @rule(
@@ -315,22 +310,19 @@ def replicas(resource: Resource, stack: Stack, env: Environment) -> Outcome:
     subjects=WORKLOAD_SUBJECTS,
 )
 def disruption_budget(resource: Resource, stack: Stack, env: Environment) -> Outcome:
-    workloads = workloads_of(resource, stack)
-    if not workloads:
-        return NOT_APPLICABLE
-    problems = []
-    for workload in workloads:
+    def problems(workload: Workload) -> Iterator[str]:
         if workload.budget is None:
-            problems.append(f"{workload.name}: no PodDisruptionBudget selects its pods")
-            continue
+            yield f"{workload.name}: no PodDisruptionBudget selects its pods"
+            return
         evictable = workload.budget.evictable(workload.replicas)
         if evictable < 1:
-            problems.append(f"{workload.name}: {workload.budget} with {workload.replicas} replicas lets no pod "
-                            f"be evicted, so drains hang")
+            yield (f"{workload.name}: {workload.budget} with {workload.replicas} replicas lets no pod "
+                   f"be evicted, so drains hang")
         elif evictable >= workload.replicas:
-            problems.append(f"{workload.name}: {workload.budget} with {workload.replicas} replicas lets a drain "
-                            f"evict every pod")
-    return problems
+            yield (f"{workload.name}: {workload.budget} with {workload.replicas} replicas lets a drain "
+                   f"evict every pod")
+
+    return per_workload(resource, stack, problems)
 
 
 @rule(
@@ -363,18 +355,15 @@ def autoscaler_above_budget(resource: Resource, stack: Stack, env: Environment) 
     subjects=WORKLOAD_SUBJECTS,
 )
 def probes(resource: Resource, stack: Stack, env: Environment) -> Outcome:
-    workloads = workloads_of(resource, stack)
-    if not workloads:
-        return NOT_APPLICABLE
-    problems = []
-    for workload in workloads:
+    def problems(workload: Workload) -> Iterator[str]:
         for container in workload.containers:
             missing = [] if container.liveness else ["liveness"]
             if workload.serves_traffic and not container.readiness:
                 missing.append("readiness")
             if missing:
-                problems.append(f"{workload.name}: container {container.name} has no {' or '.join(missing)} probe")
-    return problems
+                yield f"{workload.name}: container {container.name} has no {' or '.join(missing)} probe"
+
+    return per_workload(resource, stack, problems)
 
 
 @rule(
@@ -387,10 +376,11 @@ def probes(resource: Resource, stack: Stack, env: Environment) -> Outcome:
     subjects=WORKLOAD_SUBJECTS,
 )
 def zone_spread(resource: Resource, stack: Stack, env: Environment) -> Outcome:
-    workloads = workloads_of(resource, stack)
-    if not workloads:
-        return NOT_APPLICABLE
-    return [f"{w.name}: nothing spreads its pods over {ZONE_KEY}" for w in workloads if not w.zone_spread]
+    def problems(workload: Workload) -> Iterator[str]:
+        if not workload.zone_spread:
+            yield f"{workload.name}: nothing spreads its pods over {ZONE_KEY}"
+
+    return per_workload(resource, stack, problems)
 
 
 @rule(
@@ -403,13 +393,10 @@ def zone_spread(resource: Resource, stack: Stack, env: Environment) -> Outcome:
     subjects=WORKLOAD_SUBJECTS,
 )
 def resource_requests(resource: Resource, stack: Stack, env: Environment) -> Outcome:
-    workloads = workloads_of(resource, stack)
-    if not workloads:
-        return NOT_APPLICABLE
-    problems = []
-    for workload in workloads:
+    def problems(workload: Workload) -> Iterator[str]:
         for container in workload.containers:
             missing = [name for name in REQUIRED_REQUESTS if not container.requests.get(name)]
             if missing:
-                problems.append(f"{workload.name}: container {container.name} requests no {' or '.join(missing)}")
-    return problems
+                yield f"{workload.name}: container {container.name} requests no {' or '.join(missing)}"
+
+    return per_workload(resource, stack, problems)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from haflow.drill.clients import AwsClients
-from haflow.drill.plan import Plan, block
+from haflow.drill.plan import Plan
+from haflow.plan import block
 
 STAND_IN_ROLE = "arn:aws:iam::123456789012:role/haflow-drill-test"
 

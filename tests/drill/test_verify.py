@@ -10,7 +10,8 @@ from typer.testing import CliRunner, Result
 
 from haflow.cli import app
 from haflow.drill.clients import AwsClients
-from haflow.drill.plan import Plan, PlanResource, block
+from haflow.drill.plan import Plan, PlanResource
+from haflow.plan import block
 from tests.conftest import CONFIG_DIR
 from tests.drill.conftest import ENV
 
