@@ -16,14 +16,13 @@ from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import Dat
 from cdktf_cdktf_provider_aws.elasticache_replication_group import ElasticacheReplicationGroup
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from haflow.config.foundation import Cache as CacheConfig
 from haflow.constructs.database import SECRET_READ_ACTIONS
 from haflow.constructs.irsa import ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
+from haflow.constructs.security_group import admit_only_eks
 
 ENGINE = "redis"
 REDIS_PORT = 6379
@@ -60,14 +59,10 @@ class Cache(Construct):
             self, "key", alias=f"{name}/redis", protect=protect,
             description=f"Redis data at rest and its auth-token secret in {name}",
         )
-        self.security_group = SecurityGroup(
-            self, "security-group", name=f"{name}-redis", vpc_id=vpc_id,
-            description=f"Redis of {name}: Redis from the EKS nodes only", tags={"Name": f"{name}-redis"},
-        )
-        VpcSecurityGroupIngressRule(
-            self, "ingress-from-eks", security_group_id=self.security_group.id,
-            referenced_security_group_id=client_security_group_id, ip_protocol="tcp",
-            from_port=REDIS_PORT, to_port=REDIS_PORT, description="Redis from EKS nodes",
+        self.security_group = admit_only_eks(
+            self, name=f"{name}-redis", description=f"Redis of {name}: Redis from the EKS nodes only",
+            service="Redis", vpc_id=vpc_id, port=REDIS_PORT,
+            client_security_group_id=client_security_group_id,
         )
 
         self.auth_secret = SecretsmanagerSecret(

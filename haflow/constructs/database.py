@@ -17,14 +17,13 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
     RdsClusterParameterGroup,
     RdsClusterParameterGroupParameter,
 )
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from haflow.config.foundation import Database as DatabaseConfig
 from haflow.constructs.iam import assume_role_policy
 from haflow.constructs.irsa import ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
+from haflow.constructs.security_group import admit_only_eks
 
 ENGINE = "aurora-postgresql"
 POSTGRES_PORT = 5432
@@ -65,15 +64,11 @@ class Database(Construct):
             self, "key", alias=f"{name}/aurora", protect=protect,
             description=f"Aurora storage, Performance Insights and master secret of {name}",
         )
-        self.security_group = SecurityGroup(
-            self, "security-group", name=f"{name}-aurora", vpc_id=vpc_id,
+        self.security_group = admit_only_eks(
+            self, name=f"{name}-aurora",
             description=f"Aurora PostgreSQL of {name}: PostgreSQL from the EKS nodes only",
-            tags={"Name": f"{name}-aurora"},
-        )
-        VpcSecurityGroupIngressRule(
-            self, "ingress-from-eks", security_group_id=self.security_group.id,
-            referenced_security_group_id=client_security_group_id, ip_protocol="tcp",
-            from_port=POSTGRES_PORT, to_port=POSTGRES_PORT, description="PostgreSQL from EKS nodes",
+            service="PostgreSQL", vpc_id=vpc_id, port=POSTGRES_PORT,
+            client_security_group_id=client_security_group_id,
         )
         parameter_group = RdsClusterParameterGroup(
             self, "parameter-group", name=f"{name}-aurora-postgresql{config.engine_major}",

@@ -47,7 +47,7 @@ REDIS_DB = 0
 # Aurora's managed master secret is JSON with these keys:
 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
 DATABASE_SECRET_USERNAME = "username"
-DATABASE_SECRET_PASSWORD = "password"
+DATABASE_SECRET_PASSWORD_FIELD = "password"
 
 # Prefect settings for several API replicas sharing Redis:
 # https://docs.prefect.io/v3/advanced/self-hosted (high availability)
@@ -94,7 +94,7 @@ def prefect_synced_secrets(inputs: PlatformInputs) -> list[SyncedSecret]:
             namespace=SERVER_NAMESPACE,
             remote={
                 "username": (inputs.database_secret_arn, DATABASE_SECRET_USERNAME),
-                "password": (inputs.database_secret_arn, DATABASE_SECRET_PASSWORD),
+                "password": (inputs.database_secret_arn, DATABASE_SECRET_PASSWORD_FIELD),
             },
             template={DATABASE_URL_KEY: database_url},
         ),
