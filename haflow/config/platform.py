@@ -128,9 +128,9 @@ class Prefect(Section):
 
     server: PrefectServer = Field(default_factory=PrefectServer, description="API deployment; default 2 pods")
     background_services_replicas: int = Field(
-        default=1, ge=1,
+        default=2, ge=1,
         description="Pods of the separate background-services deployment (scheduler, late runs, "
-        "automations; coordinated through Redis); default 1",
+        "automations; coordinated through Redis, so they share the work); default 2",
     )
     worker: PrefectWorker = Field(default_factory=PrefectWorker, description="Worker deployment; default 2 pods")
     flow_run_namespace: str = Field(

@@ -276,6 +276,23 @@ def _spread_over_zones(constraints: Any) -> bool:
     )
 
 
+ANTI_AFFINITY_KINDS = (
+    "requiredDuringSchedulingIgnoredDuringExecution",
+    "preferredDuringSchedulingIgnoredDuringExecution",
+)
+
+
+def _anti_affinity_over_zones(affinity: Any) -> bool:
+    """Pod anti-affinity across zones (for charts without topologySpreadConstraints)."""
+    anti = affinity.get("podAntiAffinity", {}) if isinstance(affinity, dict) else {}
+    terms = [
+        term.get("podAffinityTerm", term) if isinstance(term, dict) else {}
+        for kind in ANTI_AFFINITY_KINDS
+        for term in as_list(anti.get(kind) if isinstance(anti, dict) else None)
+    ]
+    return _spread_over_zones(terms)
+
+
 def _workload(
     key: str,
     title: str,
@@ -346,6 +363,11 @@ def prefect(plan: Plan) -> Component:
     replicas = as_int(lookup(values, "server.replicaCount"))
     worker = plan.helm_release("prefect-worker")
     notes = [f"server replicas: {replicas if replicas is not None else 'chart default (1)'}"]
+    if lookup(values, "backgroundServices.runAsSeparateDeployment") is True:
+        # Scheduling and late-run marking live there: it is on the path as much as the API.
+        background = as_int(lookup(values, "backgroundServices.replicaCount"))
+        notes.append(f"background-services replicas: {background if background is not None else 'chart default (1)'}")
+        replicas = min(replicas or 1, background or 1)
     if worker is not None:
         # Flow runs start only while a worker polls: the API and the worker are both on the path.
         worker_replicas = as_int(lookup(release_values(worker, skip_unreadable=True), "worker.replicaCount"))
@@ -357,7 +379,8 @@ def prefect(plan: Plan) -> Component:
         "Prefect server and worker",
         addresses,
         replicas,
-        _spread_over_zones(lookup(values, "server.topologySpreadConstraints")),
+        _spread_over_zones(lookup(values, "server.topologySpreadConstraints"))
+        or _anti_affinity_over_zones(lookup(values, "server.affinity")),
         [],
         notes,
     )

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 PREFECT_SERVER_CHART = "prefect-server"
 MIN_API_REPLICAS = 2
+# Background services scale horizontally, coordinated through Redis (Prefect's self-hosted scaling guide).
+MIN_BACKGROUND_REPLICAS = 2
 REDIS_MESSAGING = "prefect_redis.messaging"
 
 
@@ -102,3 +104,24 @@ def external_database(release: Resource, stack: Stack, env: Environment) -> Outc
             or values.raw("externalDatabase.connectionString")):
         problems.append("externalDatabase names no existingSecret, host or connectionString")
     return problems
+
+
+@rule(
+    id="HA-PF-004",
+    level=ERROR,
+    title=f"Prefect background services run at least {MIN_BACKGROUND_REPLICAS} pods",
+    rationale="The background services schedule flow runs, mark late runs and fire automations; with one "
+    "pod a node loss or rollout stops scheduling until it is replaced. They coordinate through Redis, so "
+    "several pods share the work (https://docs.prefect.io/v3/advanced/self-hosted).",
+    fix=f"Set prefect.background_services_replicas >= {MIN_BACKGROUND_REPLICAS} "
+    "(chart value backgroundServices.replicaCount).",
+    subjects=(HELM_RELEASE,),
+)
+def background_replicas(release: Resource, stack: Stack, env: Environment) -> Outcome:
+    values = server_values(release)
+    if values is None or not values.boolean("backgroundServices.runAsSeparateDeployment", False):
+        return NOT_APPLICABLE  # inside the API pods, HA-PF-001 covers them
+    count = values.integer("backgroundServices.replicaCount", 1)
+    if count < MIN_BACKGROUND_REPLICAS:
+        return [f"backgroundServices.replicaCount is {count}"]
+    return []

@@ -13,7 +13,7 @@ import yaml
 from haflow.commands import report as command
 from haflow.config import Environment
 from haflow.report import estimate
-from haflow.report.components import COMPONENTS, network
+from haflow.report.components import COMPONENTS, network, prefect
 from haflow.report.model import Component, Estimate, Figure, Slo
 from haflow.report.plan import Plan
 from haflow.report.render import to_json, to_markdown
@@ -67,6 +67,19 @@ def test_single_nat_gateway_makes_egress_rto_unbounded(synth_variant: Any, envir
     assert component.replicas == 1
     assert [f.value for f in component.availability_factors] == [99.5]
     assert component.rto is not None and component.rto.value is None
+
+
+def test_prefect_counts_its_thinnest_deployment_and_zone_anti_affinity(
+    synthesized: dict[str, StackJson], synth_variant: Any
+) -> None:
+    # prod: 3 API pods, 3 workers, 2 background-services pods; the API spreads by zone anti-affinity.
+    component = prefect(Plan({k: v for k, v in synthesized.items() if k.startswith("prod-")}))
+    assert component.replicas == 2
+    assert "spread over zones" in component.failover
+    stacks = synth_variant("prod", {"prefect": {"background_services_replicas": 1}})
+    single = prefect(Plan({k: v for k, v in stacks.items() if k.startswith("prod-")}))
+    assert single.replicas == 1
+    assert [f.value for f in single.availability_factors] == [99.5]
 
 
 def test_composite_on_a_hand_checked_plan() -> None:

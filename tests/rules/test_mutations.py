@@ -59,6 +59,8 @@ CONFIG_MUTATIONS = [
                  {"HA-WL-003"}, id="hpa-floor-at-pdb"),
     pytest.param({"ingress": {"pdb_min_available": 3}}, {"HA-WL-002", "HA-WL-003"},
                  id="ingress-pdb-equal-to-replicas-and-hpa-floor"),
+    pytest.param({"prefect": {"background_services_replicas": 1}}, {"HA-PF-004"},
+                 id="one-prefect-background-services-pod"),
 ]
 
 

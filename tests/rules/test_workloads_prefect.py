@@ -66,7 +66,7 @@ INGRESS = {"controller": {"replicaCount": 3, "minAvailable": 2,
 PREFECT_SERVER = {
     "server": {"replicaCount": 3, "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
         {"weight": 100, "podAffinityTerm": {"topologyKey": "topology.kubernetes.io/zone"}}]}}},
-    "backgroundServices": {"runAsSeparateDeployment": True, "messaging": {
+    "backgroundServices": {"runAsSeparateDeployment": True, "replicaCount": 2, "messaging": {
         "broker": "prefect_redis.messaging", "cache": "prefect_redis.messaging",
         "redis": {"host": "${data.terraform_remote_state.foundation.outputs.redis}"},
         "docket": {"existingSecret": "prefect-redis"}}},
@@ -127,6 +127,9 @@ def with_values(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("HA-PF-002", chart("prefect-server", PREFECT_SERVER),
          chart("prefect-server", with_values(PREFECT_SERVER, "backgroundServices.messaging.docket", {})),
          "Docket uses its in-memory default"),
+        ("HA-PF-004", chart("prefect-server", PREFECT_SERVER),
+         chart("prefect-server", with_values(PREFECT_SERVER, "backgroundServices.replicaCount", 1)),
+         "backgroundServices.replicaCount is 1"),
         ("HA-PF-003", chart("prefect-server", PREFECT_SERVER),
          chart("prefect-server", {k: v for k, v in PREFECT_SERVER.items() if k != "postgresql"}),
          "postgresql.enabled is true (the chart's default)"),
