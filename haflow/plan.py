@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from haflow.merge import deep_merge
+
 # cdktf writes a reference to another resource as "${<type>.<logical id>.<attribute>...}"; a data
 # source's ("${data.<type>.<name>...}") names no resource of the stack.
 REFERENCE = re.compile(r"\$\{(?!data\.)([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)((?:\.|\[)[^}]*)?\}")
@@ -161,7 +163,7 @@ def release_values(release: Resource, *, skip_unreadable: bool = False) -> dict[
     merged: dict[str, Any] = {}
     for index, document in enumerate(as_list(documents)):
         try:
-            merged = _merge(merged, _values_document(f"values[{index}]", document))
+            merged = deep_merge(merged, _values_document(f"values[{index}]", document))
         except UnreadableValues:
             if not skip_unreadable:
                 raise
@@ -192,16 +194,6 @@ def _values_document(path: str, document: Any) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise UnreadableValues(path, "is not a YAML mapping")
     return parsed
-
-
-def _merge(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in overlay.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _assign(tree: dict[str, Any], keys: list[str], value: Any) -> None:

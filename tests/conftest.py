@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment, load_environments
-from haflow.config.loader import deep_merge
+from haflow.merge import deep_merge
 from haflow.providers import EAGER_ENV, PROVIDER_PACKAGES
 from haflow.synthesis import StackJson, read_stacks, synthesize
 

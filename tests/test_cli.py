@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from haflow.cli import app
 from haflow.commands.schema import render_schema
 from haflow.synthesis import synthesize
-from tests.config.test_errors import config_dir_with
+from tests.config.overlays import config_dir_with
 from tests.conftest import CONFIG_DIR, REPO_ROOT
 
 runner = CliRunner()

@@ -20,6 +20,7 @@ from haflow.config.checks import run_checks
 from haflow.config.errors import MISSING, ConfigError, ConfigIssue
 from haflow.config.model import Environment
 from haflow.defaults import CONFIG_DIR as DEFAULT_CONFIG_DIR
+from haflow.merge import deep_merge
 
 BASE_FILE = "base.yaml"
 NOT_ENVIRONMENTS = {"base", "schema"}
@@ -83,17 +84,6 @@ def merged_document(name: str, config_dir: Path = DEFAULT_CONFIG_DIR) -> dict[st
     base_doc, _ = _read_yaml(config_dir / BASE_FILE)
     overlay_doc, _ = _read_yaml(config_dir / f"{name}.yaml")
     return deep_merge(base_doc, {"name": name, **overlay_doc})
-
-
-def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
-    """Mappings merge key by key; lists and scalars in the overlay replace the base value."""
-    merged = dict(base)
-    for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def display(path: Path) -> str:

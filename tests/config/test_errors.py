@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from haflow.config import ConfigError, load_environments
+from tests.config.overlays import config_dir_with, issues_at
 from tests.conftest import CONFIG_DIR
-
-
-def config_dir_with(tmp_path: Path, files: dict[str, str]) -> Path:
-    """A copy of the real environments/ with some files replaced."""
-    target = tmp_path / "environments"
-    shutil.copytree(CONFIG_DIR, target)
-    for name, text in files.items():
-        (target / name).write_text(text, encoding="utf-8")
-    return target
-
 
 DEV = "availability_zones: [us-east-1a, us-east-1b]\nnetwork:\n  cidr: 10.10.0.0/16\n"
 
@@ -62,12 +52,7 @@ BAD_OVERLAYS = [
 @pytest.mark.parametrize(("text", "path", "fragment"), [case[1:] for case in BAD_OVERLAYS],
                          ids=[case[0] for case in BAD_OVERLAYS])
 def test_bad_overlay_names_file_path_and_fix(tmp_path: Path, text: str, path: str, fragment: str) -> None:
-    config_dir = config_dir_with(tmp_path, {"dev.yaml": text})
-    with pytest.raises(ConfigError) as caught:
-        load_environments(["dev"], config_dir)
-    matching = [issue for issue in caught.value.issues if issue.path == path]
-    assert matching, f"no issue at {path}; got: {caught.value}"
-    issue = matching[0]
+    issue = issues_at(config_dir_with(tmp_path, {"dev.yaml": text}), "dev", path)[0]
     assert issue.file.endswith("environments/dev.yaml")
     assert fragment in str(issue)
     # every message carries a fix after the problem

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from haflow.config import ConfigError, load_environments
-from tests.conftest import CONFIG_DIR
+from tests.config.overlays import config_dir_with, issues_at
 
 DEV = "availability_zones: [us-east-1a, us-east-1b]\nnetwork:\n  cidr: 10.10.0.0/16\n"
 LOW_SLO = "slo: {availability: 99.0, rto_seconds: 3600, rpo_seconds: 3600}\n"
@@ -82,22 +81,11 @@ BAD_OVERLAYS = [
 REPORTED_IN = {"kube-proxy-other-minor": "base.yaml"}
 
 
-def config_dir_with(tmp_path: Path, dev_yaml: str) -> Path:
-    target = tmp_path / "environments"
-    shutil.copytree(CONFIG_DIR, target)
-    (target / "dev.yaml").write_text(dev_yaml, encoding="utf-8")
-    return target
-
-
 @pytest.mark.parametrize(("case", "extra", "path", "fragment"), BAD_OVERLAYS, ids=[case[0] for case in BAD_OVERLAYS])
 def test_bad_foundation_overlay_names_key_value_and_fix(
     tmp_path: Path, case: str, extra: str, path: str, fragment: str
 ) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load_environments(["dev"], config_dir_with(tmp_path, DEV + extra))
-    issues = [issue for issue in caught.value.issues if issue.path == path]
-    assert issues, caught.value.render()
-    (issue,) = issues
+    (issue,) = issues_at(config_dir_with(tmp_path, {"dev.yaml": DEV + extra}), "dev", path)
     assert issue.file.endswith(REPORTED_IN.get(case, "dev.yaml"))
     rendered = str(issue)
     assert rendered.startswith(f"{issue.file}: {path} = ")
@@ -106,12 +94,12 @@ def test_bad_foundation_overlay_names_key_value_and_fix(
 
 def test_low_slo_allows_a_single_instance_and_short_backups(tmp_path: Path) -> None:
     overlay = DEV + LOW_SLO + "database:\n  instances: 1\n  backup_retention_days: 1\n"
-    (env,) = load_environments(["dev"], config_dir_with(tmp_path, overlay))
+    (env,) = load_environments(["dev"], config_dir_with(tmp_path, {"dev.yaml": overlay}))
     assert env.database.instances == 1
 
 
 def test_every_problem_of_an_overlay_is_reported_at_once(tmp_path: Path) -> None:
     overlay = DEV + "database:\n  instance_class: r6g.large\ncache:\n  node_type: r7g.large\n"
     with pytest.raises(ConfigError) as caught:
-        load_environments(["dev"], config_dir_with(tmp_path, overlay))
+        load_environments(["dev"], config_dir_with(tmp_path, {"dev.yaml": overlay}))
     assert {issue.path for issue in caught.value.issues} == {"database.instance_class", "cache.node_type"}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from haflow.config import ConfigError, Environment, load_environments
-from tests.config.test_errors import config_dir_with
+from haflow.config import Environment, load_environments
+from tests.config.overlays import config_dir_with, issues_at
 from tests.conftest import CONFIG_DIR
 
 DEV = (CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8")
@@ -75,12 +75,7 @@ def _overlay(extra: str) -> str:
 @pytest.mark.parametrize(("extra", "path", "fragment"), [case[1:] for case in BAD_PLATFORM_OVERLAYS],
                          ids=[case[0] for case in BAD_PLATFORM_OVERLAYS])
 def test_bad_platform_overlay_names_path_value_and_fix(tmp_path: Path, extra: str, path: str, fragment: str) -> None:
-    config_dir = config_dir_with(tmp_path, {"dev.yaml": _overlay(extra)})
-    with pytest.raises(ConfigError) as caught:
-        load_environments(["dev"], config_dir)
-    matching = [issue for issue in caught.value.issues if issue.path == path]
-    assert matching, f"no issue at {path}; got: {caught.value}"
-    issue = matching[0]
+    issue = issues_at(config_dir_with(tmp_path, {"dev.yaml": _overlay(extra)}), "dev", path)[0]
     assert issue.file.endswith("environments/dev.yaml")
     assert fragment in str(issue)
     assert "; " in str(issue)

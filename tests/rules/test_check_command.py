@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from haflow.cli import app
-from tests.config.test_errors import config_dir_with
+from tests.config.overlays import config_dir_with
 from tests.conftest import CONFIG_DIR
 
 runner = CliRunner()

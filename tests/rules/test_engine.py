@@ -10,7 +10,7 @@ from haflow.config import ConfigError, Environment, load_environments
 from haflow.rules import RULES, evaluate
 from haflow.rules.docs import render_rules_markdown
 from haflow.rules.engine import BOOTSTRAP_STACK, stacks_of
-from tests.config.test_errors import config_dir_with
+from tests.config.overlays import config_dir_with
 from tests.conftest import CONFIG_DIR, REPO_ROOT
 from tests.rules.test_network import network
 
