@@ -60,13 +60,13 @@ class Placeholders:
         whole = _EXPRESSION.fullmatch(value)
         if whole:
             return self.stand_in(value, key)
-        return _EXPRESSION.sub(lambda match: str(self.stand_in(match.group(0), key, inside_text=True)), value)
+        return _EXPRESSION.sub(lambda match: str(self.stand_in(match.group(0), key)), value)
 
-    def stand_in(self, expression: str, key: str = "", inside_text: bool = False) -> Any:
+    def stand_in(self, expression: str, key: str = "") -> Any:
         if expression in self._by_expression:
             return self._by_expression[expression]
         target = self.target(expression)
-        value = self._typed(target, key, inside_text)
+        value = self._typed(target, key)
         while str(value) in self.expressions:  # keep every stand-in unique, so it maps back
             value = value + 1 if isinstance(value, int) else f"{value}x"
         self._by_expression[expression] = value
@@ -86,12 +86,11 @@ class Placeholders:
         reference = Reference(rtype, name, (attribute or "").removeprefix("."))
         return Target(reference.rtype, reference.name, reference.attribute)
 
-    def _typed(self, target: Target, key: str, inside_text: bool) -> Any:
+    def _typed(self, target: Target, key: str) -> Any:
         slug = _slug(target.name or key or "value")
         attribute = target.attribute.rsplit(".", 1)[-1]
         if attribute == "port" or (not target.attribute and key.lower().endswith("port")):
-            port = _PORTS.get(target.rtype, 8080)
-            return str(port) if inside_text else port
+            return _PORTS.get(target.rtype, 8080)
         if attribute.endswith("arn"):
             return self._arn(target, slug)
         if target.rtype == "aws_eks_cluster" and attribute == "endpoint":
