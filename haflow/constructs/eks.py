@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.eks_cluster import (
     EksClusterEncryptionConfig,
     EksClusterEncryptionConfigProvider,
     EksClusterKubernetesNetworkConfig,
+    EksClusterUpgradePolicy,
     EksClusterVpcConfig,
     EksClusterZonalShiftConfig,
 )
@@ -161,6 +162,9 @@ class Eks(Construct):
             # Lets an operator (or ARC zonal autoshift) move load-balanced traffic away from an
             # impaired AZ: https://docs.aws.amazon.com/eks/latest/userguide/zone-shift.html
             zonal_shift_config=EksClusterZonalShiftConfig(enabled=True),
+            # STANDARD: at the end of standard support EKS upgrades the cluster rather than billing extended
+            # support. https://docs.aws.amazon.com/eks/latest/userguide/view-upgrade-policy.html
+            upgrade_policy=EksClusterUpgradePolicy(support_type=config.support_type),
             deletion_protection=config.protect_from_destroy,
             lifecycle=prevent_destroy(config.protect_from_destroy),
             depends_on=[*cluster_attachments, control_plane_logs],
