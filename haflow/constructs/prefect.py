@@ -60,6 +60,11 @@ HA_SERVER_ENV = {
 # For every Prefect container of the release (API, background services, migration Job): TLS to Aurora.
 ALL_PREFECT_ENV = {"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED": "true"}
 REDIS_BROKER = "prefect_redis.messaging"
+# Roll the API with no pod lost: the chart's schema types rollingUpdate values as strings, and the API
+# server takes a string IntOrString only as a percentage. Kubernetes rounds maxUnavailable down (0% -> 0)
+# and maxSurge up (25% of 2-12 pods -> 1-3 extra pods).
+# https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#max-unavailable
+ROLLING_UPDATE = {"maxUnavailable": "0%", "maxSurge": "25%"}
 
 
 def server_api_url() -> str:
@@ -116,7 +121,7 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
             "resources": _resources(config.server.resources),
             "env": _env(HA_SERVER_ENV),
             "affinity": anti_affinity_across_zones_and_hosts(SERVER_LABELS),
-            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "0", "maxSurge": "1"}},
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": dict(ROLLING_UPDATE)},
         },
         "backgroundServices": {
             "runAsSeparateDeployment": True,
