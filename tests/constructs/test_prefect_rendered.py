@@ -10,8 +10,9 @@ import pytest
 from haflow.config import Environment
 from haflow.constructs.helm import PREFECT_SERVER
 from haflow.constructs.prefect import SERVER_NAMESPACE, SERVER_RELEASE, prefect_server_values
+from haflow.constructs.trust import RDS_CA_BUNDLE_KEY, RDS_CA_CONFIG_MAP, RDS_CA_MOUNT_PATH
 from tests.constructs.platform_fixtures import FAKE_INPUTS
-from tests.constructs.rendering import Manifest, find, render
+from tests.constructs.rendering import Manifest, container, find, pod_spec, render
 
 # The API server accepts a string IntOrString only as a percentage (k8s.io/apimachinery intstr,
 # apps/v1 validation of rollingUpdate); Kubernetes rounds maxSurge up and maxUnavailable down.
@@ -42,3 +43,26 @@ def test_rolling_update_is_accepted_by_the_api_server_and_never_drops_a_pod(
     for replicas in range(2, 13):
         assert scaled(rolling["maxUnavailable"], replicas, round_up=False) == 0
         assert scaled(rolling["maxSurge"], replicas, round_up=True) >= 1
+
+
+PREFECT_CONTAINERS = (
+    ("Deployment", "prefect-server", "prefect-server"),
+    ("Deployment", "prefect-server-background-services", "prefect-background-services"),
+    ("Job", "prefect-server-db-migrations", "pre-upgrade-migration"),
+)
+
+
+@pytest.mark.parametrize(("kind", "name", "container_name"), PREFECT_CONTAINERS)
+def test_every_prefect_container_verifies_aurora_against_the_rds_ca_bundle(
+    environments: dict[str, Environment], kind: str, name: str, container_name: str
+) -> None:
+    workload = find(server_objects(environments["prod"]), kind, name)
+    env = {item["name"]: item.get("value") for item in container(workload, container_name)["env"]}
+    assert env["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"] == "true"
+    ca_file = env["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE"]
+    assert ca_file == f"{RDS_CA_MOUNT_PATH}/{RDS_CA_BUNDLE_KEY}"
+    mounts = {mount["name"]: mount for mount in container(workload, container_name)["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in pod_spec(workload)["volumes"]}
+    [mount] = [m for m in mounts.values() if ca_file.startswith(m["mountPath"] + "/")]
+    assert mount["readOnly"] is True
+    assert volumes[mount["name"]]["configMap"]["name"] == RDS_CA_CONFIG_MAP
