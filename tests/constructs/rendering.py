@@ -6,7 +6,6 @@ tests that render skip, saying where the packages are expected.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
