@@ -25,6 +25,7 @@ from haflow.constructs.helm import (
 )
 from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, IRSA_ANNOTATION, SyncedSecret
 from haflow.constructs.trust import RdsCaBundle, ca_file, ca_volume, ca_volume_mount
+from haflow.constructs.work_pool import base_job_template_json
 from haflow.stacks.contract import PlatformInputs
 
 SERVER_NAMESPACE = "prefect"
@@ -165,7 +166,15 @@ def prefect_worker_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
             "replicaCount": config.worker.replicas,
             "apiConfig": "selfHostedServer",
             "selfHostedServerApiConfig": {"apiUrl": server_api_url()},
-            "config": {"workPool": config.worker.work_pool, "type": "kubernetes"},
+            "config": {
+                "workPool": config.worker.work_pool,
+                "type": "kubernetes",
+                "baseJobTemplate": {
+                    "configuration": base_job_template_json(
+                        namespace=config.flow_run_namespace, service_account=WORKER_SERVICE_ACCOUNT
+                    ),
+                },
+            },
             "podDisruptionBudget": {"minAvailable": config.worker.pdb_min_available},
             "affinity": anti_affinity_across_zones_and_hosts(WORKER_LABELS),
             "livenessProbe": {"enabled": True},

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
 import pytest
 
 from haflow.config import Environment
-from haflow.constructs.helm import PREFECT_SERVER
-from haflow.constructs.prefect import SERVER_NAMESPACE, SERVER_RELEASE, prefect_server_values
+from haflow.constructs.helm import PREFECT_SERVER, PREFECT_WORKER
+from haflow.constructs.prefect import (
+    SERVER_NAMESPACE,
+    SERVER_RELEASE,
+    WORKER_RELEASE,
+    prefect_server_values,
+    prefect_worker_values,
+)
 from haflow.constructs.trust import RDS_CA_BUNDLE_KEY, RDS_CA_CONFIG_MAP, RDS_CA_MOUNT_PATH
+from haflow.stacks import foundation
 from tests.constructs.platform_fixtures import FAKE_INPUTS
 from tests.constructs.rendering import Manifest, container, find, pod_spec, render
 
@@ -66,3 +74,29 @@ def test_every_prefect_container_verifies_aurora_against_the_rds_ca_bundle(
     [mount] = [m for m in mounts.values() if ca_file.startswith(m["mountPath"] + "/")]
     assert mount["readOnly"] is True
     assert volumes[mount["name"]]["configMap"]["name"] == RDS_CA_CONFIG_MAP
+
+
+@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+def test_work_pool_template_runs_flows_in_the_flow_namespace_as_the_irsa_service_account(
+    environments: dict[str, Environment], env_name: str
+) -> None:
+    env = environments[env_name]
+    values = prefect_worker_values(env.prefect, FAKE_INPUTS)
+    template = json.loads(values["worker"]["config"]["baseJobTemplate"]["configuration"])
+    variables = template["variables"]["properties"]
+    assert variables["namespace"]["default"] == env.prefect.flow_run_namespace
+    assert variables["service_account_name"]["default"] == foundation.PREFECT_WORKER_SERVICE_ACCOUNT
+    configuration = template["job_configuration"]
+    assert configuration["namespace"] == "{{ namespace }}"
+    manifest = configuration["job_manifest"]
+    assert manifest["metadata"]["namespace"] == "{{ namespace }}"
+    assert manifest["spec"]["template"]["spec"]["serviceAccountName"] == "{{ service_account_name }}"
+    # Every {{ placeholder }} of the job configuration is a declared variable (Prefect fills only those).
+    placeholders = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", json.dumps(configuration)))
+    assert placeholders <= set(variables), placeholders - set(variables)
+    # The chart turns the template into the ConfigMap the worker registers the pool with.
+    objects = render(PREFECT_WORKER, values, release=WORKER_RELEASE, namespace=env.prefect.flow_run_namespace)
+    config_map = next(o for o in objects if o["kind"] == "ConfigMap")
+    assert json.loads(config_map["data"]["baseJobTemplate.json"]) == template
+    worker = find(objects, "Deployment", "prefect-worker")
+    assert pod_spec(worker)["serviceAccountName"] == foundation.PREFECT_WORKER_SERVICE_ACCOUNT
