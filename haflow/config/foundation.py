@@ -379,6 +379,11 @@ class Database(Section):
         default_factory=lambda: list(DEFAULT_AURORA_LOG_EXPORTS),
         description="Logs exported to CloudWatch Logs; default [postgresql]"
     )
+    log_retention_days: int = Field(
+        default=90,
+        description="Retention of the exported logs' groups (/aws/rds/cluster/<id>/<log>), which the stack "
+        "creates KMS-encrypted before the cluster; default 90",
+    )
     performance_insights_retention_days: int = Field(
         default=PERFORMANCE_INSIGHTS_FREE_DAYS,
         description="Performance Insights retention: 7 (free) or a multiple of 31 up to 731; default 7",
@@ -429,6 +434,11 @@ class Database(Section):
     @classmethod
     def _backup_window(cls, value: str) -> str:
         return _window(value, DAILY_WINDOW, "03:00-04:00")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention_days(cls, value: int) -> int:
+        return _log_retention(value)
 
     @field_validator("preferred_maintenance_window")
     @classmethod

@@ -73,7 +73,7 @@ class FoundationStack(TerraformStack):
         self.database = Database(
             self, "database", name=env.name, region=env.region, availability_zones=env.availability_zones,
             config=env.database, vpc_id=self.network.vpc_id, subnet_group_name=self.network.db_subnet_group_name,
-            client_security_group_id=self.eks.cluster_security_group_id,
+            client_security_group_id=self.eks.cluster_security_group_id, log_kms_key_arn=self.logs_key.arn,
         )
         self.cache = Cache(
             self, "cache", name=env.name, region=env.region, availability_zones=env.availability_zones,
