@@ -85,6 +85,12 @@ def helm_release(
     )
 
 
+def requests(cpu: str, memory: str) -> dict[str, dict[str, str]]:
+    """A container's resources: what the scheduler reserves (no limit: these are small system pods whose
+    usage is known, and a CPU limit only throttles them)."""
+    return {"requests": {"cpu": cpu, "memory": memory}}
+
+
 def spread_across_zones_and_hosts(labels: dict[str, str]) -> list[dict[str, Any]]:
     """topologySpreadConstraints: pods balanced over zones (hard) and nodes (best effort)."""
     return [

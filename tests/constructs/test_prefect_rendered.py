@@ -11,6 +11,7 @@ import pytest
 from haflow.config import Environment
 from haflow.constructs.helm import PREFECT_SERVER, PREFECT_WORKER
 from haflow.constructs.prefect import (
+    BACKGROUND_SERVICES_LABELS,
     SERVER_NAMESPACE,
     SERVER_RELEASE,
     WORKER_RELEASE,
@@ -100,3 +101,15 @@ def test_work_pool_template_runs_flows_in_the_flow_namespace_as_the_irsa_service
     assert json.loads(config_map["data"]["baseJobTemplate.json"]) == template
     worker = find(objects, "Deployment", "prefect-worker")
     assert pod_spec(worker)["serviceAccountName"] == foundation.PREFECT_WORKER_SERVICE_ACCOUNT
+
+
+def test_background_services_are_spread_over_zones(environments: dict[str, Environment]) -> None:
+    workload = find(server_objects(environments["prod"]), "Deployment", "prefect-server-background-services")
+    labels = workload["spec"]["template"]["metadata"]["labels"]
+    terms = pod_spec(workload)["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    zone_terms = [t["podAffinityTerm"] for t in terms
+                  if t["podAffinityTerm"]["topologyKey"] == "topology.kubernetes.io/zone"]
+    assert zone_terms
+    assert all(labels.get(k) == v for k, v in zone_terms[0]["labelSelector"]["matchLabels"].items())
+    assert labels["app.kubernetes.io/component"] == "background-services"
+    assert zone_terms[0]["labelSelector"]["matchLabels"] == BACKGROUND_SERVICES_LABELS

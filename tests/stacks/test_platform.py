@@ -139,6 +139,18 @@ def test_prefect_server_and_worker_are_ha_with_disruption_budgets(
 
 
 @PARAMS
+def test_prefect_background_services_have_a_disruption_budget(
+    synthesized: dict[str, StackJson], environments: dict[str, Environment], env_name: str
+) -> None:
+    stack = platform(synthesized, env_name)
+    pdb = only(stack, "kubernetes_pod_disruption_budget_v1", "prefect-server-background-services")
+    assert pdb["metadata"]["namespace"] == prefect.SERVER_NAMESPACE
+    assert pdb["spec"]["selector"]["match_labels"] == prefect.BACKGROUND_SERVICES_LABELS
+    replicas = environments[env_name].prefect.background_services_replicas
+    assert 1 <= int(pdb["spec"]["min_available"]) < replicas
+
+
+@PARAMS
 def test_model_api_replicas_pdb_and_hpa_agree(
     synthesized: dict[str, StackJson], environments: dict[str, Environment], env_name: str
 ) -> None:
