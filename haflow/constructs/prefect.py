@@ -23,6 +23,7 @@ from haflow.constructs.helm import (
     anti_affinity_across_zones_and_hosts,
     helm_release,
 )
+from haflow.constructs.reloader import reload_on
 from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, IRSA_ANNOTATION, SyncedSecret
 from haflow.constructs.trust import RdsCaBundle, ca_file, ca_volume, ca_volume_mount
 from haflow.constructs.work_pool import base_job_template_json
@@ -127,6 +128,8 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
     """Values for the prefect-server chart (validated against its values.schema.json in the tests)."""
     return {
         "global": {"prefect": {"env": _env(ALL_PREFECT_ENV)}},
+        # Roll the API and background services when a synced credential changes (a rotation).
+        "commonAnnotations": reload_on([DATABASE_SECRET, REDIS_SECRET]),
         "server": {
             "replicaCount": config.server.replicas,
             "resources": _resources(config.server.resources),

@@ -17,7 +17,7 @@ import yaml
 
 from haflow import facts
 from haflow.config import Environment
-from haflow.constructs import autoscaling, eks, gpu, model_api, observability, prefect, secrets, trust
+from haflow.constructs import autoscaling, eks, gpu, model_api, observability, prefect, reloader, secrets, trust
 from haflow.constructs.helm import ALL_CHARTS
 from haflow.stacks import foundation
 from tests.conftest import ENVIRONMENT_NAMES, resources
@@ -261,6 +261,20 @@ def test_the_rds_ca_bundle_is_fetched_checked_and_mounted_from_a_config_map(
     everywhere = {e["name"]: e["value"] for e in values(stack, "prefect-server")["global"]["prefect"]["env"]}
     assert everywhere["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE"] == (
         f"{trust.RDS_CA_MOUNT_PATH}/{trust.RDS_CA_BUNDLE_KEY}")
+
+
+@PARAMS
+def test_a_rotated_database_password_reaches_the_pods_within_a_minute(
+    synthesized: dict[str, StackJson], env_name: str
+) -> None:
+    stack = platform(synthesized, env_name)
+    secret = synced_secret(stack, prefect.SERVER_NAMESPACE, prefect.DATABASE_SECRET)
+    assert secret["spec"]["refreshInterval"] == "1m"
+    assert "reloader" in releases(stack)
+    server = releases(stack)["prefect-server"]
+    assert any(dependency.startswith("helm_release.reloader") for dependency in server["depends_on"])
+    annotations = values(stack, "prefect-server")["commonAnnotations"]
+    assert prefect.DATABASE_SECRET in annotations[reloader.RELOADER_SECRET_ANNOTATION].split(",")
 
 
 @PARAMS
