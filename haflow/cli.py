@@ -82,6 +82,10 @@ def check(
         bool, typer.Option("--no-render", help="Skip the render gate (Helm releases rendered and validated)")
     ] = False,
     charts_dir: ChartsDirOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Judge support windows and dated facts on this day, YYYY-MM-DD (default today)"),
+    ] = None,
 ) -> None:
     """Resilience and security rules (RULES.md) on the synthesized plan and on the rendered Helm releases.
 
@@ -90,7 +94,9 @@ def check(
     from haflow.commands import check as command
 
     rendering = command.RenderOptions(enabled=not no_render, charts_dir=charts_dir)
-    raise typer.Exit(command.run(env or [], config_dir, from_dir, output_format, checkov, rendering=rendering))
+    raise typer.Exit(
+        command.run(env or [], config_dir, from_dir, output_format, checkov, rendering=rendering, as_of=as_of)
+    )
 
 
 charts_app = typer.Typer(help="The pinned chart packages the render gate uses (charts.lock).", no_args_is_help=True)

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,13 @@ class Progress:
 
 
 def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format: str, checkov: bool,
-        skips_file: Path = SKIPS_FILE, rendering: RenderOptions | None = None) -> int:
+        skips_file: Path = SKIPS_FILE, rendering: RenderOptions | None = None, as_of: str | None = None) -> int:
     if output_format not in FORMATS:
         print_error(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
+        return EXIT_BAD_INPUT
+    day = parse_day(as_of)
+    if day is None:
+        print_error(f"--as-of {as_of!r}: not a date; write it as YYYY-MM-DD, e.g. {date.today().isoformat()}")
         return EXIT_BAD_INPUT
     rendering = rendering or RenderOptions()
     if rendering.charts_dir is not None and not rendering.charts_dir.is_dir():
@@ -62,11 +67,21 @@ def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format:
     if environments is None:
         return EXIT_BAD_INPUT
     return guarded(lambda: _check(environments, config_dir, from_dir, output_format, checkov, skips_file,
-                                  rendering))
+                                  rendering, day))
+
+
+def parse_day(text: str | None) -> date | None:
+    """The day ``--as-of`` names (today when it is left out), or None when it is not a YYYY-MM-DD date."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text) if len(text) == len("YYYY-MM-DD") else None
+    except ValueError:
+        return None
 
 
 def _check(environments: list[Environment], config_dir: Path, from_dir: Path | None, output_format: str,
-           checkov: bool, skips_file: Path, rendering: RenderOptions) -> int:
+           checkov: bool, skips_file: Path, rendering: RenderOptions, day: date) -> int:
     progress = Progress()
     skips = load_skips(skips_file) if checkov else []
     if from_dir is not None:
@@ -80,13 +95,13 @@ def _check(environments: list[Environment], config_dir: Path, from_dir: Path | N
             )
             return EXIT_BAD_INPUT
         return _report(environments, stacks, from_dir, display(from_dir / "stacks"), config_dir, output_format,
-                       checkov, skips, skips_file, rendering, progress)
+                       checkov, skips, skips_file, rendering, progress, day)
     with tempfile.TemporaryDirectory(prefix="haflow-check-") as scratch:
         outdir = Path(scratch) / "cdktf.out"
         progress("synth: every requested environment")
         stacks = synthesize(environments, outdir)
         return _report(environments, stacks, outdir, DEFAULT_STACKS_DIR, config_dir, output_format, checkov,
-                       skips, skips_file, rendering, progress)
+                       skips, skips_file, rendering, progress, day)
 
 
 def rendered_findings(environments: list[Environment], stacks: dict[str, Any], rendering: RenderOptions,
@@ -115,13 +130,14 @@ def rendered_findings(environments: list[Environment], stacks: dict[str, Any], r
 
 def _report(environments: list[Environment], stacks: dict[str, Any], root: Path, stacks_dir: str,
             config_dir: Path, output_format: str, checkov: bool, skips: list[Any], skips_file: Path,
-            rendering: RenderOptions, progress: Progress) -> int:
+            rendering: RenderOptions, progress: Progress, day: date) -> int:
     rendered = rendered_findings(environments, stacks, rendering, progress)
     if rendered is None:
         return EXIT_BAD_INPUT
     not_run = frozenset() if rendering.enabled else frozenset(RENDER_CHECKS)
     progress("rules")
-    evaluations = [evaluate(stacks, env, extra=rendered.get(env.name), not_run=not_run) for env in environments]
+    evaluations = [evaluate(stacks, env, extra=rendered.get(env.name), not_run=not_run, as_of=day)
+                   for env in environments]
     names = list(dict.fromkeys(name for env in environments for name in stacks_of(env, stacks)))
     outcome: CheckovOutcome | None = None
     if checkov:

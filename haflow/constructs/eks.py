@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.eks_cluster import (
     EksClusterEncryptionConfig,
     EksClusterEncryptionConfigProvider,
     EksClusterKubernetesNetworkConfig,
+    EksClusterUpgradePolicy,
     EksClusterVpcConfig,
     EksClusterZonalShiftConfig,
 )
@@ -72,6 +73,10 @@ AMI_TYPE_ARM = "AL2023_ARM_64_STANDARD"
 AMI_TYPE_GPU = "AL2023_x86_64_NVIDIA"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
 POOL_LABEL = "haflow/pool"
+# The label the NVIDIA device plugin chart's default required node affinity accepts without Node Feature
+# Discovery ("We allow a GPU deployment to be forced by setting the following label to true"):
+# nvidia-device-plugin chart 0.17.4 values.yaml, affinity.nodeAffinity.
+GPU_PRESENT_LABEL = {"nvidia.com/gpu.present": "true"}
 # AWS managed policies for the cluster and node roles:
 # https://docs.aws.amazon.com/eks/latest/userguide/cluster-iam-role.html,
 # https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html
@@ -161,6 +166,9 @@ class Eks(Construct):
             # Lets an operator (or ARC zonal autoshift) move load-balanced traffic away from an
             # impaired AZ: https://docs.aws.amazon.com/eks/latest/userguide/zone-shift.html
             zonal_shift_config=EksClusterZonalShiftConfig(enabled=True),
+            # STANDARD: at the end of standard support EKS upgrades the cluster rather than billing extended
+            # support. https://docs.aws.amazon.com/eks/latest/userguide/view-upgrade-policy.html
+            upgrade_policy=EksClusterUpgradePolicy(support_type=config.support_type),
             deletion_protection=config.protect_from_destroy,
             lifecycle=prevent_destroy(config.protect_from_destroy),
             depends_on=[*cluster_attachments, control_plane_logs],
@@ -181,15 +189,10 @@ class Eks(Construct):
         issuer_host = TerraformLocal(self, "oidc-issuer-host", Fn.replace(issuer, "https://", ""))
         self.oidc = OidcIssuer(provider_arn=self.oidc_provider.arn, issuer_host=issuer_host.as_string)
 
+        self._partition = partition.partition
         for index, role_arn in enumerate(config.admin_role_arns):
-            entry = EksAccessEntry(self, f"admin-access-entry-{index}", cluster_name=self.cluster.name,
-                                   principal_arn=role_arn, type="STANDARD")
-            EksAccessPolicyAssociation(
-                self, f"admin-access-policy-{index}", cluster_name=self.cluster.name,
-                principal_arn=entry.principal_arn,
-                policy_arn=f"arn:{partition.partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
-                access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
-            )
+            self.grant_cluster_admin(role_arn, entry_id=f"admin-access-entry-{index}",
+                                     policy_id=f"admin-access-policy-{index}")
 
         # vpc-cni and kube-proxy go first so that nodes join with networking ready; coredns and the
         # EBS CSI driver schedule pods, so they wait for nodes.
@@ -241,7 +244,7 @@ class Eks(Construct):
                 ),
                 update_config=EksNodeGroupUpdateConfig(max_unavailable=1),
                 launch_template=self._template_ref(self._launch_template("gpu", gpu.disk_size_gib)),
-                labels={POOL_LABEL: "gpu"},
+                labels={POOL_LABEL: "gpu", **GPU_PRESENT_LABEL},
                 taint=[EksNodeGroupTaint(**GPU_TAINT)],
                 lifecycle={"ignore_changes": ["scaling_config[0].desired_size"]},
                 depends_on=node_dependencies,
@@ -258,6 +261,16 @@ class Eks(Construct):
         self.container_log_group = CloudwatchLogGroup(
             self, "container-log-group", name=f"/haflow/{name}/containers",
             retention_in_days=config.container_log_retention_days, kms_key_id=log_kms_key_arn,
+        )
+
+    def grant_cluster_admin(self, role_arn: str, *, entry_id: str, policy_id: str) -> None:
+        """An access entry (construct id ``entry_id``) with the cluster-admin access policy (``policy_id``)."""
+        entry = EksAccessEntry(self, entry_id, cluster_name=self.cluster.name,
+                               principal_arn=role_arn, type="STANDARD")
+        EksAccessPolicyAssociation(
+            self, policy_id, cluster_name=self.cluster.name, principal_arn=entry.principal_arn,
+            policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+            access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
         )
 
     def grant_node_group_scaling(self, grantee: ServiceAccountRole) -> None:

@@ -27,11 +27,11 @@ BAD_OVERLAYS = [
     ("mixed-architectures", "eks:\n  node_pool: {instance_types: [m6i.xlarge, m7g.xlarge]}\n",
      "eks.node_pool.instance_types", "mixes Graviton (arm64) and x86_64 instance types"),
     ("kubernetes-unsupported", 'eks:\n  kubernetes_version: "1.27"\n', "eks.kubernetes_version",
-     "not a Kubernetes version in EKS standard support (allowed: 1.31, 1.32, 1.33, 1.34)"),
+     "not a Kubernetes version haflow has EKS support dates and add-on versions for (allowed: 1.33, 1.34, 1.35"),
     ("kubernetes-as-number", "eks:\n  kubernetes_version: 1.30\n", "eks.kubernetes_version",
      "wrong type: expected a string"),
-    ("kube-proxy-other-minor", 'eks:\n  kubernetes_version: "1.32"\n', "eks.addons.kube_proxy",
-     "kube-proxy must have the cluster's minor version (1.32)"),
+    ("kube-proxy-other-minor", 'eks:\n  kubernetes_version: "1.34"\n', "eks.addons.kube_proxy",
+     "kube-proxy must have the cluster's minor version (1.34)"),
     ("addon-version-format", "eks:\n  addons: {coredns: latest}\n", "eks.addons.coredns",
      "not an EKS add-on version (vMAJOR.MINOR.PATCH-eksbuild.N)"),
     ("service-cidr-overlaps-vpc", "eks:\n  service_ipv4_cidr: 10.10.0.0/16\n", "eks.service_ipv4_cidr",
@@ -74,6 +74,20 @@ BAD_OVERLAYS = [
     ("cache-cluster-mode-key", "cache:\n  num_node_groups: 2\n", "cache.num_node_groups", "unknown key"),
     ("artifacts-bucket-name", "artifacts:\n  bucket_name: Artifacts_Bucket\n", "artifacts.bucket_name",
      "S3 bucket names are 3-63 characters"),
+    # No path from the deployer to the cluster API: refused, naming what would give one.
+    ("deploy-public-endpoint-closed", "eks:\n  deploy_access: {mode: public_endpoint}\n",
+     "eks.deploy_access.mode",
+     "the deployer has no path to the EKS API: mode public_endpoint with eks.endpoint_public_access false; "
+     "set eks.endpoint_public_access: true with eks.public_access_cidrs (your CI egress ranges), or use "
+     "mode: runner"),
+    ("deploy-public-endpoint-no-allowlist",
+     "eks:\n  endpoint_public_access: true\n  deploy_access: {mode: public_endpoint}\n",
+     "eks.public_access_cidrs", "a public API endpoint needs an allow-list"),
+    ("deploy-runner-without-repository", "eks:\n  deploy_access: {mode: runner, repository_url: null}\n",
+     "eks.deploy_access.repository_url",
+     "the deploy runner has no source to run `cdktf deploy` from; set eks.deploy_access.repository_url"),
+    ("deploy-unknown-mode", "eks:\n  deploy_access: {mode: vpn}\n", "eks.deploy_access.mode",
+     "'runner' or 'public_endpoint'"),
 ]
 
 # The offending value of this case is base.yaml's add-on pin (the overlay only moved the cluster
