@@ -27,6 +27,8 @@ class Violation:
 Check = Callable[[Environment], Iterator[Violation]]
 MIN_AZS = 2
 RESOURCE_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+$")
+# A rendered Kubernetes object, as the render gate names it: Kind/namespace/name (Kind/name when cluster-scoped).
+OBJECT_ADDRESS = re.compile(r"^[A-Z][A-Za-z0-9]*/([a-z0-9][a-z0-9.-]*/)?[a-z0-9][a-z0-9.-]*$")
 
 
 def check_availability_zones(env: Environment) -> Iterator[Violation]:
@@ -82,11 +84,11 @@ def check_suppressions(env: Environment) -> Iterator[Violation]:
                 f"did you mean {close[0]}? (RULES.md lists every rule)" if close else "see RULES.md for the rule ids",
             )
         for position, address in enumerate(suppression.resources):
-            if not RESOURCE_ADDRESS.match(address):
+            if not (RESOURCE_ADDRESS.match(address) or OBJECT_ADDRESS.match(address)):
                 yield Violation(
                     f"suppressions[{index}].resources[{position}]",
                     address,
-                    "is not a resource address <type>.<logical id>",
+                    "is neither a resource address <type>.<logical id> nor a rendered object Kind/namespace/name",
                     "copy the address from `haflow check` output, e.g. aws_rds_cluster.database_cluster_FAF2FB92",
                 )
 

@@ -159,8 +159,15 @@ DEVICE_PLUGIN = "DaemonSet/kube-system/nvidia-device-plugin"
 
 
 def test_a_device_plugin_that_cannot_land_on_the_gpu_nodes_fails(render_variant: Variant) -> None:
-    # `affinity: {}` is merged into the chart's default required affinity, not a replacement of it.
-    _, findings = render_variant("prod", edit_values("prod", "nvidia-device-plugin", _plugin({}, {"haflow/pool": "gpu"})))
+    # `affinity: {}` is merged into the chart's default required affinity, not a replacement of it, and
+    # GPU nodes labelled only haflow/pool=gpu satisfy none of its terms.
+    plugin = edit_values("prod", "nvidia-device-plugin", _plugin({}, {"haflow/pool": "gpu"}))
+
+    def unlabelled(stacks: Stacks) -> None:
+        plugin(stacks)
+        _gpu_labels(stacks, {"haflow/pool": "gpu"})
+
+    _, findings = render_variant("prod", unlabelled)
     [finding] = about(findings, "HA-RND-010", DEVICE_PLUGIN)
     assert "required node affinity" in finding.message and "nvidia.com/gpu.present" in finding.message
 

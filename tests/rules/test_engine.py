@@ -74,13 +74,16 @@ def test_unused_suppressions_are_reported_as_warnings(environments: dict[str, En
         ("{rule: HA-NET-02, reason: a typo in the rule id}", "suppressions[0].rule", "did you mean HA-NET-002?"),
         ("{rule: NOPE, reason: no such rule at all}", "suppressions[0].rule", "is not a rule id"),
         ("{rule: HA-NET-002, reason: a bad address, resources: [nat]}", "suppressions[0].resources[0]",
-         "is not a resource address"),
+         "is neither a resource address"),
         ("{rule: HA-NET-002, reason: short}", "suppressions[0].reason", "at least 10 characters"),
     ],
 )
 def test_bad_suppressions_are_config_errors(tmp_path: Path, suppression: str, path: str, problem: str) -> None:
     prod = (CONFIG_DIR / "prod.yaml").read_text(encoding="utf-8")
-    config_dir = config_dir_with(tmp_path, {"prod.yaml": prod + f"suppressions:\n  - {suppression}\n"})
+    # prepended to prod's own list, so it is suppressions[0]
+    overlay = prod.replace("\nsuppressions:\n", f"\nsuppressions:\n  - {suppression}\n", 1)
+    assert overlay != prod
+    config_dir = config_dir_with(tmp_path, {"prod.yaml": overlay})
     with pytest.raises(ConfigError) as raised:
         load_environments(["prod"], config_dir)
     [issue] = raised.value.issues
