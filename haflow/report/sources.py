@@ -51,6 +51,13 @@ NAT_PER_AZ = _source(
     "zone. ... if the NAT gateway's Availability Zone is down, resources in the other Availability Zones "
     "lose internet access. To improve resiliency, create a NAT gateway in each Availability Zone",
 )
+REGIONAL_NAT = _source(
+    "vpc-nat-gateway-regional",
+    "Amazon VPC User Guide: Regional NAT gateways for automatic multi-AZ expansion",
+    "https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html",
+    "A regional NAT gateway is a single NAT Gateway that works across multiple availability zones (AZs) in "
+    "your VPC, providing redundancy, scalability and availability across all the AZs in a Region.",
+)
 
 # --- EKS control plane ---
 EKS_SLA_PERCENT = 99.95
@@ -198,6 +205,7 @@ SOURCES: dict[str, Source] = {
         EC2_REGION_SLA,
         EC2_INSTANCE_SLA,
         NAT_PER_AZ,
+        REGIONAL_NAT,
         EKS_SLA,
         EKS_CONTROL_PLANE,
         EKS_DATA_PLANE,

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from haflow.config.model import Environment
 from haflow.constructs.state_bucket import StateBucket
+from haflow.stacks.dr_common import dr_state
 
 BOOTSTRAP_STACK = "bootstrap"
 # cdktf runs terraform in cdktf.out/stacks/<stack>; this path leads back to the repository root.
@@ -25,7 +26,12 @@ class BootstrapStack(TerraformStack):
     def __init__(self, scope: Construct, *, environments: list[Environment]) -> None:
         super().__init__(scope, BOOTSTRAP_STACK)
         LocalBackend(self, path=LOCAL_STATE_PATH)
-        buckets = sorted({(env.state.bucket, env.state.region) for env in environments})
+        # Environments with DR keep the DR stacks' state in a bucket of the secondary region, so that
+        # losing the primary region loses neither the DR stacks' state nor the ability to plan them.
+        buckets = sorted(
+            {(env.state.bucket, env.state.region) for env in environments}
+            | {(dr_state(env).bucket, dr_state(env).region) for env in environments if env.dr.enabled}
+        )
         regions = sorted({region for _, region in buckets})
         shared_tags = environments[0].tags if environments else {}
         providers = {
