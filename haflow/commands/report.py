@@ -16,9 +16,8 @@ def run(env: str, config_dir: Path, output_format: str, out: Path | None = None)
     environments = load_or_report([env], config_dir)
     if environments is None:
         return EXIT_BAD_INPUT
-    import tempfile
-
     import json
+    import tempfile
 
     from haflow.report import estimate
     from haflow.report.region import region_estimate
