@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf import Fn, TerraformResourceLifecycle, Token
+from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import DataAwsSecretsmanagerRandomPassword
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -182,9 +182,13 @@ class Database(Construct):
             include_space=False,
         )
         # The version keeps the first password (the data source yields a new one on every plan).
+        # A local keeps the secret's JSON a plain reference in secret_string.
+        document = TerraformLocal(
+            self, "master-secret-document",
+            Fn.jsonencode({"username": config.master_username, "password": generated.random_password}),
+        )
         version = SecretsmanagerSecretVersion(
-            self, "master-secret-version", secret_id=self.master_secret.id,
-            secret_string=Fn.jsonencode({"username": config.master_username, "password": generated.random_password}),
+            self, "master-secret-version", secret_id=self.master_secret.id, secret_string=document.as_string,
             lifecycle={"ignore_changes": ["secret_string"]},
         )
         return {

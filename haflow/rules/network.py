@@ -63,7 +63,7 @@ def default_route(table: Resource, stack: Stack) -> Resource | None:
     rationale="A NAT gateway is a zonal resource: when its AZ fails, every subnet routed through it loses "
     "internet egress (image pulls, AWS APIs without endpoints, model downloads). One NAT gateway per AZ "
     "keeps each AZ independent; so does a regional NAT gateway, which AWS runs in every AZ with subnets.",
-    fix="Set network.nat_gateways: per_az, or regional (one NAT gateway AWS spreads over every AZ).",
+    fix="Set network.nat_gateways: per_az.",
     subjects=("aws_subnet",),
 )
 def nat_gateway_per_az(subnet: Resource, stack: Stack, env: Environment) -> Outcome:
