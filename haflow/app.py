@@ -1,4 +1,5 @@
-"""Build the cdktf App: the bootstrap stack, then one foundation and one platform stack per environment."""
+"""Build the cdktf App: the bootstrap stack, then one foundation and one platform stack per environment,
+and the DR foundation and DR platform stacks of an environment with disaster recovery."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from cdktf import App
 
 from haflow.config.model import Environment
 from haflow.stacks.bootstrap import BootstrapStack
+from haflow.stacks.dr_foundation import DrFoundationStack
+from haflow.stacks.dr_platform import DrPlatformStack
 from haflow.stacks.foundation import FoundationStack
 from haflow.stacks.platform import PlatformStack
 
@@ -18,4 +21,7 @@ def build_app(environments: list[Environment], outdir: str | None = None) -> App
     for env in environments:
         foundation = FoundationStack(app, env=env)
         PlatformStack(app, env=env, inputs=foundation.platform_inputs)
+        if env.dr.enabled:
+            dr_foundation = DrFoundationStack(app, env=env)
+            DrPlatformStack(app, env=env, inputs=dr_foundation.platform_inputs)
     return app

@@ -18,7 +18,7 @@ from tests.conftest import CONFIG_DIR, REPO_ROOT
 
 STACKS = [
     "bootstrap",
-    *(f"{env.name}-{kind}" for env in load_environments(config_dir=CONFIG_DIR) for kind in ("foundation", "platform")),
+    *(name for env in load_environments(config_dir=CONFIG_DIR) for name in env.stack_names),
 ]
 # What would make a snapshot differ between machines or runs.
 MACHINE_SPECIFIC = [

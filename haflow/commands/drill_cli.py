@@ -27,7 +27,8 @@ drill_app = typer.Typer(
     no_args_is_help=True,
 )
 failover_app = typer.Typer(
-    help="Fail over Aurora or Redis, measure recovery time against the RTO, append the result to the drill log.",
+    help="Fail over Aurora, Redis or the whole region, measure recovery time against the RTO, "
+    "append the result to the drill log.",
     no_args_is_help=True,
 )
 drill_app.add_typer(failover_app, name="failover")
@@ -142,5 +143,36 @@ def redis(
         rto_seconds=rto_seconds,
         output=output.value,
         log=log,
+    )
+    raise typer.Exit(command.run(request))
+
+
+@failover_app.command("region")
+def region(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment with dr.mode pilot_light or warm_standby")],
+    planned: Annotated[
+        bool, typer.Option("--planned", help="Managed switchover without data loss; default: unplanned "
+                           "failover (detach and promote the secondary, accepting the replication lag)")
+    ] = False,
+    yes: YesOption = False,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
+    rto_seconds: Annotated[
+        int | None, typer.Option("--rto-seconds", min=1, help="RTO to compare with; default slo.region_rto_seconds")
+    ] = None,
+    endpoint_url: EndpointOption = None,
+    config_dir: ConfigDirOption = CONFIG_DIR,
+    plan_dir: Annotated[
+        Path,
+        typer.Option("--from", help="Synthesized stacks to read <env>-dr-foundation from; synthesized when absent"),
+    ] = OUT_DIR,
+    output: FormatOption = OutputFormat.table,
+    log: LogOption = DEFAULT_LOG,
+) -> None:
+    """Make the secondary region the writer: exit 0 within the region RTO, 1 late or not writable, 2 otherwise."""
+    from haflow.commands import drill_region as command
+
+    request = command.RegionRequest(
+        env_name=env, planned=planned, config_dir=config_dir, plan_dir=plan_dir, endpoint_url=endpoint_url, yes=yes,
+        timeout_seconds=timeout, rto_seconds=rto_seconds, output=output.value, log=log,
     )
     raise typer.Exit(command.run(request))

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_or_report, print_error
 from haflow.drill.clients import EndpointError, aws_clients, translate_errors
 from haflow.drill.plan import Plan, load_foundation_plan
+from haflow.drill.region import load_dr_plan
 from haflow.drill.verify import Posture, verify
 
 
@@ -25,6 +26,15 @@ def run(env_name: str, config_dir: Path, plan_dir: Path, endpoint_url: str | Non
             account = aws("sts").get_caller_identity()["Account"]
             stack, source = load_foundation_plan(env, plan_dir)
             findings = verify(Plan(stack, account_id=account), aws)
+            if env.dr.enabled:
+                # The secondary region's share, checked where it lives.
+                dr_stack, dr_source = load_dr_plan(env, plan_dir)
+                secondary = aws_clients(env.dr.secondary_region, endpoint_url)
+                with translate_errors(secondary):
+                    dr_findings = verify(Plan(dr_stack, account_id=account), secondary)
+                findings.checked += dr_findings.checked
+                findings.drift += dr_findings.drift
+                source = f"{source}; {dr_source}"
     except EndpointError as err:
         print_error(f"haflow drill verify: {err}")
         return EXIT_BAD_INPUT

@@ -16,9 +16,12 @@ def run(env: str, config_dir: Path, output_format: str, out: Path | None = None)
     environments = load_or_report([env], config_dir)
     if environments is None:
         return EXIT_BAD_INPUT
+    import json
     import tempfile
 
     from haflow.report import estimate
+    from haflow.report.region import region_estimate
+    from haflow.report.region_render import region_json, region_markdown
     from haflow.report.render import to_json, to_markdown
     from haflow.synthesis import read_stacks, synthesize
 
@@ -35,5 +38,12 @@ def run(env: str, config_dir: Path, output_format: str, out: Path | None = None)
         with tempfile.TemporaryDirectory(prefix="haflow-report-") as tmp:
             stacks = synthesize([environment], Path(tmp) / "cdktf.out")
     result = estimate(stacks, environment)
-    print(to_json(env, result) if output_format == "json" else to_markdown(env, result), end="")
-    return EXIT_OK if result.meets_slo else EXIT_FINDINGS
+    region = region_estimate(stacks, environment, result) if environment.dr.enabled else None
+    if output_format == "json":
+        document = json.loads(to_json(env, result))
+        if region is not None:
+            document["region"] = region_json(region)
+        print(json.dumps(document, indent=2))
+    else:
+        print(to_markdown(env, result) + (f"\n{region_markdown(region)}" if region else ""), end="")
+    return EXIT_OK if result.meets_slo and (region is None or region.meets) else EXIT_FINDINGS

@@ -104,8 +104,10 @@ def run_checks(env: Environment) -> list[Violation]:
     return [violation for check in CHECKS for violation in check(env)]
 
 # Section modules keep their own cross-field rules; imported last because they build on Violation and Check.
+from haflow.config.dr_checks import DR_CHECKS  # noqa: E402
 from haflow.config.foundation_checks import FOUNDATION_CHECKS  # noqa: E402
 from haflow.config.platform_checks import PLATFORM_CHECKS  # noqa: E402
 
 CHECKS.extend(FOUNDATION_CHECKS)
 CHECKS.extend(PLATFORM_CHECKS)
+CHECKS.extend(DR_CHECKS)

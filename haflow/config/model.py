@@ -108,10 +108,12 @@ class Network(Section):
     """The VPC: three subnet tiers in every availability zone."""
 
     cidr: str = Field(description="IPv4 CIDR of the VPC, /16 to /24 (VPC limits)")
-    nat_gateways: Literal["per_az", "single"] = Field(
+    nat_gateways: Literal["per_az", "single", "regional"] = Field(
         default="per_az",
         description="per_az: one NAT gateway in every AZ (an AZ outage keeps egress); "
-        "single: one NAT gateway for the VPC (cheaper, one AZ's outage cuts egress)",
+        "single: one NAT gateway for the VPC (cheaper, one AZ's outage cuts egress); "
+        "regional: one regional NAT gateway that AWS spreads over every AZ with subnets "
+        "(zone-resilient without a gateway per AZ)",
     )
     subnet_prefix_lengths: SubnetPrefixLengths = Field(default_factory=SubnetPrefixLengths)
     flow_log_retention_days: Annotated[int, Field(description="Retention of VPC flow logs; default 90")] = 90
@@ -152,6 +154,16 @@ class Slo(Section):
     )
     rto_seconds: int = Field(gt=0, description="Recovery time objective: longest tolerable outage, in seconds")
     rpo_seconds: int = Field(ge=0, description="Recovery point objective: most data loss tolerable, in seconds")
+    region_rto_seconds: int | None = Field(
+        default=None, gt=0,
+        description="Recovery time objective for the loss of the whole primary region, in seconds; "
+        "required when dr.mode is not none",
+    )
+    region_rpo_seconds: int | None = Field(
+        default=None, ge=0,
+        description="Recovery point objective for the loss of the whole primary region, in seconds; "
+        "required when dr.mode is not none",
+    )
 
 
 class Suppression(Section):
@@ -176,6 +188,7 @@ class Suppression(Section):
 
 
 # Section modules build on Section and custom_error above, so they are imported here, not at the top.
+from haflow.config.dr import Dr  # noqa: E402
 from haflow.config.foundation import Artifacts, Cache, Database, Eks  # noqa: E402
 from haflow.config.platform import Ingress, ModelApi, Observability, Prefect, Secrets  # noqa: E402
 
@@ -207,6 +220,7 @@ class Environment(Section):
     secrets: Secrets = Field(
         default_factory=Secrets, description="External Secrets Operator; defaults: 2 pods, 1h refresh"
     )
+    dr: Dr = Field(default_factory=Dr, description="Disaster recovery in a second region; default none")
     slo: Slo
     suppressions: list[Suppression] = Field(
         default_factory=list, description="Accepted rule findings; none by default"
@@ -252,3 +266,17 @@ class Environment(Section):
     @property
     def platform_stack_name(self) -> str:
         return f"{self.name}-platform"
+
+    @property
+    def dr_foundation_stack_name(self) -> str:
+        return f"{self.name}-dr-foundation"
+
+    @property
+    def dr_platform_stack_name(self) -> str:
+        return f"{self.name}-dr-platform"
+
+    @property
+    def stack_names(self) -> tuple[str, ...]:
+        """This environment's own stacks, the DR pair only when dr.mode is not none."""
+        dr = (self.dr_foundation_stack_name, self.dr_platform_stack_name) if self.dr.enabled else ()
+        return (self.foundation_stack_name, self.platform_stack_name, *dr)

@@ -7,9 +7,12 @@ https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHigh
 
 from __future__ import annotations
 
-from cdktf import Token
+from typing import Any
+
+from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import DataAwsSecretsmanagerRandomPassword
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
@@ -18,6 +21,8 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
     RdsClusterParameterGroup,
     RdsClusterParameterGroupParameter,
 )
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret, SecretsmanagerSecretReplica
+from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
 from haflow.config.foundation import Database as DatabaseConfig
@@ -39,6 +44,30 @@ QUERY_LOGGING = {"log_statement": "ddl", "log_min_duration_statement": "1000"}
 MONITORING_INTERVAL_SECONDS = 60
 MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+# A cluster in an Aurora global database cannot have its master password managed by Secrets Manager
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations):
+# haflow then generates it into a secret of its own, replicated to the secondary region, and passes
+# it to RDS as a write-only argument (never stored in the cluster's state; Terraform >= 1.11).
+MASTER_PASSWORD_LENGTH = 40
+MASTER_PASSWORD_VERSION = 1
+SECRET_RECOVERY_WINDOW_DAYS = 30
+
+
+def master_secret_name(name: str) -> str:
+    """Name of the master-user secret of a global database (the same in every region it is replicated to)."""
+    return f"haflow/{name}/aurora-master"
+
+
+def tls_parameter_group(scope: Construct, *, name: str, engine_major: int) -> RdsClusterParameterGroup:
+    """The cluster parameter group every haflow Aurora cluster uses: TLS only, DDL and slow queries logged."""
+    return RdsClusterParameterGroup(
+        scope, "parameter-group", name=f"{name}-aurora-postgresql{engine_major}",
+        family=f"aurora-postgresql{engine_major}", description=f"{name}: TLS-only connections",
+        parameter=[
+            RdsClusterParameterGroupParameter(name=FORCE_SSL_PARAMETER, value="1"),
+            *(RdsClusterParameterGroupParameter(name=key, value=value) for key, value in QUERY_LOGGING.items()),
+        ],
+    )
 
 
 class Database(Construct):
@@ -57,9 +86,15 @@ class Database(Construct):
         subnet_group_name: str,
         client_security_group_id: str,
         log_kms_key_arn: str,
+        replica_region: str | None = None,
     ) -> None:
         """Instance i goes to ``availability_zones[i]``; only ``client_security_group_id`` may connect.
-        ``log_kms_key_arn`` encrypts the exported logs' groups (a key CloudWatch Logs may use)."""
+
+        ``log_kms_key_arn`` encrypts the exported logs' groups (a key CloudWatch Logs may use).
+        ``replica_region`` left out: RDS manages the master password. Given (the environment has a
+        secondary region), the cluster is ready to be the primary of an Aurora global database: its
+        master password lives in a secret replicated to ``replica_region``.
+        """
         super().__init__(scope, id_)
         self.region = region
         protect = config.protect_from_destroy
@@ -73,14 +108,7 @@ class Database(Construct):
             service="PostgreSQL", vpc_id=vpc_id, port=POSTGRES_PORT,
             client_security_group_id=client_security_group_id,
         )
-        parameter_group = RdsClusterParameterGroup(
-            self, "parameter-group", name=f"{name}-aurora-postgresql{config.engine_major}",
-            family=f"aurora-postgresql{config.engine_major}", description=f"{name}: TLS-only connections",
-            parameter=[
-                RdsClusterParameterGroupParameter(name=FORCE_SSL_PARAMETER, value="1"),
-                *(RdsClusterParameterGroupParameter(name=key, value=value) for key, value in QUERY_LOGGING.items()),
-            ],
-        )
+        parameter_group = tls_parameter_group(self, name=name, engine_major=config.engine_major)
         # Enhanced Monitoring: OS metrics of each instance, for diagnosing a failover or a slow writer.
         # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Monitoring.OS.Enabling.html
         monitoring_role = IamRole(
@@ -104,7 +132,7 @@ class Database(Construct):
         self.cluster = RdsCluster(
             self, "cluster", cluster_identifier=cluster_identifier, engine=ENGINE, engine_version=config.engine_version,
             database_name=config.database_name, master_username=config.master_username,
-            manage_master_user_password=True, master_user_secret_kms_key_id=self.key.arn,
+            **self._master_password(name, config, protect, replica_region),
             port=POSTGRES_PORT, db_subnet_group_name=subnet_group_name,
             vpc_security_group_ids=[self.security_group.id],
             db_cluster_parameter_group_name=parameter_group.name,
@@ -117,8 +145,10 @@ class Database(Construct):
             final_snapshot_identifier=f"{name}-aurora-final" if config.final_snapshot else None,
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=list(config.log_exports),
-            lifecycle=prevent_destroy(protect),
             depends_on=list(self.log_groups) or None,
+            # A global cluster made from this one (haflow.constructs.global_database) sets the membership.
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=protect, ignore_changes=["global_cluster_identifier"])
+            if replica_region else prevent_destroy(protect),
         )
         self.instances: dict[str, RdsClusterInstance] = {}
         for index, az in enumerate(availability_zones[: config.instances]):
@@ -139,8 +169,46 @@ class Database(Construct):
         self.port = Token.as_string(self.cluster.port)
         self.database_name = config.database_name
         self.master_username = config.master_username
-        # The secret RDS creates and rotates for manage_master_user_password (JSON: username, password).
-        self.secret_arn = self.cluster.master_user_secret.get(0).secret_arn
+        # The secret RDS creates and rotates for manage_master_user_password, or haflow's own for a global
+        # database; the same JSON either way (username, password).
+        self.secret_arn = (
+            self.master_secret.arn if self.master_secret else self.cluster.master_user_secret.get(0).secret_arn
+        )
+
+    def _master_password(
+        self, name: str, config: DatabaseConfig, protect: bool, replica_region: str | None
+    ) -> dict[str, Any]:
+        """Cluster arguments for the master password: managed by RDS, or generated into a replicated secret."""
+        self.master_secret: SecretsmanagerSecret | None = None
+        if replica_region is None:
+            return {"manage_master_user_password": True, "master_user_secret_kms_key_id": self.key.arn}
+        # The replica in the secondary region uses that region's aws/secretsmanager key: the secondary's
+        # own keys live in the DR stacks, which are deployed after this one.
+        self.master_secret = SecretsmanagerSecret(
+            self, "master-secret", name=master_secret_name(name), kms_key_id=self.key.arn,
+            description=f"Master user of the {name} Aurora global database (replicated to {replica_region})",
+            replica=[SecretsmanagerSecretReplica(region=replica_region)],
+            recovery_window_in_days=SECRET_RECOVERY_WINDOW_DAYS if protect else 0,
+            lifecycle=prevent_destroy(protect),
+        )
+        generated = DataAwsSecretsmanagerRandomPassword(
+            self, "master-password-generator", password_length=MASTER_PASSWORD_LENGTH, exclude_punctuation=True,
+            include_space=False,
+        )
+        # The version keeps the first password (the data source yields a new one on every plan).
+        # A local keeps the secret's JSON a plain reference in secret_string.
+        document = TerraformLocal(
+            self, "master-secret-document",
+            Fn.jsonencode({"username": config.master_username, "password": generated.random_password}),
+        )
+        version = SecretsmanagerSecretVersion(
+            self, "master-secret-version", secret_id=self.master_secret.id, secret_string=document.as_string,
+            lifecycle={"ignore_changes": ["secret_string"]},
+        )
+        return {
+            "master_password_wo": Fn.lookup(Fn.jsondecode(version.secret_string), "password"),
+            "master_password_wo_version": MASTER_PASSWORD_VERSION,
+        }
 
     def grant_read_master_secret(self, grantee: ServiceAccountRole) -> None:
         """Read the master user secret (and decrypt it through Secrets Manager only)."""

@@ -37,7 +37,7 @@ HTTPS_PORT = 443
 # Amazon Linux 2023 standard image (Python 3.11, Node.js 20/22); the buildspec installs Terraform and cdktf.
 # https://docs.aws.amazon.com/codebuild/latest/userguide/ec2-compute-images.html
 RUNNER_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
-# The Terraform the runner installs: the stacks need >= 1.10 (S3 native locking).
+# The Terraform the runner installs: the stacks need >= 1.11 (haflow.stacks.backend.REQUIRED_TERRAFORM).
 TERRAFORM_VERSION = "1.14.3"
 # What CodeBuild needs to run in a VPC: https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-iam-identity-based-access-control.html#customer-managed-policies-example-create-vpc-network-interface
 VPC_DESCRIBE_ACTIONS = (

@@ -36,6 +36,8 @@ from haflow.constructs.iam import assume_role_policy, policy_document
 ANYWHERE = "0.0.0.0/0"
 # Flow logs aggregated every 60 s rather than the default 600 s: faster incident forensics.
 FLOW_LOG_AGGREGATION_SECONDS = 60
+# aws_nat_gateway.availability_mode of a regional NAT gateway (the default, "zonal", lives in one subnet).
+REGIONAL_NAT_MODE = "regional"
 
 
 @dataclass(frozen=True)
@@ -110,14 +112,24 @@ class Network(Construct):
         for az, subnet in subnets["public"].items():
             RouteTableAssociation(self, f"public-{az}-association", subnet_id=subnet.id, route_table_id=public_rt.id)
 
-        nat_azs = self.availability_zones if config.nat_gateways == "per_az" else self.availability_zones[:1]
         nat_by_az: dict[str, NatGateway] = {}
-        for az in nat_azs:
-            eip = Eip(self, f"nat-eip-{az}", domain="vpc", tags={"Name": f"{name}-nat-{az}"})
-            nat_by_az[az] = NatGateway(
-                self, f"nat-{az}", allocation_id=eip.id, subnet_id=subnets["public"][az].id,
-                connectivity_type="public", tags={"Name": f"{name}-nat-{az}"}, depends_on=[igw],
+        if config.nat_gateways == "regional":
+            # One NAT gateway for the VPC that AWS spreads over every AZ with subnets (automatic mode:
+            # AWS allocates the Elastic IPs); it has no subnet of its own, so no AZ whose loss cuts egress.
+            # Every private route table points at it. https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html
+            nat_azs = self.availability_zones[:1]
+            nat_by_az[nat_azs[0]] = NatGateway(
+                self, "nat-regional", vpc_id=self.vpc.id, availability_mode=REGIONAL_NAT_MODE,
+                connectivity_type="public", tags={"Name": f"{name}-nat-regional"}, depends_on=[igw],
             )
+        else:
+            nat_azs = self.availability_zones if config.nat_gateways == "per_az" else self.availability_zones[:1]
+            for az in nat_azs:
+                eip = Eip(self, f"nat-eip-{az}", domain="vpc", tags={"Name": f"{name}-nat-{az}"})
+                nat_by_az[az] = NatGateway(
+                    self, f"nat-{az}", allocation_id=eip.id, subnet_id=subnets["public"][az].id,
+                    connectivity_type="public", tags={"Name": f"{name}-nat-{az}"}, depends_on=[igw],
+                )
         self.nat_gateway_count = len(nat_by_az)
 
         private_route_tables: list[str] = []

@@ -27,6 +27,7 @@ IDENTIFIER_ATTRIBUTE = {
     "aws_eks_cluster": "name",
     "aws_eks_node_group": "node_group_name",
     "aws_rds_cluster": "cluster_identifier",
+    "aws_rds_global_cluster": "global_cluster_identifier",
     "aws_rds_cluster_instance": "identifier",
     "aws_elasticache_replication_group": "replication_group_id",
     "aws_s3_bucket": "bucket",

@@ -86,7 +86,8 @@ def verify(plan: Plan, aws: AwsClients) -> Findings:
     """Every check family over ``plan``; ``plan.account_id`` must already hold the live account."""
     findings = Findings()
     subnets = SubnetIndex(plan, aws)
-    for family in (check_subnets, check_node_groups, check_aurora, check_redis, check_buckets):
+    for family in (check_subnets, check_node_groups, check_aurora, check_global_membership, check_redis,
+                   check_buckets):
         family(plan, aws, subnets, findings)
     return findings
 
@@ -304,6 +305,24 @@ def check_aurora(plan: Plan, aws: AwsClients, _subnets: SubnetIndex, findings: F
                 f"exactly one writer among {', '.join(sorted(planned_ids))}",
                 writers,
             )
+
+
+def check_global_membership(plan: Plan, aws: AwsClients, _subnets: SubnetIndex, findings: Findings) -> None:
+    """A cluster the plan puts into an Aurora global database is a member of that global cluster."""
+    for cluster in plan.resources("aws_rds_cluster"):
+        if "global_cluster_identifier" not in cluster.body:
+            continue
+        cluster_id = _identifier(plan, findings, cluster, "cluster_identifier")
+        expected = _literal(plan, findings, cluster, "global_cluster_identifier")
+        if not cluster_id or not expected:
+            continue
+        try:
+            live = aws("rds").describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+        except ClientError as err:
+            if not _not_found(err, "DBClusterNotFoundFault"):
+                raise
+            continue  # check_aurora reports the missing cluster
+        findings.compare(cluster.address, "global cluster", expected, live.get("GlobalClusterIdentifier"))
 
 
 # -- ElastiCache ----------------------------------------------------------------------------------

@@ -47,8 +47,17 @@ def network(plan: Plan) -> Component:
     nat_azs = sorted({az for nat in nats for az in plan.subnet_azs(nat.body.get("subnet_id"))})
     private_azs = sorted(tiers.get("private", set(azs)))
     per_az = bool(nat_azs) and set(private_azs) <= set(nat_azs)
+    regional = [nat for nat in nats if nat.body.get("availability_mode") == "regional"]
     tier_text = ", ".join(f"{tier} {len(zones)} AZ" for tier, zones in sorted(tiers.items()))
-    if per_az:
+    if regional:
+        failover = "regional NAT gateway: AWS runs it in every AZ with subnets, so an AZ's loss keeps egress"
+        availability = Figure(
+            aws.EC2_REGION_SLA_PERCENT,
+            aws.REGIONAL_NAT.id,
+            "zone-resilient like a gateway per AZ; multi-AZ compute figure as proxy (no NAT gateway SLA)",
+        )
+        rto = Figure(0, aws.REGIONAL_NAT.id, "no failover needed: the gateway serves every AZ")
+    elif per_az:
         failover = f"NAT gateway per AZ ({len(nats)}): an AZ's loss leaves the others' egress intact"
         availability = Figure(
             aws.EC2_REGION_SLA_PERCENT,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from haflow.config import dr
+
 
 @dataclass(frozen=True)
 class Source:
@@ -50,6 +52,13 @@ NAT_PER_AZ = _source(
     "Each NAT gateway is created in a specific Availability Zone and implemented with redundancy in that "
     "zone. ... if the NAT gateway's Availability Zone is down, resources in the other Availability Zones "
     "lose internet access. To improve resiliency, create a NAT gateway in each Availability Zone",
+)
+REGIONAL_NAT = _source(
+    "vpc-nat-gateway-regional",
+    "Amazon VPC User Guide: Regional NAT gateways for automatic multi-AZ expansion",
+    "https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html",
+    "A regional NAT gateway is a single NAT Gateway that works across multiple availability zones (AZs) in "
+    "your VPC, providing redundancy, scalability and availability across all the AZs in a Region.",
 )
 
 # --- EKS control plane ---
@@ -192,12 +201,77 @@ ELB_SLA = _source(
     "Monthly Uptime Percentage 99.99%; deployed in only one AZ (Single Load Balancer) ... 99.9%",
 )
 
+# --- Disaster recovery (a second region); the numbers live in haflow.config.dr, which validation shares ---
+AURORA_GLOBAL_LAG = _source(
+    "aurora-global-database",
+    "Amazon Aurora User Guide: Using Amazon Aurora global databases",
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.html",
+    "Aurora replicates data to the secondary AWS Regions using dedicated infrastructure, with latency typically "
+    f"under one second (haflow counts {dr.AURORA_GLOBAL_LAG_SECONDS} s of writes lost on an unplanned failover; a "
+    "planned switchover loses none).",
+)
+AURORA_GLOBAL_PROMOTION = _source(
+    "aurora-global-promotion",
+    "AWS Disaster Recovery Workshop: Aurora Global Database",
+    "https://disaster-recovery.workshop.aws/en/services/databases/aurora/global-database.html",
+    "with a global database, you can promote one of the AWS secondary regions to perform full read/write "
+    f"workloads in less than a minute (haflow counts {dr.AURORA_GLOBAL_PROMOTION_SECONDS} s).",
+)
+AURORA_INSTANCE_CREATE = _source(
+    "aurora-headless-secondary",
+    "Amazon Aurora User Guide: headless secondary clusters of a global database",
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-attach.console.headless.html",
+    "A headless secondary Aurora DB cluster is one without a DB instance. ... Without the DB instance, you're "
+    "not charged for compute, only for storage. (Before it serves, an instance must be added; AWS documents "
+    f"no duration for creating an instance: haflow assumes {dr.AURORA_INSTANCE_CREATE_SECONDS} s; measure it "
+    "with `haflow drill failover region`.)",
+    assumed=True,
+)
+S3_RTC = _source(
+    "s3-replication-time-control",
+    "Amazon S3 User Guide: Meeting compliance requirements with S3 Replication Time Control",
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html",
+    "S3 RTC replicates most objects that you upload to Amazon S3 in seconds, and 99.99 percent of those "
+    f"objects within 15 minutes ({dr.S3_RTC_REPLICATION_SECONDS} s).",
+)
+ROUTE53_HEALTH_CHECKS = _source(
+    "route53-health-checks",
+    "Amazon Route 53 Developer Guide: How Amazon Route 53 determines whether a health check is healthy",
+    "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html",
+    f"Request interval {dr.HEALTH_CHECK_INTERVAL_SECONDS} s (standard); the endpoint is unhealthy after the "
+    f"failure threshold ({dr.HEALTH_CHECK_FAILURE_THRESHOLD}) of consecutive failed checks; clients follow the "
+    "failover record after its TTL.",
+)
+ROUTE53_SLA = _source(
+    "route53-sla",
+    "Amazon Route 53 Service Level Agreement",
+    "https://aws.amazon.com/route53/sla/",
+    "AWS will use commercially reasonable efforts to make Amazon Route 53 100% Available.",
+)
+EKS_NODE_SCALE_UP = _source(
+    "eks-bp-cluster-autoscaler",
+    "Amazon EKS Best Practices: Cluster Autoscaler",
+    "https://docs.aws.amazon.com/eks/latest/best-practices/cas.html",
+    "Cluster Autoscaler adds nodes when pods are pending. (AWS documents no duration for a scale-up: haflow "
+    f"assumes {dr.NODE_SCALE_UP_SECONDS} s for nodes to join and pods to start.)",
+    assumed=True,
+)
+DR_DECISION = _source(
+    "haflow-dr-runbook",
+    "haflow README: Disaster recovery runbook (detect, decide, fail over, fail back)",
+    "README.md#disaster-recovery",
+    "A regional failover is a human decision: the runbook budgets dr.decision_seconds for it (default "
+    f"{dr.DEFAULT_DECISION_SECONDS} s). This is the environment's own figure, not an AWS one.",
+    assumed=True,
+)
+
 SOURCES: dict[str, Source] = {
     source.id: source
     for source in (
         EC2_REGION_SLA,
         EC2_INSTANCE_SLA,
         NAT_PER_AZ,
+        REGIONAL_NAT,
         EKS_SLA,
         EKS_CONTROL_PLANE,
         EKS_DATA_PLANE,
@@ -213,5 +287,13 @@ SOURCES: dict[str, Source] = {
         S3_DESIGN,
         S3_VERSIONING,
         ELB_SLA,
+        AURORA_GLOBAL_LAG,
+        AURORA_GLOBAL_PROMOTION,
+        AURORA_INSTANCE_CREATE,
+        S3_RTC,
+        ROUTE53_HEALTH_CHECKS,
+        ROUTE53_SLA,
+        EKS_NODE_SCALE_UP,
+        DR_DECISION,
     )
 }

@@ -84,16 +84,44 @@ def _regressions(env: Environment, base_stacks: dict[str, StackJson],
         from haflow.rules import evaluate
     except ImportError:
         return [], "rule pack (haflow.rules.evaluate) not available: HA regressions not assessed"
-    own = (env.foundation_stack_name, env.platform_stack_name)
+    own = (env.foundation_stack_name, env.platform_stack_name, env.dr_foundation_stack_name,
+           env.dr_platform_stack_name)
     head = {name: stack for name, stack in head_stacks.items() if name in own}
     base = {name: stack for name, stack in base_stacks.items() if name in own}
     try:
-        now = _findings(evaluate(head, env))
-        before = {(f.rule_id, f.stack, f.address) for f in _findings(evaluate(base, env))} if base else set()
+        head_evaluation = evaluate(head, env)
+        base_evaluation = evaluate(base, env) if base else None
+        now = _findings(head_evaluation)
+        before = {(f.rule_id, f.stack, f.address) for f in _findings(base_evaluation)} if base_evaluation else set()
     except Exception as err:  # a failing rule pack must not hide the data-loss review
         return [], f"rule pack failed, HA regressions not assessed: {type(err).__name__}: {err}"
     new = [f for f in now if (f.rule_id, f.stack, f.address) not in before]
+    if base_evaluation is not None:
+        new += _lost_dr_guarantees(base_evaluation, head_evaluation)
     return new, ""
+
+
+DR_RULE_PREFIX = "HA-DR-"
+
+
+def _lost_dr_guarantees(base: Any, head: Any) -> list[Regression]:
+    """HA-DR rules the base plan satisfied and the head plan no longer does: removing the secondary, the
+    global cluster, replication or DNS failover leaves nothing for the rule to find, so it is not a new
+    finding, yet it is an HA regression."""
+    from haflow.rules import REGISTRY
+    from haflow.rules.engine import Status
+
+    def held(evaluation: Any) -> dict[str, Any]:
+        return {r.rule_id: r for r in evaluation.results
+                if r.rule_id.startswith(DR_RULE_PREFIX) and r.status is Status.COMPLIANT}
+
+    now = held(head)
+    return [
+        Regression(rule_id, str(REGISTRY[rule_id].level), result.stack, result.address,
+                   f"no longer holds: {REGISTRY[rule_id].title} (it did on the base, for {result.address})",
+                   REGISTRY[rule_id].fix)
+        for rule_id, result in sorted(held(base).items()) if rule_id not in now
+    ]
 
 
 def _findings(evaluation: Any) -> list[Regression]:

@@ -14,6 +14,7 @@ from haflow.rules import (  # noqa: F401
     cache,
     data_loss,
     database,
+    dr,
     eks,
     network,
     prefect,
@@ -37,7 +38,7 @@ from haflow.rules.engine import (
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
 FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "data_loss", "secrets",
-            "rendered", "suppressions")
+            "rendered", "dr", "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)
 

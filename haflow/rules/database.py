@@ -3,14 +3,17 @@ encryption and a password nobody types."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-from haflow.rules.engine import ERROR, Outcome, rule
+from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
 from haflow.rules.stack import Resource, Stack
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
 
+# master_password_wo computed from a secret version's secret_string (e.g. through jsondecode(...).password).
+SECRET_VERSION_STRING = re.compile(r"\baws_secretsmanager_secret_version\.[A-Za-z0-9_-]+\.secret_string\b")
 MIN_INSTANCES = 2
 MIN_BACKUP_RETENTION_DAYS = 7
 # aws_rds_cluster.backup_retention_period defaults to 1 day in the AWS provider.
@@ -19,6 +22,13 @@ DEFAULT_BACKUP_RETENTION_DAYS = 1
 
 def instances_of(cluster: Resource, stack: Stack) -> list[Resource]:
     return stack.referencing(cluster, "aws_rds_cluster_instance", "cluster_identifier")
+
+
+def is_global_secondary(cluster: Resource) -> bool:
+    """A secondary cluster of an Aurora global database: it joins a global cluster and, taking its data
+    from the primary's storage, has no master user of its own. Its recovery is a regional failover
+    (the HA-DR rules), not an in-region promotion."""
+    return cluster.has("global_cluster_identifier") and not cluster.has("master_username")
 
 
 @rule(
@@ -31,6 +41,8 @@ def instances_of(cluster: Resource, stack: Stack) -> list[Resource]:
     subjects=("aws_rds_cluster",),
 )
 def instances_in_distinct_azs(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    if is_global_secondary(cluster):
+        return NOT_APPLICABLE  # headless (pilot light) or a standby reader: promoted as a region, see HA-DR-002
     instances = instances_of(cluster, stack)
     if len(instances) < MIN_INSTANCES:
         return [f"the cluster has {len(instances)} instance(s); at least {MIN_INSTANCES} are needed for failover"]
@@ -91,14 +103,22 @@ def storage_encrypted(cluster: Resource, stack: Stack, env: Environment) -> Outc
     level=ERROR,
     title="The master password is managed by Secrets Manager",
     rationale="A password in Terraform ends up in the plan and the state; a Secrets-Manager-managed "
-    "password is generated, stored and rotated by AWS and never appears in either.",
-    fix="Set manage_master_user_password = true and remove master_password.",
+    "password is generated, stored and rotated by AWS and never appears in either. A member of an Aurora "
+    "global database cannot use it; its password is generated into a Secrets Manager secret and passed "
+    "as the write-only master_password_wo, which Terraform never stores.",
+    fix="Set manage_master_user_password = true and remove master_password (in a global database: "
+    "master_password_wo from an aws_secretsmanager_secret_version).",
     subjects=("aws_rds_cluster",),
 )
 def managed_master_password(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    if is_global_secondary(cluster):
+        return NOT_APPLICABLE  # the master user comes with the primary's storage
     problems = []
-    if not cluster.boolean("manage_master_user_password", False):
-        problems.append("manage_master_user_password is off")
+    write_only = cluster.body.get("master_password_wo")
+    from_secret = isinstance(write_only, str) and bool(SECRET_VERSION_STRING.search(write_only))
+    if not cluster.boolean("manage_master_user_password", False) and not from_secret:
+        problems.append("manage_master_user_password is off and master_password_wo does not come from a "
+                        "Secrets Manager secret version")
     if cluster.has("master_password"):
         problems.append("master_password is set in the plan")
     return problems

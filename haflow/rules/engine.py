@@ -154,8 +154,10 @@ class Evaluation:
 
 
 def stacks_of(env: Environment, stacks: Mapping[str, Any]) -> list[str]:
-    """The stacks of ``stacks`` that belong to ``env``: the shared bootstrap stack and its own two."""
-    own = {BOOTSTRAP_STACK, env.foundation_stack_name, env.platform_stack_name}
+    """The stacks of ``stacks`` that belong to ``env``: the shared bootstrap stack, its own two, and its DR
+    pair when synthesized (named whatever dr.mode says, so a plan that still has them is judged)."""
+    own = {BOOTSTRAP_STACK, env.foundation_stack_name, env.platform_stack_name,
+           env.dr_foundation_stack_name, env.dr_platform_stack_name}
     return [name for name in stacks if name in own]
 
 

@@ -14,6 +14,8 @@ MIN_AZS = 2
 ANYWHERE = "0.0.0.0/0"
 # haflow's Network construct tags every subnet with its tier (public, private, data).
 TIER_TAG = "haflow/tier"
+# aws_nat_gateway.availability_mode of a NAT gateway AWS spreads over every AZ of the VPC.
+REGIONAL_NAT_MODE = "regional"
 
 
 def subnets_of(vpc: Resource, stack: Stack) -> list[Resource]:
@@ -60,7 +62,7 @@ def default_route(table: Resource, stack: Stack) -> Resource | None:
     title="Private subnets egress through a NAT gateway in their own AZ",
     rationale="A NAT gateway is a zonal resource: when its AZ fails, every subnet routed through it loses "
     "internet egress (image pulls, AWS APIs without endpoints, model downloads). One NAT gateway per AZ "
-    "keeps each AZ independent.",
+    "keeps each AZ independent; so does a regional NAT gateway, which AWS runs in every AZ with subnets.",
     fix="Set network.nat_gateways: per_az.",
     subjects=("aws_subnet",),
 )
@@ -73,6 +75,8 @@ def nat_gateway_per_az(subnet: Resource, stack: Stack, env: Environment) -> Outc
     if route is None or not route.has("nat_gateway_id"):
         return NOT_APPLICABLE
     nat = stack.referenced(route, "nat_gateway_id", "aws_nat_gateway")
+    if nat.value("availability_mode", "zonal") == REGIONAL_NAT_MODE:
+        return []  # AWS runs a regional NAT gateway in every AZ with subnets
     nat_subnet = stack.referenced(nat, "subnet_id", "aws_subnet")
     own_az = subnet.string("availability_zone")
     nat_az = nat_subnet.string("availability_zone")

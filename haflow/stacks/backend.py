@@ -2,7 +2,9 @@
 
 cdktf 0.21's S3Backend predates ``use_lockfile`` (Terraform >= 1.10 locks with a
 ``<key>.tflock`` object beside the state instead of a DynamoDB table), so it is added as an override,
-and every stack says it needs Terraform >= 1.10.
+and every stack says it needs Terraform >= 1.11: 1.10 for the lock file, 1.11 for write-only
+arguments (``master_password_wo`` of a global database's primary, haflow.constructs.database).
+https://developer.hashicorp.com/terraform/language/resources/ephemeral/write-only
 https://developer.hashicorp.com/terraform/language/backend/s3#state-locking
 
 ``encrypt`` alone makes Terraform ask S3 for AES256, which overrides the bucket's SSE-KMS default; the
@@ -16,8 +18,8 @@ from cdktf import S3Backend, TerraformStack
 
 from haflow.config.model import StateBackend
 
-# use_lockfile exists from Terraform 1.10.
-REQUIRED_TERRAFORM = ">= 1.10"
+# use_lockfile exists from Terraform 1.10, write-only arguments from 1.11.
+REQUIRED_TERRAFORM = ">= 1.11"
 
 
 def require_terraform(stack: TerraformStack) -> None:

@@ -14,6 +14,7 @@ from constructs import Construct
 from haflow.config.model import Environment
 from haflow.constructs.state_bucket import StateBucket
 from haflow.stacks.backend import require_terraform
+from haflow.stacks.dr_common import dr_state
 
 BOOTSTRAP_STACK = "bootstrap"
 # cdktf runs terraform in cdktf.out/stacks/<stack>; this path leads back to the repository root.
@@ -27,7 +28,10 @@ class BootstrapStack(TerraformStack):
         super().__init__(scope, BOOTSTRAP_STACK)
         LocalBackend(self, path=LOCAL_STATE_PATH)
         require_terraform(self)
-        aliases = {(env.state.bucket, env.state.region): env.state.kms_key_alias for env in environments}
+        # Environments with DR keep the DR stacks' state in a bucket of the secondary region, so that
+        # losing the primary region loses neither the DR stacks' state nor the ability to plan them.
+        states = [env.state for env in environments] + [dr_state(env) for env in environments if env.dr.enabled]
+        aliases = {(state.bucket, state.region): state.kms_key_alias for state in states}
         buckets = sorted(aliases)
         regions = sorted({region for _, region in buckets})
         shared_tags = environments[0].tags if environments else {}

@@ -20,6 +20,7 @@ from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy
 from haflow.constructs.network import Network
 from haflow.stacks.backend import use_s3_backend
 from haflow.stacks.contract import PlatformInputs
+from haflow.stacks.dr_common import replicate_artifacts
 
 # The service accounts the platform stack runs, each trusted by exactly one IRSA role. The platform
 # stack must create these names (the Prefect worker's namespace comes from prefect.flow_run_namespace).
@@ -89,6 +90,7 @@ class FoundationStack(TerraformStack):
             self, "database", name=env.name, region=env.region, availability_zones=env.availability_zones,
             config=env.database, vpc_id=self.network.vpc_id, subnet_group_name=self.network.db_subnet_group_name,
             client_security_group_id=self.eks.cluster_security_group_id, log_kms_key_arn=self.logs_key.arn,
+            replica_region=env.dr.secondary_region if env.dr.enabled else None,
         )
         self.cache = Cache(
             self, "cache", name=env.name, region=env.region, availability_zones=env.availability_zones,
@@ -98,6 +100,8 @@ class FoundationStack(TerraformStack):
         self.artifacts = Artifacts(
             self, "artifacts", name=env.name, config=env.artifacts, access_log_bucket=self.access_logs
         )
+        if env.dr.enabled:
+            replicate_artifacts(self, env, self.artifacts, partition=partition.partition, account_id=account.account_id)
 
         roles = self._service_account_roles()
         self.platform_inputs = PlatformInputs(

@@ -16,7 +16,7 @@ from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1
 from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 from constructs import Construct
 
-from haflow.config.model import Environment
+from haflow.config.model import Environment, StateBackend
 from haflow.constructs import model_api, prefect
 from haflow.constructs.autoscaling import ClusterAutoscaler
 from haflow.constructs.gpu import NvidiaDevicePlugin
@@ -52,10 +52,16 @@ def eks_token_command(inputs: PlatformInputs) -> dict[str, object]:
 class PlatformStack(TerraformStack):
     """Everything Kubernetes-side of one environment."""
 
-    def __init__(self, scope: Construct, *, env: Environment, inputs: PlatformInputs) -> None:
-        super().__init__(scope, env.platform_stack_name)
+    def __init__(
+        self, scope: Construct, *, env: Environment, inputs: PlatformInputs, stack_name: str | None = None,
+        state: StateBackend | None = None,
+    ) -> None:
+        """``stack_name`` and ``state`` left out: ``<env>-platform`` in the environment's state bucket
+        (the DR platform stack passes its own, in the secondary region)."""
+        stack_name = stack_name or env.platform_stack_name
+        super().__init__(scope, stack_name)
         self.env = env
-        use_s3_backend(self, env.state, env.platform_stack_name)
+        use_s3_backend(self, state or env.state, stack_name)
         cluster_ca = Fn.base64decode(inputs.cluster_certificate_authority_data)
         self.helm = HelmProvider(
             self, "helm",

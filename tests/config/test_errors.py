@@ -15,7 +15,7 @@ DEV = "availability_zones: [us-east-1a, us-east-1b]\nnetwork:\n  cidr: 10.10.0.0
 # (case id, dev.yaml text, key path, expected fragment of the message)
 BAD_OVERLAYS = [
     ("unknown-top-level-key", DEV + "regoin: us-east-2\n", "regoin", "did you mean 'region'?"),
-    ("unknown-nested-key", DEV + "slo:\n  rto: 60\n", "slo.rto", "unknown key (allowed here: availability, rpo_seconds, rto_seconds)"),
+    ("unknown-nested-key", DEV + "slo:\n  rto: 60\n", "slo.rto", "unknown key (allowed here: availability, region_rpo_seconds, region_rto_seconds, rpo_seconds, rto_seconds)"),
     ("misspelt-section-key", "availability_zones: [us-east-1a, us-east-1b]\nnetwork:\n  nat_gateway: single\n",
      "network.nat_gateway", "did you mean 'nat_gateways'?"),
     ("wrong-type", DEV + "slo:\n  rto_seconds: soon\n", "slo.rto_seconds", "wrong type: expected a whole number"),
@@ -33,7 +33,7 @@ BAD_OVERLAYS = [
     ("subnet-wider-than-vpc", DEV.replace("10.10.0.0/16", "10.10.0.0/20") + "  subnet_prefix_lengths: {private: 19}\n",
      "network.cidr", "is too small for 2 AZs x 3 tiers"),
     ("nat-mode-unknown", "availability_zones: [us-east-1a, us-east-1b]\nnetwork:\n  nat_gateways: two\n",
-     "network.nat_gateways", "must be one of 'per_az' or 'single'"),
+     "network.nat_gateways", "must be one of 'per_az', 'single' or 'regional'"),
     ("flow-log-retention-not-allowed", DEV + "  flow_log_retention_days: 45\n", "network.flow_log_retention_days",
      "use 30"),
     ("slo-availability-100", DEV + "slo:\n  availability: 100\n", "slo.availability", "must be less than 100"),

@@ -60,6 +60,9 @@ def nat_az_of_private_subnets(stack: dict[str, Any]) -> dict[str, str]:
             if r["route_table_id"] == address("aws_route_table", table_id) and r["destination_cidr_block"] == "0.0.0.0/0"
         ]
         _, _, nat = referenced(stack, route["nat_gateway_id"])
+        if nat.get("availability_mode") == "regional":
+            result[subnet["availability_zone"]] = "regional"
+            continue
         _, nat_subnet_id, _ = referenced(stack, nat["subnet_id"])
         result[subnet["availability_zone"]] = subnets[nat_subnet_id]["availability_zone"]
     return result
@@ -72,6 +75,8 @@ def test_private_subnets_route_through_a_nat(synthesized: dict[str, Any], enviro
     assert sorted(routes) == sorted(config.availability_zones)
     if config.network.nat_gateways == "per_az":
         assert all(subnet_az == nat_az for subnet_az, nat_az in routes.items())
+    elif config.network.nat_gateways == "regional":
+        assert set(routes.values()) == {"regional"}
     else:
         assert set(routes.values()) == {config.availability_zones[0]}
 

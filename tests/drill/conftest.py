@@ -105,9 +105,16 @@ def plan(synthesized: dict[str, StackJson], aws: AwsClients) -> Plan:
 
 
 @pytest.fixture
-def deployed(plan: Plan, aws: AwsClients) -> Plan:
-    """moto holds what the plan of ENV describes; returns that plan."""
+def dr_plan(synthesized: dict[str, StackJson], plan: Plan) -> Plan:
+    return Plan(synthesized[f"{ENV}-dr-foundation"], account_id=plan.account_id)
+
+
+@pytest.fixture
+def deployed(plan: Plan, dr_plan: Plan, aws: AwsClients, moto_endpoint: str,
+             environments: dict[str, Environment]) -> Plan:
+    """moto holds what the plans of ENV describe (primary and secondary region); returns the primary's plan."""
     deploy_plan(plan, aws)
+    deploy_plan(dr_plan, aws_clients(environments[ENV].dr.secondary_region, moto_endpoint))
     return plan
 
 

@@ -87,7 +87,18 @@ def _eks(plan: Plan, aws: AwsClients, subnet_ids: dict[str, str]) -> None:
 
 def _aurora(plan: Plan, aws: AwsClients) -> None:
     rds = aws("rds")
+    for global_cluster in plan.resources("aws_rds_global_cluster"):
+        # moto resolves SourceDBClusterIdentifier only in us-east-1: an empty global cluster instead.
+        rds.create_global_cluster(
+            GlobalClusterIdentifier=global_cluster.body["global_cluster_identifier"], Engine="aurora-postgresql"
+        )
     for cluster in plan.resources("aws_rds_cluster"):
+        if "global_cluster_identifier" in cluster.body and "master_username" not in cluster.body:
+            rds.create_db_cluster(
+                DBClusterIdentifier=plan.literal(cluster.body["cluster_identifier"]), Engine=cluster.body["engine"],
+                GlobalClusterIdentifier=plan.literal(cluster.body["global_cluster_identifier"]),
+            )
+            continue
         rds.create_db_cluster(
             DBClusterIdentifier=plan.literal(cluster.body["cluster_identifier"]),
             Engine=cluster.body["engine"],
@@ -129,8 +140,10 @@ def _redis(plan: Plan, aws: AwsClients) -> None:
 def _buckets(plan: Plan, aws: AwsClients) -> None:
     s3 = aws("s3")
     names = {bucket.name: plan.literal(bucket.body["bucket"]) for bucket in plan.resources("aws_s3_bucket")}
+    # Outside us-east-1, S3 needs the bucket's region in the request.
+    where = {} if aws.region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": aws.region}}
     for name in names.values():
-        s3.create_bucket(Bucket=name)
+        s3.create_bucket(Bucket=name, **where)
 
     def bucket_of(resource_body: dict[str, Any]) -> str:
         ref = plan.reference(resource_body["bucket"])

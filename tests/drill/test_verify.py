@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -43,16 +44,39 @@ def subnet_az(plan: Plan, subnet_ref: str) -> str:
     return str(plan.get(ref.rtype, ref.name).body["availability_zone"])
 
 
-def test_fresh_deployment_matches_the_plan(deployed: Plan, moto_endpoint: str, plan_dir: Path) -> None:
+def test_fresh_deployment_matches_the_plan(
+    deployed: Plan, dr_plan: Plan, moto_endpoint: str, plan_dir: Path
+) -> None:
+    """Both regions: the primary's foundation and the secondary's DR foundation."""
     result, report = verify_json(moto_endpoint, plan_dir)
     assert result.exit_code == 0, result.output
     assert report["match"] is True and report["drift"] == []
-    planned = sum(len(list(deployed.resources(rtype))) for rtype in (
+    planned = sum(len(list(plan.resources(rtype))) for plan in (deployed, dr_plan) for rtype in (
         "aws_subnet", "aws_eks_node_group", "aws_rds_cluster", "aws_rds_cluster_instance",
         "aws_elasticache_replication_group", "aws_s3_bucket", "aws_s3_bucket_versioning",
         "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_public_access_block",
     ))
     assert report["checked"] == planned
+    assert report["plan"].count("cdk.tf.json") == 2
+
+
+def test_a_secondary_outside_its_planned_global_database_is_drift(
+    deployed: Plan, dr_plan: Plan, moto_endpoint: str, plan_dir: Path, tmp_path: Path,
+) -> None:
+    """The live secondary joined prod-global; a plan naming another global cluster must show the difference."""
+    moved = tmp_path / "cdktf.out"
+    shutil.copytree(plan_dir, moved)
+    path = moved / "stacks" / f"{ENV}-dr-foundation" / "cdk.tf.json"
+    stack = json.loads(path.read_text())
+    for body in stack["resource"]["aws_rds_global_cluster"].values():
+        body["global_cluster_identifier"] = "prod-global-elsewhere"
+    path.write_text(json.dumps(stack))
+
+    result, report = verify_json(moto_endpoint, moved)
+
+    assert result.exit_code == 1
+    assert [(d["expected"], d["found"]) for d in report["drift"] if d["check"] == "global cluster"] == [
+        ("prod-global-elsewhere", "prod-global")]
 
 
 def test_table_output_says_it_matches(deployed: Plan, moto_endpoint: str, plan_dir: Path) -> None:

@@ -93,11 +93,12 @@ def test_sarif_output_is_sarif_2_1_0_with_stack_file_locations(stacks_dir: Path)
     jsonschema.validate(sarif, SARIF_SHAPE)
     [run] = sarif["runs"]
     assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} >= {"HA-NET-002", "HA-SUP-001"}
-    nat = next(r for r in run["results"] if r["ruleId"] == "HA-NET-002")
+    # dev's suppressed finding of deletion protection (its regional NAT gateway needs no HA-NET-002 suppression).
+    nat = next(r for r in run["results"] if r["ruleId"] == "HA-DB-002")
     location = nat["locations"][0]
     assert location["physicalLocation"]["artifactLocation"]["uri"].endswith("stacks/dev-foundation/cdk.tf.json")
     assert location["physicalLocation"]["region"]["startLine"] > 1
-    assert location["logicalLocations"][0]["name"] == "aws_subnet.network_private-us-east-1b_0C4F2911"
+    assert location["logicalLocations"][0]["name"] == "aws_rds_cluster.database_cluster_FAF2FB92"
     assert nat["suppressions"][0]["kind"] == "external"
 
 
@@ -108,7 +109,7 @@ def test_json_and_markdown_outputs(stacks_dir: Path) -> None:
     assert {item["rule_id"] for item in staging["suppressed"]} == {"HA-DB-002", "HA-DL-001", "HA-WL-001", "HA-WL-002"}
     markdown = check("--from", str(stacks_dir), "--env", "dev", "--format", "markdown").stdout
     assert markdown.startswith("### haflow check: PASS")
-    assert "| dev | `HA-NET-002` |" in markdown
+    assert "| dev | `HA-DB-002` |" in markdown
 
 
 @pytest.mark.parametrize(

@@ -231,7 +231,10 @@ def test_prefect_uses_aurora_through_an_eso_built_secret(synthesized: dict[str, 
     assert foundation_ref(env_name, "aws_rds_cluster", "endpoint").search(url)
     keys = {d["remoteRef"]["key"] for d in secret["spec"]["data"]}
     (key,) = keys
-    assert foundation_ref(env_name, "aws_rds_cluster", "master_user_secret0secret_arn").search(key)
+    if env_name == "prod":  # a global database: haflow's own master secret, replicated to the secondary region
+        assert foundation_ref(env_name, "aws_secretsmanager_secret", "arn").search(key)
+    else:
+        assert foundation_ref(env_name, "aws_rds_cluster", "master_user_secret0secret_arn").search(key)
     assert {d["remoteRef"]["property"] for d in secret["spec"]["data"]} == {"username", "password"}
     env = {e["name"]: e["value"] for e in server["server"]["env"]}
     assert env["PREFECT_API_DATABASE_MIGRATE_ON_START"] == "false"

@@ -10,9 +10,11 @@ from haflow.config import Environment
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.plan import resources
 
-# use_lockfile (S3-native state locking) exists from Terraform 1.10.
+# use_lockfile (S3-native state locking) exists from Terraform 1.10, write-only arguments (prod's
+# master_password_wo, with DR) from 1.11.
 # https://developer.hashicorp.com/terraform/language/backend/s3#use_lockfile
-REQUIRED_VERSION = ">= 1.10"
+# https://developer.hashicorp.com/terraform/language/resources/ephemeral/write-only
+REQUIRED_VERSION = ">= 1.11"
 
 
 def test_every_stack_requires_a_terraform_that_knows_its_settings(synthesized: dict[str, Any]) -> None:

@@ -1,0 +1,119 @@
+"""Aurora Global Database: the global cluster made from the primary cluster, and the secondary cluster.
+
+The secondary cluster lives in the secondary region, encrypted with a key of that region. Pilot light
+keeps it headless (storage replicated, no instance to pay for); warm standby adds readers, so a
+promotion needs no instance to be created first.
+https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.html
+
+The global cluster is created from the primary cluster by its ARN (``source_db_cluster_identifier``):
+a literal, so the stack holding this construct reads nothing from the primary region at plan time.
+"""
+
+from __future__ import annotations
+
+from cdktf import Token
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
+from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
+from constructs import Construct
+
+from haflow.config.foundation import Database as DatabaseConfig
+from haflow.constructs.database import (
+    ENGINE,
+    MONITORING_INTERVAL_SECONDS,
+    MONITORING_POLICY,
+    POSTGRES_PORT,
+    tls_parameter_group,
+)
+from haflow.constructs.iam import assume_role_policy
+from haflow.constructs.kms import EncryptionKey, prevent_destroy
+from haflow.constructs.security_group import admit_only_eks
+
+
+def global_cluster_identifier(environment: str) -> str:
+    return f"{environment}-global"
+
+
+class GlobalDatabase(Construct):
+    """The global cluster (from ``primary_cluster_arn``) and its secondary cluster in this stack's region."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        environment: str,
+        name: str,
+        primary_cluster_arn: str,
+        config: DatabaseConfig,
+        instances: int,
+        availability_zones: list[str],
+        vpc_id: str,
+        subnet_group_name: str,
+        client_security_group_id: str,
+    ) -> None:
+        """``name`` prefixes the secondary's resources (the environment's secondary name, e.g. prod-dr);
+        ``instances`` 0 keeps the secondary headless; instance i goes to ``availability_zones[i]``."""
+        super().__init__(scope, id_)
+        protect = config.protect_from_destroy
+        self.global_cluster = RdsGlobalCluster(
+            self, "global-cluster", global_cluster_identifier=global_cluster_identifier(environment),
+            source_db_cluster_identifier=primary_cluster_arn, deletion_protection=config.deletion_protection,
+            lifecycle=prevent_destroy(protect),
+        )
+        self.key = EncryptionKey(
+            self, "key", alias=f"{name}/aurora", protect=protect,
+            description=f"Aurora storage and Performance Insights of the {name} secondary cluster",
+        )
+        self.security_group = admit_only_eks(
+            self, name=f"{name}-aurora", description=f"Aurora PostgreSQL of {name}: PostgreSQL from the EKS nodes only",
+            service="PostgreSQL", vpc_id=vpc_id, port=POSTGRES_PORT, client_security_group_id=client_security_group_id,
+        )
+        parameter_group = tls_parameter_group(self, name=name, engine_major=config.engine_major)
+        # A secondary cluster takes no master user or database name: both come with the replicated storage.
+        self.cluster = RdsCluster(
+            self, "cluster", cluster_identifier=f"{name}-aurora", engine=ENGINE, engine_version=config.engine_version,
+            global_cluster_identifier=self.global_cluster.id, port=POSTGRES_PORT,
+            db_subnet_group_name=subnet_group_name, vpc_security_group_ids=[self.security_group.id],
+            db_cluster_parameter_group_name=parameter_group.name,
+            storage_encrypted=True, kms_key_id=self.key.arn,
+            backup_retention_period=config.backup_retention_days,
+            preferred_backup_window=config.preferred_backup_window,
+            preferred_maintenance_window=config.preferred_maintenance_window,
+            copy_tags_to_snapshot=True, deletion_protection=config.deletion_protection,
+            skip_final_snapshot=not config.final_snapshot,
+            final_snapshot_identifier=f"{name}-aurora-final" if config.final_snapshot else None,
+            iam_database_authentication_enabled=True,
+            enabled_cloudwatch_logs_exports=list(config.log_exports),
+            # AWS sets the replication source of a secondary itself:
+            # https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_global_cluster
+            lifecycle={"prevent_destroy": protect, "ignore_changes": ["replication_source_identifier"]},
+        )
+        self.instances: dict[str, RdsClusterInstance] = {}
+        if instances:
+            monitoring_role = IamRole(
+                self, "monitoring-role", name=f"{name}-rds-monitoring",
+                assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"),
+            )
+            IamRolePolicyAttachment(
+                self, "monitoring-role-policy", role=monitoring_role.name,
+                policy_arn=f"arn:{DataAwsPartition(self, 'partition').partition}:iam::aws:policy/{MONITORING_POLICY}",
+            )
+            for index, az in enumerate(availability_zones[:instances]):
+                self.instances[az] = RdsClusterInstance(
+                    self, f"instance-{az}", identifier=f"{name}-aurora-{az}", cluster_identifier=self.cluster.id,
+                    engine=ENGINE, engine_version=self.cluster.engine_version, instance_class=config.instance_class,
+                    availability_zone=az, promotion_tier=config.tier_of(index),
+                    db_subnet_group_name=subnet_group_name, publicly_accessible=False,
+                    auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
+                    performance_insights_enabled=True, performance_insights_kms_key_id=self.key.arn,
+                    performance_insights_retention_period=config.performance_insights_retention_days,
+                    monitoring_interval=MONITORING_INTERVAL_SECONDS, monitoring_role_arn=monitoring_role.arn,
+                    lifecycle=prevent_destroy(protect),
+                )
+        self.endpoint = self.cluster.endpoint
+        self.reader_endpoint = self.cluster.reader_endpoint
+        self.port = Token.as_string(self.cluster.port)

@@ -1,0 +1,218 @@
+"""Disaster-recovery rules: a secondary region that differs, data copied there, DR stacks that can be
+planned while the primary region is down, traffic that can follow, and every stateful resource accounted for.
+
+The DR stacks are ``<env>-dr-foundation`` and ``<env>-dr-platform``; rules on the primary side apply to
+``<env>-foundation`` when the environment has DR (or when its plan still replicates, so that removing
+replication is seen by `haflow diff`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from haflow import dr_posture, plan
+from haflow.plan import as_list, block
+from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
+from haflow.rules.stack import Resource, Stack
+
+if TYPE_CHECKING:
+    from haflow.config.model import Environment
+
+RTC_MINUTES = 15
+# One resource per DR stack anchors the stack-level rules (the VPC of the foundation, the default
+# StorageClass of the platform), so each stack gets one result.
+FOUNDATION_ANCHOR = "aws_vpc"
+PLATFORM_ANCHOR = "kubernetes_storage_class_v1"
+REGION_IN_ARN = re.compile(r"^arn:[^:]*:[a-z0-9-]+:([a-z0-9-]*):")
+
+
+def is_dr_stack(stack: Stack, env: Environment) -> bool:
+    return stack.name in (env.dr_foundation_stack_name, env.dr_platform_stack_name)
+
+
+def provider_regions(document: Mapping[str, Any]) -> list[str]:
+    """The region of every AWS provider block of a stack."""
+    return [str(item.get("region")) for item in as_list((document.get("provider") or {}).get("aws"))
+            if isinstance(item, Mapping)]
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, Mapping):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+    elif isinstance(node, str):
+        yield node
+
+
+@rule(
+    id="HA-DR-001",
+    level=ERROR,
+    title="The DR stacks run in a region other than the primary",
+    rationale="A secondary in the primary's region shares its fate: the region's loss takes both copies.",
+    fix="Set dr.secondary_region to another region than region (e.g. us-west-2 for us-east-1).",
+    subjects=(FOUNDATION_ANCHOR,),
+)
+def secondary_differs(anchor: Resource, stack: Stack, env: Environment) -> Outcome:
+    if stack.name != env.dr_foundation_stack_name:
+        return NOT_APPLICABLE
+    regions = provider_regions(stack.document)
+    if not regions:
+        return ["the stack has no AWS provider with a region"]
+    return [f"an AWS provider of the DR stack is in the primary region {region}" for region in regions
+            if region == env.region]
+
+
+@rule(
+    id="HA-DR-002",
+    level=ERROR,
+    title="Aurora is a global database with a secondary cluster, encrypted with a key of its own region",
+    rationale="Aurora Global Database replicates storage to the secondary region (typically under a second) "
+    "and promotes it in about a minute; without a secondary member, a region loss means restoring from "
+    "backups, if any survive outside the region.",
+    fix="Keep the DR foundation's aws_rds_global_cluster with source_db_cluster_identifier (the primary) and an "
+    "aws_rds_cluster joining it with storage_encrypted and a kms_key_id of the DR stack.",
+    subjects=("aws_rds_global_cluster",),
+)
+def global_cluster_with_secondary(global_cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    problems = []
+    if not global_cluster.has("source_db_cluster_identifier"):
+        problems.append("source_db_cluster_identifier is not set: the primary cluster does not join it")
+    members = stack.referencing(global_cluster, "aws_rds_cluster", "global_cluster_identifier")
+    if not members:
+        return [*problems, "no aws_rds_cluster of this stack joins the global cluster"]
+    for member in members:
+        if not member.boolean("storage_encrypted", False):
+            problems.append(f"{member.address} is not encrypted")
+        elif stack.resolve(member.body.get("kms_key_id"), "aws_kms_key") is None:
+            problems.append(f"{member.address}.kms_key_id is not a key of this (the secondary's) stack")
+    return problems
+
+
+@rule(
+    id="HA-DR-003",
+    level=ERROR,
+    title="The artifacts bucket replicates to the secondary region with Replication Time Control",
+    rationale="S3 RTC replicates 99.99% of new objects within 15 minutes and reports the lag; without it "
+    "replication has no bound, and neither has the artifacts' region RPO. Delete-marker replication must be "
+    "a decision (Enabled or Disabled), not a default.",
+    fix="Give the artifacts bucket an aws_s3_bucket_replication_configuration whose rule is Enabled, with "
+    "destination.replication_time and metrics Enabled at 15 minutes and delete_marker_replication set.",
+    subjects=("aws_s3_bucket",),
+)
+def crr_with_rtc(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
+    if stack.name != env.foundation_stack_name:
+        return NOT_APPLICABLE
+    configurations = stack.referencing(bucket, "aws_s3_bucket_replication_configuration", "bucket")
+    logs_only = dr_posture.posture(bucket, dict(stack.document)).kind == dr_posture.LOST
+    if logs_only or (not configurations and not env.dr.enabled):
+        return NOT_APPLICABLE
+    if not configurations:
+        return ["the bucket has no replication configuration"]
+    problems = []
+    for rule_body in as_list(configurations[0].body.get("rule")):
+        destination = block(rule_body.get("destination"))
+        rtc, metrics = block(destination.get("replication_time")), block(destination.get("metrics"))
+        if rule_body.get("status") != "Enabled":
+            problems.append(f"rule {rule_body.get('id')} is {rule_body.get('status')}")
+        if rtc.get("status") != "Enabled" or block(rtc.get("time")).get("minutes") != RTC_MINUTES:
+            problems.append(f"rule {rule_body.get('id')}: Replication Time Control is not on at {RTC_MINUTES} min")
+        if metrics.get("status") != "Enabled":
+            problems.append(f"rule {rule_body.get('id')}: replication metrics are off (RTC needs them)")
+        if block(rule_body.get("delete_marker_replication")).get("status") not in ("Enabled", "Disabled"):
+            problems.append(f"rule {rule_body.get('id')}: delete_marker_replication is not decided")
+        key = str(block(destination.get("encryption_configuration")).get("replica_kms_key_id", ""))
+        region = REGION_IN_ARN.match(key)
+        if region is None or region.group(1) == env.region:
+            problems.append(f"rule {rule_body.get('id')}: the replica key {key!r} is not a key of another region")
+    return problems
+
+
+@rule(
+    id="HA-DR-004",
+    level=ERROR,
+    title="The DR stacks read nothing from the primary region at plan time",
+    rationale="When the primary region is down, a plan that reads its state bucket, calls its APIs through a "
+    "provider or data source, or follows remote state kept there fails, and the secondary cannot be deployed "
+    "when it is needed most.",
+    fix="Keep the DR stacks' backend and remote state in the secondary state bucket, their providers and "
+    "data sources in the secondary region, and derive what they need of the primary from configuration.",
+    subjects=(FOUNDATION_ANCHOR, PLATFORM_ANCHOR),
+)
+def reads_nothing_from_primary(anchor: Resource, stack: Stack, env: Environment) -> Outcome:
+    if not is_dr_stack(stack, env):
+        return NOT_APPLICABLE
+    document = stack.document
+    problems = []
+    backend = block((document.get("terraform") or {}).get("backend", {}).get("s3"))
+    if backend.get("region") in (None, env.region) or backend.get("bucket") == env.state.bucket:
+        problems.append(f"the S3 backend is {backend.get('bucket')} in {backend.get('region')}: the primary's")
+    problems += [f"AWS provider in the primary region {region}" for region in provider_regions(document)
+                 if region == env.region]
+    for kind in ("helm", "kubernetes"):
+        for provider in as_list((document.get("provider") or {}).get(kind)):
+            if f"--region {env.region}" in " ".join(_strings(provider)):
+                problems.append(f"the {kind} provider authenticates against {env.region}")
+    for rtype, items in (document.get("data") or {}).items():
+        for name, body in (items or {}).items():
+            if rtype == "terraform_remote_state":
+                config = block(body.get("config"))
+                if config.get("region") in (None, env.region) or config.get("bucket") == env.state.bucket:
+                    problems.append(f"data.terraform_remote_state.{name} reads {config.get('bucket')} in "
+                                    f"{config.get('region')}")
+            elif isinstance(body, Mapping) and body.get("region") == env.region:
+                problems.append(f"data.{rtype}.{name} calls the primary region")
+    for resource in plan.resources(document):
+        if resource.body.get("region") == env.region:
+            problems.append(f"{resource.address} is managed in the primary region")
+    return problems
+
+
+@rule(
+    id="HA-DR-005",
+    level=ERROR,
+    title="Traffic fails over by DNS, or the environment states that failover is manual",
+    rationale="Data in the secondary helps no one until clients reach it; Route 53 failover records with "
+    "health checks move them without an API call during the outage. Without a hosted zone in dr.dns, the "
+    "report says traffic failover is manual.",
+    fix="Set dr.dns (hosted zone, record, both load balancers) for PRIMARY and SECONDARY failover records "
+    "with health checks, or leave it out and follow the manual runbook.",
+    subjects=(FOUNDATION_ANCHOR,),
+)
+def dns_failover(anchor: Resource, stack: Stack, env: Environment) -> Outcome:
+    if stack.name != env.dr_foundation_stack_name:
+        return NOT_APPLICABLE
+    records = stack.resources("aws_route53_record")
+    if env.dr.dns is None:
+        return [] if not records else ["the plan has Route 53 records but dr.dns is not configured"]
+    roles = {}
+    for record in records:
+        role = block(record.body.get("failover_routing_policy")).get("type")
+        if role is None:
+            continue
+        if stack.resolve(record.body.get("health_check_id"), "aws_route53_health_check") is None:
+            return [f"{record.address} ({role}) has no health check of this stack"]
+        roles[role] = record
+    missing = [role for role in ("PRIMARY", "SECONDARY") if role not in roles]
+    return [f"no {role} failover record with a health check" for role in missing]
+
+
+@rule(
+    id="HA-DR-006",
+    level=ERROR,
+    title="Every stateful resource has a cross-region copy or a stated loss",
+    rationale="A region loss takes everything kept only there; each store must be replicated, rebuilt by "
+    "the secondary, or explicitly accepted as lost, so the region RPO covers every store.",
+    fix="Replicate it (global database, CRR, secret replica) or state its loss in haflow/dr_posture.py with "
+    "the reason.",
+    subjects=dr_posture.STATEFUL_TYPES,
+)
+def stateful_accounted_for(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+    if stack.name != env.foundation_stack_name or not env.dr.enabled:
+        return NOT_APPLICABLE
+    found = dr_posture.posture(resource, dict(stack.document))
+    return [] if found.kind else [found.how]

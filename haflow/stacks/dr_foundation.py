@@ -1,0 +1,206 @@
+"""<env>-dr-foundation: the AWS half of the secondary region (disaster recovery).
+
+The same constructs as <env>-foundation (network, EKS with a node group per AZ, Redis, IRSA roles),
+parameterized with the secondary region, plus the Aurora Global Database secondary, the artifacts'
+replica and, when the environment names a hosted zone, Route 53 failover records.
+
+It must be plannable and deployable while the primary region is down, so at plan time it reads
+nothing that lives there: its state is in the secondary region's state bucket, its only provider is
+the secondary region's, and everything it needs of the primary (the primary cluster's ARN, the names
+of the master secret and of the replica bucket) is derived from the configuration.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from haflow.config.model import Environment
+from haflow.constructs.artifacts import (
+    BUCKET_READ_ACTIONS,
+    KMS_READ_ACTIONS,
+    KMS_WRITE_ACTIONS,
+    OBJECT_READ_ACTIONS,
+    OBJECT_WRITE_ACTIONS,
+)
+from haflow.constructs.bucket import AccessLogBucket
+from haflow.constructs.cache import Cache
+from haflow.constructs.database import SECRET_READ_ACTIONS, master_secret_name
+from haflow.constructs.dns_failover import DnsFailoverRecords
+from haflow.constructs.eks import Eks
+from haflow.constructs.global_database import GlobalDatabase
+from haflow.constructs.irsa import ServiceAccount, ServiceAccountRole
+from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
+from haflow.constructs.network import Network
+from haflow.constructs.replication import ReplicaBucket
+from haflow.stacks.backend import use_s3_backend
+from haflow.stacks.contract import PlatformInputs
+from haflow.stacks.dr_common import dr_state, replica_bucket, secondary_name, secondary_region
+from haflow.stacks.foundation import (
+    CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+    EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+    FLUENT_BIT_SERVICE_ACCOUNT,
+    MODEL_API_SERVICE_ACCOUNT,
+    PREFECT_WORKER_SERVICE_ACCOUNT,
+    default_tags,
+)
+
+# Tag telling an operator (and `haflow drill verify`) which side of the pair a resource is on.
+REGION_ROLE_TAG = "haflow/region-role"
+
+
+class DrFoundationStack(TerraformStack):
+    """The secondary region's AWS resources; ``platform_inputs`` feed <env>-dr-platform."""
+
+    def __init__(self, scope: Construct, *, env: Environment) -> None:
+        stack_name = env.dr_foundation_stack_name
+        super().__init__(scope, stack_name)
+        self.env = env
+        region = secondary_region(env)
+        name = secondary_name(env)
+        dr = env.dr
+        use_s3_backend(self, dr_state(env), stack_name)
+        AwsProvider(self, "aws", region=region,
+                    default_tags=[{"tags": {**default_tags(env, stack_name), REGION_ROLE_TAG: "secondary"}}])
+
+        account = DataAwsCallerIdentity(self, "account")
+        partition = DataAwsPartition(self, "partition")
+        self.partition = partition.partition
+        self.account_id = account.account_id
+        protect = env.artifacts.protect_from_destroy
+        self.logs_key = EncryptionKey(
+            self, "logs-key", alias=f"{name}/logs", protect=protect,
+            description=f"Encrypts the CloudWatch Logs groups and S3 access logs of {name}",
+            policy=key_policy(
+                f"arn:{partition.partition}:iam::{account.account_id}:root",
+                cloudwatch_logs_use(region, account.account_id, partition.partition),
+                s3_log_delivery_use(account.account_id),
+            ),
+        )
+        self.access_logs = AccessLogBucket(
+            self, "access-logs", bucket_name=f"{replica_bucket(env)}-access-logs", kms_key_arn=self.logs_key.arn,
+            account_id=account.account_id, protect=protect,
+        )
+
+        assert dr.network_cidr is not None  # validated: required unless dr.mode is none
+        self.network = Network(
+            self, "network", name=name, region=region, availability_zones=dr.availability_zones,
+            config=env.network.model_copy(update={"cidr": dr.network_cidr}), kms_key_arn=self.logs_key.arn,
+        )
+        node_floor = dr.node_min_size_per_az or (1 if dr.mode == "pilot_light" else env.eks.node_pool.min_size_per_az)
+        node_pool = env.eks.node_pool.model_copy(update={
+            "min_size_per_az": node_floor, "desired_size_per_az": node_floor,
+            "max_size_per_az": max(env.eks.node_pool.max_size_per_az, node_floor),
+        })
+        self.eks = Eks(
+            self, "eks", name=name, config=env.eks.model_copy(update={"node_pool": node_pool}),
+            private_subnet_ids_by_az=self.network.private_subnets.ids_by_az, log_kms_key_arn=self.logs_key.arn,
+        )
+        self.database = GlobalDatabase(
+            self, "global-database", environment=env.name, name=name,
+            primary_cluster_arn=f"arn:{partition.partition}:rds:{env.region}:{account.account_id}:cluster:"
+            f"{env.name}-aurora",
+            config=env.database, instances=dr.secondary_database_instances(),
+            availability_zones=dr.availability_zones, vpc_id=self.network.vpc_id,
+            subnet_group_name=self.network.db_subnet_group_name,
+            client_security_group_id=self.eks.cluster_security_group_id,
+        )
+        # A fresh Redis, not a Global Datastore: Prefect keeps messaging and leases there, not records,
+        # and a Global Datastore's secondary is read-only until promoted, a second manual failover for
+        # data Prefect rebuilds itself (see README, Disaster recovery).
+        self.cache = Cache(
+            self, "cache", name=name, region=region, availability_zones=dr.availability_zones, config=env.cache,
+            vpc_id=self.network.vpc_id, subnet_group_name=self.network.cache_subnet_group_name,
+            client_security_group_id=self.eks.cluster_security_group_id,
+        )
+        self.replica = ReplicaBucket(
+            self, "artifacts-replica", name=name, bucket_name=replica_bucket(env), config=env.artifacts,
+            access_log_bucket=self.access_logs,
+        )
+        self.dns = DnsFailoverRecords(self, "dns-failover", name=env.name, config=dr.dns) if dr.dns else None
+
+        roles = self._service_account_roles(name)
+        self.platform_inputs = PlatformInputs(
+            region=region,
+            vpc_id=self.network.vpc_id,
+            vpc_cidr=self.network.cidr,
+            cluster_name=self.eks.cluster_name,
+            cluster_endpoint=self.eks.endpoint,
+            cluster_certificate_authority_data=self.eks.certificate_authority_data,
+            oidc_provider_arn=self.eks.oidc.provider_arn,
+            prefect_worker_role_arn=roles["prefect-worker"].arn,
+            model_api_role_arn=roles["model-api"].arn,
+            cluster_autoscaler_role_arn=roles["cluster-autoscaler"].arn,
+            fluent_bit_role_arn=roles["fluent-bit"].arn,
+            external_secrets_role_arn=roles["external-secrets"].arn,
+            # The secondary cluster's own endpoints: they serve writes once it is promoted.
+            database_endpoint=self.database.endpoint,
+            database_reader_endpoint=self.database.reader_endpoint,
+            database_port=self.database.port,
+            database_name=env.database.database_name,
+            database_username=env.database.master_username,
+            # The replica of the master secret in this region, by name (External Secrets accepts a name
+            # or an ARN; the replica's ARN carries a suffix only the primary stack knows).
+            database_secret_arn=master_secret_name(env.name),
+            cache_primary_endpoint=self.cache.primary_endpoint,
+            cache_port=self.cache.port,
+            cache_auth_secret_arn=self.cache.auth_secret_arn,
+            artifacts_bucket_name=self.replica.bucket_name,
+            container_log_group_name=self.eks.container_log_group.name,
+        )
+        for output_id, value in {
+            "cluster_name": self.eks.cluster_name,
+            "cluster_endpoint": self.eks.endpoint,
+            "database_endpoint": self.database.endpoint,
+            "database_reader_endpoint": self.database.reader_endpoint,
+            "global_cluster_identifier": self.database.global_cluster.global_cluster_identifier,
+            "cache_primary_endpoint": self.cache.primary_endpoint,
+            "artifacts_replica_bucket_name": self.replica.bucket_name,
+        }.items():
+            TerraformOutput(self, output_id, value=value)
+
+    def _service_account_roles(self, name: str) -> dict[str, ServiceAccountRole]:
+        """The same IRSA roles as the primary's, granted on this region's copies."""
+        env = self.env
+        accounts = {
+            "prefect-worker": ServiceAccount(env.prefect.flow_run_namespace, PREFECT_WORKER_SERVICE_ACCOUNT),
+            "model-api": MODEL_API_SERVICE_ACCOUNT,
+            "cluster-autoscaler": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+            "fluent-bit": FLUENT_BIT_SERVICE_ACCOUNT,
+            "external-secrets": EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+        }
+        roles = {
+            key: ServiceAccountRole(self, f"{key}-role", role_name=f"{name}-{key}", oidc=self.eks.oidc,
+                                    service_account=account)
+            for key, account in accounts.items()
+        }
+        replica_arn, key_arn = self.replica.bucket_arn, self.replica.key.arn
+        roles["prefect-worker"].attach_policy(
+            "artifacts-read-write",
+            {"Effect": "Allow", "Action": list(BUCKET_READ_ACTIONS), "Resource": replica_arn},
+            {"Effect": "Allow", "Action": [*OBJECT_READ_ACTIONS, *OBJECT_WRITE_ACTIONS],
+             "Resource": f"{replica_arn}/*"},
+            {"Effect": "Allow", "Action": list(KMS_WRITE_ACTIONS), "Resource": key_arn},
+        )
+        roles["model-api"].attach_policy(
+            "artifacts-read",
+            {"Effect": "Allow", "Action": list(BUCKET_READ_ACTIONS), "Resource": replica_arn},
+            {"Effect": "Allow", "Action": list(OBJECT_READ_ACTIONS), "Resource": f"{replica_arn}/*"},
+            {"Effect": "Allow", "Action": list(KMS_READ_ACTIONS), "Resource": key_arn},
+        )
+        self.eks.grant_node_group_scaling(roles["cluster-autoscaler"])
+        self.eks.grant_write_container_logs(roles["fluent-bit"])
+        # The master secret's replica (Secrets Manager appends six characters to a secret's ARN); it is
+        # encrypted with this region's aws/secretsmanager key, which Secrets Manager uses on the caller's behalf.
+        region = secondary_region(env)
+        roles["external-secrets"].attach_policy(
+            "aurora-secret-read",
+            {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS),
+             "Resource": f"arn:{self.partition}:secretsmanager:{region}:{self.account_id}:secret:"
+             f"{master_secret_name(env.name)}-??????"},
+        )
+        self.cache.grant_read_auth_token(roles["external-secrets"])
+        return roles

@@ -1,0 +1,180 @@
+"""The DR stacks in the synthesized plan, the HA-DR rules on them (compliant and mutated), and the region report."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from haflow.config import Environment
+from haflow.report import estimate
+from haflow.report.region import region_estimate
+from haflow.rules import evaluate
+from haflow.rules.engine import Status
+from haflow.synthesis import StackJson
+from tests.plan import resources
+
+Variant = Callable[[str, dict[str, Any]], dict[str, StackJson]]
+
+
+def dr_results(stacks: dict[str, StackJson], env: Environment) -> dict[str, set[Status]]:
+    found: dict[str, set[Status]] = {}
+    for result in evaluate(stacks, env).results:
+        if result.rule_id.startswith("HA-DR"):
+            found.setdefault(result.rule_id, set()).add(result.status)
+    return found
+
+
+def errors(stacks: dict[str, StackJson], env: Environment, rule_id: str) -> list[str]:
+    return [f.message for f in evaluate(stacks, env).errors if f.rule_id == rule_id]
+
+
+def own(stacks: dict[str, StackJson], env: Environment) -> dict[str, StackJson]:
+    return {name: copy.deepcopy(stack) for name, stack in stacks.items() if name in ("bootstrap", *env.stack_names)}
+
+
+@pytest.fixture(scope="module")
+def pilot_light(synth_variant: Variant) -> dict[str, StackJson]:
+    return synth_variant("prod", {"dr": {"mode": "pilot_light", "database_instances": 0},
+                                  "slo": {"region_rto_seconds": 2400}})
+
+
+def test_prod_synthesizes_the_dr_pair_in_the_secondary_region(synthesized: dict[str, StackJson]) -> None:
+    dr_foundation = synthesized["prod-dr-foundation"]
+    assert dr_foundation["provider"]["aws"][0]["region"] == "us-west-2"
+    assert dr_foundation["terraform"]["backend"]["s3"]["region"] == "us-west-2"
+    (global_cluster,) = resources(dr_foundation, "aws_rds_global_cluster").values()
+    assert ":rds:us-east-1:" in global_cluster["source_db_cluster_identifier"]
+    (secondary,) = resources(dr_foundation, "aws_rds_cluster").values()
+    assert "master_username" not in secondary and secondary["storage_encrypted"] is True
+    assert len(resources(dr_foundation, "aws_rds_cluster_instance")) == 1  # warm standby: one reader
+    general = [g for g in resources(dr_foundation, "aws_eks_node_group").values()
+               if g["node_group_name"].startswith("prod-dr-general")]
+    assert len(general) == 3  # one per secondary AZ
+    remote = synthesized["prod-dr-platform"]["data"]["terraform_remote_state"]
+    assert all(state["config"]["region"] == "us-west-2" for state in remote.values())
+    buckets = {b["bucket"] for b in resources(synthesized["bootstrap"], "aws_s3_bucket").values()}
+    assert "haflow-terraform-state-us-west-2" in buckets
+    assert "prod-dr-foundation" not in synthesized.get("dev-foundation", {})
+
+
+def test_primary_joins_the_global_database_without_a_stored_password(synthesized: dict[str, StackJson]) -> None:
+    foundation = synthesized["prod-foundation"]
+    (cluster,) = resources(foundation, "aws_rds_cluster").values()
+    assert "manage_master_user_password" not in cluster and "master_password" not in cluster
+    assert "aws_secretsmanager_secret_version" in cluster["master_password_wo"]
+    assert cluster["lifecycle"]["ignore_changes"] == ["global_cluster_identifier"]
+    replicated = [s for s in resources(foundation, "aws_secretsmanager_secret").values() if s.get("replica")]
+    assert [s["replica"][0]["region"] for s in replicated] == ["us-west-2"]
+    (replication,) = resources(foundation, "aws_s3_bucket_replication_configuration").values()
+    (rule,) = replication["rule"]
+    assert rule["destination"]["replication_time"] == {"status": "Enabled", "time": {"minutes": 15}}
+    assert rule["delete_marker_replication"]["status"] == "Disabled"
+
+
+def test_dev_egresses_through_a_regional_nat_gateway(synthesized: dict[str, StackJson],
+                                                     environments: dict[str, Environment]) -> None:
+    (nat,) = resources(synthesized["dev-foundation"], "aws_nat_gateway").values()
+    assert nat["availability_mode"] == "regional" and "subnet_id" not in nat
+    dev = estimate({k: v for k, v in synthesized.items() if k.startswith("dev-")}, environments["dev"])
+    network = next(c for c in dev.components if c.key == "network")
+    assert network.rto is not None and network.rto.value == 0 and "regional" in network.failover
+
+
+def test_every_dr_rule_is_compliant_on_prod(synthesized: dict[str, StackJson],
+                                            environments: dict[str, Environment]) -> None:
+    found = dr_results(synthesized, environments["prod"])
+    assert sorted(found) == [f"HA-DR-00{i}" for i in range(1, 7)]
+    assert all(Status.COMPLIANT in statuses and Status.NON_COMPLIANT not in statuses for statuses in found.values())
+    assert not evaluate(synthesized, environments["prod"]).errors
+
+
+Mutation = Callable[[dict[str, StackJson]], None]
+
+
+def _secondary_in_primary_region(stacks: dict[str, StackJson]) -> None:
+    stacks["prod-dr-foundation"]["provider"]["aws"][0]["region"] = "us-east-1"
+
+
+def _no_secondary_member(stacks: dict[str, StackJson]) -> None:
+    for cluster in resources(stacks["prod-dr-foundation"], "aws_rds_cluster").values():
+        cluster.pop("global_cluster_identifier")
+
+
+def _rtc_off(stacks: dict[str, StackJson]) -> None:
+    for config in resources(stacks["prod-foundation"], "aws_s3_bucket_replication_configuration").values():
+        config["rule"][0]["destination"]["replication_time"]["status"] = "Disabled"
+
+
+def _reads_primary_state(stacks: dict[str, StackJson]) -> None:
+    for state in stacks["prod-dr-platform"]["data"]["terraform_remote_state"].values():
+        state["config"]["bucket"], state["config"]["region"] = "haflow-terraform-state", "us-east-1"
+
+
+def _calls_primary_region(stacks: dict[str, StackJson]) -> None:
+    stacks["prod-dr-foundation"]["data"]["aws_caller_identity"]["primary"] = {"region": "us-east-1"}
+
+
+def _half_dns(stacks: dict[str, StackJson]) -> None:
+    stacks["prod-dr-foundation"]["resource"]["aws_route53_record"] = {
+        "only": {"failover_routing_policy": {"type": "PRIMARY"}, "health_check_id": "x"}}
+
+
+def _unreplicated_bucket(stacks: dict[str, StackJson]) -> None:
+    stacks["prod-foundation"]["resource"].pop("aws_s3_bucket_replication_configuration")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "rule_id", "words"),
+    [
+        (_secondary_in_primary_region, "HA-DR-001", "primary region us-east-1"),
+        (_no_secondary_member, "HA-DR-002", "no aws_rds_cluster of this stack joins"),
+        (_rtc_off, "HA-DR-003", "Replication Time Control is not on"),
+        (_reads_primary_state, "HA-DR-004", "terraform_remote_state"),
+        (_calls_primary_region, "HA-DR-004", "calls the primary region"),
+        (_half_dns, "HA-DR-005", "dr.dns is not configured"),
+        (_unreplicated_bucket, "HA-DR-006", "no replication configuration"),
+    ],
+)
+def test_each_dr_rule_finds_its_violation(synthesized: dict[str, StackJson], environments: dict[str, Environment],
+                                          mutate: Mutation, rule_id: str, words: str) -> None:
+    env = environments["prod"]
+    stacks = own(synthesized, env)
+    assert not errors(stacks, env, rule_id)
+    mutate(stacks)
+    assert any(words in message for message in errors(stacks, env, rule_id)), errors(stacks, env, rule_id)
+
+
+def test_region_report_meets_prods_objectives_with_sources(synthesized: dict[str, StackJson],
+                                                           environments: dict[str, Environment]) -> None:
+    env = environments["prod"]
+    primary = estimate(synthesized, env)
+    region = region_estimate(synthesized, env, primary)
+    assert region.meets and not region.problems
+    assert region.rto_seconds is not None and region.rto_seconds <= (env.slo.region_rto_seconds or 0)
+    assert region.rpo_seconds == 900
+    assert region.availability_percent > primary.availability_percent
+    postures = {c.title.split(".")[0]: c.posture for c in region.components}
+    assert postures["aws_rds_cluster"] == "replicated" and postures["aws_elasticache_replication_group"] == "rebuilt"
+    assert {"s3-replication-time-control", "aurora-global-database", "aurora-global-promotion"} <= set(region.cited)
+    assert "manual" in region.traffic
+
+
+def test_region_report_misses_when_a_copy_is_gone(synthesized: dict[str, StackJson],
+                                                  environments: dict[str, Environment]) -> None:
+    env = environments["prod"]
+    stacks = own(synthesized, env)
+    _unreplicated_bucket(stacks)
+    region = region_estimate(stacks, env, estimate(stacks, env))
+    assert region.rpo_seconds is None and not region.meets_rpo and not region.meets
+
+
+def test_pilot_light_is_headless_with_one_node_per_az(pilot_light: dict[str, StackJson],
+                                                      environments: dict[str, Environment]) -> None:
+    dr_foundation = pilot_light["prod-dr-foundation"]
+    assert not resources(dr_foundation, "aws_rds_cluster_instance")
+    sizes = {g["scaling_config"]["min_size"] for g in resources(dr_foundation, "aws_eks_node_group").values()
+             if g["node_group_name"].startswith("prod-dr-general")}
+    assert sizes == {1}
