@@ -33,9 +33,12 @@ def test_state_is_encrypted_with_the_bootstrap_key(
         assert backend["kms_key_id"] == env.state.kms_key_alias, stack_name
         assert backend["use_lockfile"] is True
     aliases = resources(synthesized["bootstrap"], "aws_kms_alias")
-    (alias,) = [body for body in aliases.values() if body["name"] == env.state.kms_key_alias]
+    # one alias per state bucket: each bucket's region has its own (with DR, the secondary region too)
+    named = [body for body in aliases.values() if body["name"] == env.state.kms_key_alias]
+    assert named
     keys = resources(synthesized["bootstrap"], "aws_kms_key")
-    assert any(alias["target_key_id"] == f"${{aws_kms_key.{logical_id}.key_id}}" for logical_id in keys)
+    for alias in named:
+        assert any(alias["target_key_id"] == f"${{aws_kms_key.{logical_id}.key_id}}" for logical_id in keys)
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENT_NAMES)
