@@ -92,4 +92,9 @@ def render_environment(stacks: dict[str, dict[str, Any]], env: Any, charts_dir: 
                     hook = manifest.get("metadata", {}).get("annotations", {}).get("helm.sh/hook")
                     objects.append(RenderedObject(release.body["name"], chart_name, release.address,
                                                   manifest, hook))
+    for resource in plan.resources(stack, "kubernetes_config_map_v1"):
+        body = yaml.safe_load(EXPRESSION.sub(placeholder, yaml.safe_dump(dict(resource.body))))
+        metadata = body["metadata"][0] if isinstance(body["metadata"], list) else body["metadata"]
+        manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": body.get("data", {})}
+        objects.append(RenderedObject("", "", resource.address, manifest, None))
     return RenderResult(objects, placeholders)
