@@ -73,11 +73,15 @@ def check(
     checkov: Annotated[
         bool, typer.Option("--checkov", help="Also run checkov on the stacks (skips: checkov-skips.yaml)")
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Judge support windows and dated facts on this day, YYYY-MM-DD (default today)"),
+    ] = None,
 ) -> None:
     """Resilience and security rules (RULES.md) on the synthesized plan; exit 1 on unsuppressed errors."""
     from haflow.commands import check as command
 
-    raise typer.Exit(command.run(env or [], config_dir, from_dir, output_format, checkov))
+    raise typer.Exit(command.run(env or [], config_dir, from_dir, output_format, checkov, as_of=as_of))
 
 
 @app.command()

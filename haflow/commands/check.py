@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +27,32 @@ DEFAULT_STACKS_DIR = "cdktf.out/stacks"
 
 
 def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format: str, checkov: bool,
-        skips_file: Path = SKIPS_FILE) -> int:
+        skips_file: Path = SKIPS_FILE, as_of: str | None = None) -> int:
     if output_format not in FORMATS:
         print_error(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
+        return EXIT_BAD_INPUT
+    day = parse_day(as_of)
+    if day is None:
+        print_error(f"--as-of {as_of!r}: not a date; write it as YYYY-MM-DD, e.g. {date.today().isoformat()}")
         return EXIT_BAD_INPUT
     environments = load_or_report(envs, config_dir)
     if environments is None:
         return EXIT_BAD_INPUT
-    return guarded(lambda: _check(environments, config_dir, from_dir, output_format, checkov, skips_file))
+    return guarded(lambda: _check(environments, config_dir, from_dir, output_format, checkov, skips_file, day))
+
+
+def parse_day(text: str | None) -> date | None:
+    """The day ``--as-of`` names (today when it is left out), or None when it is not a YYYY-MM-DD date."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text) if len(text) == len("YYYY-MM-DD") else None
+    except ValueError:
+        return None
 
 
 def _check(environments: list[Environment], config_dir: Path, from_dir: Path | None, output_format: str,
-           checkov: bool, skips_file: Path) -> int:
+           checkov: bool, skips_file: Path, day: date) -> int:
     skips = load_skips(skips_file) if checkov else []
     if from_dir is not None:
         stacks = read_stacks(from_dir)
@@ -50,17 +65,18 @@ def _check(environments: list[Environment], config_dir: Path, from_dir: Path | N
             )
             return EXIT_BAD_INPUT
         return _report(environments, stacks, from_dir, display(from_dir / "stacks"), config_dir, output_format,
-                       checkov, skips, skips_file)
+                       checkov, skips, skips_file, day)
     with tempfile.TemporaryDirectory(prefix="haflow-check-") as scratch:
         outdir = Path(scratch) / "cdktf.out"
         stacks = synthesize(environments, outdir)
         return _report(environments, stacks, outdir, DEFAULT_STACKS_DIR, config_dir, output_format, checkov,
-                       skips, skips_file)
+                       skips, skips_file, day)
 
 
 def _report(environments: list[Environment], stacks: dict[str, Any], root: Path, stacks_dir: str,
-            config_dir: Path, output_format: str, checkov: bool, skips: list[Any], skips_file: Path) -> int:
-    evaluations = [evaluate(stacks, env) for env in environments]
+            config_dir: Path, output_format: str, checkov: bool, skips: list[Any], skips_file: Path,
+            day: date) -> int:
+    evaluations = [evaluate(stacks, env, as_of=day) for env in environments]
     names = list(dict.fromkeys(name for env in environments for name in stacks_of(env, stacks)))
     outcome: CheckovOutcome | None = None
     if checkov:

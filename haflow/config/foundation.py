@@ -13,23 +13,21 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from haflow import facts
 from haflow.config import names
 from haflow.config.model import Section, _log_retention, custom_error
 
-# Kubernetes versions in EKS standard support when this was written; extended support costs 6x per
-# cluster hour. https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html
-SUPPORTED_KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
-DEFAULT_KUBERNETES_VERSION = "1.33"
+# Kubernetes versions haflow has EKS support dates and add-on versions for (haflow/facts.py, sourced and
+# dated); rules HA-EKS-006/007 judge the support window on the day of the check. The default is the newest.
+SUPPORTED_KUBERNETES_VERSIONS = tuple(
+    version for version in facts.EKS_KUBERNETES_VERSIONS if version in facts.ADDON_VERSIONS
+)
+DEFAULT_KUBERNETES_VERSION = facts.latest_kubernetes_version()
 
-# Add-on versions for the default Kubernetes version (`aws eks describe-addon-versions
-# --kubernetes-version 1.33`); the tables are in
-# https://docs.aws.amazon.com/eks/latest/userguide/managing-vpc-cni.html, managing-coredns.html,
-# managing-kube-proxy.html and ebs-csi.html. Bump them together with eks.kubernetes_version.
+# Add-on versions for the default Kubernetes version, as the EKS User Guide lists them (haflow/facts.py).
+# Bump them together with eks.kubernetes_version.
 DEFAULT_ADDON_VERSIONS = {
-    "vpc_cni": "v1.20.1-eksbuild.3",
-    "coredns": "v1.12.2-eksbuild.4",
-    "kube_proxy": "v1.33.3-eksbuild.4",
-    "aws_ebs_csi_driver": "v1.45.0-eksbuild.2",
+    key: versions[0] for key, versions in facts.ADDON_VERSIONS[DEFAULT_KUBERNETES_VERSION].items()
 }
 ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 
@@ -197,15 +195,20 @@ class GpuNodePool(Section):
 class EksAddons(Section):
     """Pinned versions of the EKS managed add-ons (they must suit eks.kubernetes_version)."""
 
-    vpc_cni: str = Field(default=DEFAULT_ADDON_VERSIONS["vpc_cni"], description="vpc-cni; default for 1.33")
-    coredns: str = Field(default=DEFAULT_ADDON_VERSIONS["coredns"], description="coredns; default for 1.33")
+    vpc_cni: str = Field(
+        default=DEFAULT_ADDON_VERSIONS["vpc_cni"], description=f"vpc-cni; default for {DEFAULT_KUBERNETES_VERSION}"
+    )
+    coredns: str = Field(
+        default=DEFAULT_ADDON_VERSIONS["coredns"], description=f"coredns; default for {DEFAULT_KUBERNETES_VERSION}"
+    )
     kube_proxy: str = Field(
         default=DEFAULT_ADDON_VERSIONS["kube_proxy"],
-        description="kube-proxy; its minor version must equal the cluster's; default for 1.33",
+        description="kube-proxy; its minor version must equal the cluster's; "
+        f"default for {DEFAULT_KUBERNETES_VERSION}",
     )
     aws_ebs_csi_driver: str = Field(
         default=DEFAULT_ADDON_VERSIONS["aws_ebs_csi_driver"],
-        description="aws-ebs-csi-driver; default for 1.33"
+        description=f"aws-ebs-csi-driver; default for {DEFAULT_KUBERNETES_VERSION}"
     )
 
     @field_validator("vpc_cni", "coredns", "kube_proxy", "aws_ebs_csi_driver")
@@ -226,6 +229,11 @@ class Eks(Section):
         default=DEFAULT_KUBERNETES_VERSION,
         description=f"Kubernetes minor version, one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}; "
         f"default {DEFAULT_KUBERNETES_VERSION}",
+    )
+    support_type: Literal["STANDARD", "EXTENDED"] = Field(
+        default="STANDARD",
+        description="The cluster's upgrade policy at the end of standard support: STANDARD (default) lets EKS "
+        "upgrade it; EXTENDED keeps the version on billed extended support (rule HA-EKS-009 flags it)",
     )
     endpoint_public_access: bool = Field(
         default=False,
@@ -270,8 +278,8 @@ class Eks(Section):
     def _kubernetes_version(cls, value: str) -> str:
         if value not in SUPPORTED_KUBERNETES_VERSIONS:
             raise custom_error(
-                "not a Kubernetes version in EKS standard support "
-                f"(allowed: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)})",
+                "not a Kubernetes version haflow has EKS support dates and add-on versions for "
+                f"(allowed: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}; haflow/facts.py)",
                 f"use {DEFAULT_KUBERNETES_VERSION} (and the add-on versions for it)",
             )
         return value

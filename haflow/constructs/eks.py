@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.eks_cluster import (
     EksClusterEncryptionConfig,
     EksClusterEncryptionConfigProvider,
     EksClusterKubernetesNetworkConfig,
+    EksClusterUpgradePolicy,
     EksClusterVpcConfig,
     EksClusterZonalShiftConfig,
 )
@@ -72,6 +73,10 @@ AMI_TYPE_ARM = "AL2023_ARM_64_STANDARD"
 AMI_TYPE_GPU = "AL2023_x86_64_NVIDIA"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
 POOL_LABEL = "haflow/pool"
+# The label the NVIDIA device plugin chart's default required node affinity accepts without Node Feature
+# Discovery ("We allow a GPU deployment to be forced by setting the following label to true"):
+# nvidia-device-plugin chart 0.17.4 values.yaml, affinity.nodeAffinity.
+GPU_PRESENT_LABEL = {"nvidia.com/gpu.present": "true"}
 # AWS managed policies for the cluster and node roles:
 # https://docs.aws.amazon.com/eks/latest/userguide/cluster-iam-role.html,
 # https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html
@@ -161,6 +166,9 @@ class Eks(Construct):
             # Lets an operator (or ARC zonal autoshift) move load-balanced traffic away from an
             # impaired AZ: https://docs.aws.amazon.com/eks/latest/userguide/zone-shift.html
             zonal_shift_config=EksClusterZonalShiftConfig(enabled=True),
+            # STANDARD: at the end of standard support EKS upgrades the cluster rather than billing extended
+            # support. https://docs.aws.amazon.com/eks/latest/userguide/view-upgrade-policy.html
+            upgrade_policy=EksClusterUpgradePolicy(support_type=config.support_type),
             deletion_protection=config.protect_from_destroy,
             lifecycle=prevent_destroy(config.protect_from_destroy),
             depends_on=[*cluster_attachments, control_plane_logs],
@@ -241,7 +249,7 @@ class Eks(Construct):
                 ),
                 update_config=EksNodeGroupUpdateConfig(max_unavailable=1),
                 launch_template=self._template_ref(self._launch_template("gpu", gpu.disk_size_gib)),
-                labels={POOL_LABEL: "gpu"},
+                labels={POOL_LABEL: "gpu", **GPU_PRESENT_LABEL},
                 taint=[EksNodeGroupTaint(**GPU_TAINT)],
                 lifecycle={"ignore_changes": ["scaling_config[0].desired_size"]},
                 depends_on=node_dependencies,

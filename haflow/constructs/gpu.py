@@ -22,10 +22,10 @@ RELEASE_NAME = "nvidia-device-plugin"
 
 def device_plugin_values() -> dict[str, Any]:
     return {
-        # Only the GPU node group runs the DaemonSet. The chart's default affinity asks for Node Feature
-        # Discovery labels (feature.node.kubernetes.io/pci-10de.present), which EKS nodes lack without NFD.
+        # Only the GPU node group runs the DaemonSet. The chart's default required node affinity stays (Helm
+        # merges maps: an empty one would not remove it); the GPU group carries nvidia.com/gpu.present=true,
+        # a term it accepts, since EKS nodes have no Node Feature Discovery labels.
         "nodeSelector": {POOL_LABEL: "gpu"},
-        "affinity": {},
         "tolerations": [
             {"key": GPU_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"},
             {"key": "CriticalAddonsOnly", "operator": "Exists"},

@@ -24,6 +24,8 @@ from haflow.constructs.helm import (
     helm_release,
 )
 from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, IRSA_ANNOTATION, SyncedSecret
+from haflow.constructs.trust import RdsCaBundle, ca_file, ca_volume, ca_volume_mount
+from haflow.constructs.work_pool import base_job_template_json
 from haflow.stacks.contract import PlatformInputs
 
 SERVER_NAMESPACE = "prefect"
@@ -57,9 +59,19 @@ HA_SERVER_ENV = {
     "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING": "prefect_redis.ordering",
     "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect_redis.lease_storage",
 }
-# For every Prefect container of the release (API, background services, migration Job): TLS to Aurora.
-ALL_PREFECT_ENV = {"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED": "true"}
+# For every Prefect container of the release (API, background services, migration Job): TLS to Aurora,
+# verified against the RDS CA bundle (Prefect 3.8.3 SQLAlchemyTLSSettings.ca_file; without it Prefect
+# falls back to the image's system store, which holds no RDS CA).
+ALL_PREFECT_ENV = {
+    "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED": "true",
+    "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE": ca_file(),
+}
 REDIS_BROKER = "prefect_redis.messaging"
+# Roll the API with no pod lost: the chart's schema types rollingUpdate values as strings, and the API
+# server takes a string IntOrString only as a percentage. Kubernetes rounds maxUnavailable down (0% -> 0)
+# and maxSurge up (25% of 2-12 pods -> 1-3 extra pods).
+# https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#max-unavailable
+ROLLING_UPDATE = {"maxUnavailable": "0%", "maxSurge": "25%"}
 
 
 def server_api_url() -> str:
@@ -116,11 +128,15 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
             "resources": _resources(config.server.resources),
             "env": _env(HA_SERVER_ENV),
             "affinity": anti_affinity_across_zones_and_hosts(SERVER_LABELS),
-            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "0", "maxSurge": "1"}},
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": dict(ROLLING_UPDATE)},
+            "extraVolumes": [ca_volume()],
+            "extraVolumeMounts": [ca_volume_mount()],
         },
         "backgroundServices": {
             "runAsSeparateDeployment": True,
             "replicaCount": config.background_services_replicas,
+            "extraVolumes": [ca_volume()],
+            "extraVolumeMounts": [ca_volume_mount()],
             "messaging": {
                 "broker": REDIS_BROKER,
                 "cache": REDIS_BROKER,
@@ -135,7 +151,7 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
                 "docket": {"existingSecret": REDIS_SECRET, "existingSecretKey": DOCKET_URL_KEY},
             },
         },
-        "migrations": {"enabled": True},
+        "migrations": {"enabled": True, "extraVolumes": [ca_volume()], "extraVolumeMounts": [ca_volume_mount()]},
         "externalDatabase": {"existingSecret": DATABASE_SECRET, "connectionStringSecretKey": DATABASE_URL_KEY},
         "secret": {"create": False},
         "postgresql": {"enabled": False},
@@ -150,7 +166,15 @@ def prefect_worker_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
             "replicaCount": config.worker.replicas,
             "apiConfig": "selfHostedServer",
             "selfHostedServerApiConfig": {"apiUrl": server_api_url()},
-            "config": {"workPool": config.worker.work_pool, "type": "kubernetes"},
+            "config": {
+                "workPool": config.worker.work_pool,
+                "type": "kubernetes",
+                "baseJobTemplate": {
+                    "configuration": base_job_template_json(
+                        namespace=config.flow_run_namespace, service_account=WORKER_SERVICE_ACCOUNT
+                    ),
+                },
+            },
             "podDisruptionBudget": {"minAvailable": config.worker.pdb_min_available},
             "affinity": anti_affinity_across_zones_and_hosts(WORKER_LABELS),
             "livenessProbe": {"enabled": True},
@@ -179,10 +203,12 @@ class PrefectPlatform(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.api_url = server_api_url()
+        self.rds_ca = RdsCaBundle(self, "rds-ca", namespace=SERVER_NAMESPACE, provider=kubernetes_provider,
+                                  depends_on=depends_on)
         self.server = helm_release(
             self, "server", chart=PREFECT_SERVER, release_name=SERVER_RELEASE, namespace=SERVER_NAMESPACE,
-            values=prefect_server_values(config, inputs), provider=provider, depends_on=depends_on,
-            create_namespace=False,
+            values=prefect_server_values(config, inputs), provider=provider,
+            depends_on=[*depends_on, self.rds_ca.config_map], create_namespace=False,
         )
         self.server_pdb = PodDisruptionBudgetV1(
             self, "server-pdb",

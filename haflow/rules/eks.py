@@ -1,10 +1,12 @@
-"""EKS rules: worker nodes in several AZs, IMDSv2, a private API endpoint, encrypted secrets, audit logs."""
+"""EKS rules: worker nodes in several AZs, IMDSv2, a private API endpoint, encrypted secrets, audit logs,
+a Kubernetes version in standard support with add-ons listed for it, and facts that are still current."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from haflow.rules.engine import ERROR, Outcome, rule
+from haflow import facts
+from haflow.rules.engine import ERROR, NOT_APPLICABLE, WARNING, Outcome, rule
 from haflow.rules.stack import Resource, Stack
 
 if TYPE_CHECKING:
@@ -131,3 +133,113 @@ def control_plane_logs(cluster: Resource, stack: Stack, env: Environment) -> Out
     if missing:
         return [f"enabled_cluster_log_types lacks {', '.join(missing)}"]
     return []
+
+
+def _calendar_entry(cluster: Resource) -> facts.KubernetesVersion | None:
+    return facts.EKS_KUBERNETES_VERSIONS.get(cluster.string("version"))
+
+
+@rule(
+    id="HA-EKS-006",
+    level=ERROR,
+    title="The Kubernetes version is in EKS standard support on the day of the check",
+    rationale="Past standard support EKS bills extended support per cluster hour (or, with extended support "
+    "off, upgrades the control plane on its own schedule), and the version gets fewer fixes; add-ons and "
+    f"charts move on without it. Dates: {facts.EKS_CALENDAR.url}",
+    fix="Set eks.kubernetes_version to a version in standard support (and the add-on versions listed for it), "
+    "then upgrade one minor version at a time.",
+    subjects=("aws_eks_cluster",),
+)
+def kubernetes_version_supported(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    entry = _calendar_entry(cluster)
+    if entry is None:
+        known = ", ".join(facts.EKS_KUBERNETES_VERSIONS)
+        return [f"Kubernetes {cluster.string('version')} is not in haflow's EKS calendar ({known}); its support "
+                "window cannot be verified"]
+    days = entry.days_of_standard_support(stack.as_of)
+    if days < 0:
+        return [f"Kubernetes {entry.version} left EKS standard support on {entry.end_of_standard_support} "
+                f"({-days} days before {stack.as_of}); extended support is billed per cluster hour until "
+                f"{entry.end_of_extended_support}"]
+    return []
+
+
+@rule(
+    id="HA-EKS-007",
+    level=WARNING,
+    title=f"The Kubernetes version has at least {facts.SUPPORT_WARNING_DAYS} days of standard support left",
+    rationale="An upgrade needs testing in dev and staging first; starting it with weeks left risks running "
+    "prod into billed extended support.",
+    fix="Plan the upgrade to the next Kubernetes minor version now (eks.kubernetes_version and its add-ons).",
+    subjects=("aws_eks_cluster",),
+)
+def kubernetes_version_support_ending(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    entry = _calendar_entry(cluster)
+    if entry is None:
+        return NOT_APPLICABLE  # HA-EKS-006 reports it
+    days = entry.days_of_standard_support(stack.as_of)
+    if days < 0:
+        return NOT_APPLICABLE  # already past: HA-EKS-006's error
+    if days < facts.SUPPORT_WARNING_DAYS:
+        return [f"Kubernetes {entry.version} leaves EKS standard support on {entry.end_of_standard_support}, "
+                f"in {days} days (warning under {facts.SUPPORT_WARNING_DAYS})"]
+    return []
+
+
+@rule(
+    id="HA-EKS-008",
+    level=ERROR,
+    title="Every EKS add-on version is one listed for the cluster's Kubernetes version",
+    rationale="An add-on build is published per Kubernetes version; one meant for another version may not "
+    "install, or lag behind the fixes of the current build (kube-proxy's minor must equal the cluster's).",
+    fix="Pin the version the EKS User Guide lists for the cluster's version (haflow/facts.py), confirmed with "
+    "`aws eks describe-addon-versions --kubernetes-version <version>`.",
+    subjects=("aws_eks_cluster",),
+)
+def addon_versions_listed(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    version = cluster.string("version")
+    listed = facts.ADDON_VERSIONS.get(version)
+    if listed is None:
+        return [f"haflow lists no add-on versions for Kubernetes {version}; add them to haflow/facts.py"]
+    by_name = {name: key for key, name in facts.ADDON_NAMES.items()}
+    problems = []
+    for addon in stack.referencing(cluster, "aws_eks_addon", "cluster_name"):
+        name = addon.string("addon_name")
+        pinned = addon.string("addon_version")
+        allowed = listed.get(by_name.get(name, ""), ())
+        if pinned not in allowed:
+            shown = ", ".join(allowed) or "none"
+            problems.append(f"{name} {pinned} is not listed for Kubernetes {version} (listed: {shown})")
+    return problems
+
+
+@rule(
+    id="HA-EKS-009",
+    level=ERROR,
+    title="The cluster's upgrade policy is STANDARD support",
+    rationale="Without upgrade_policy EKS keeps a cluster past standard support on billed extended support "
+    "(6x the cluster-hour price) silently; STANDARD makes EKS upgrade it at the end of standard support instead.",
+    fix="Set upgrade_policy { support_type = \"STANDARD\" } (eks.support_type: STANDARD), or suppress with the "
+    "reason extended support is wanted.",
+    subjects=("aws_eks_cluster",),
+)
+def upgrade_policy_standard(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    if not cluster.has("upgrade_policy.support_type"):
+        return ["upgrade_policy is not set, so EKS defaults to EXTENDED support (billed) past standard support"]
+    support_type = cluster.string("upgrade_policy.support_type")
+    if support_type != "STANDARD":
+        return [f"upgrade_policy.support_type is {support_type!r}; extended support is billed per cluster hour"]
+    return []
+
+
+@rule(
+    id="HA-EKS-010",
+    level=WARNING,
+    title="The dated facts the EKS rules rely on are current",
+    rationale="Support dates and add-on versions are copied from AWS pages on a given day; a table not "
+    "re-read for months passes clusters against an out-of-date calendar.",
+    fix="Re-read the sources named in haflow/facts.py, update the tables and their retrieval dates.",
+    subjects=("aws_eks_cluster",),
+)
+def facts_current(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+    return facts.stale_facts(stack.as_of)

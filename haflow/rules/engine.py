@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -181,13 +182,16 @@ def _run(current: Rule, check: Check, resource: Resource, stack: Stack, env: Env
 
 
 def evaluate(
-    stacks: Mapping[str, Mapping[str, Any]], env: Environment, rules: list[Rule] | None = None
+    stacks: Mapping[str, Mapping[str, Any]], env: Environment, rules: list[Rule] | None = None,
+    *, as_of: date | None = None,
 ) -> Evaluation:
-    """Run every rule over ``env``'s stacks in ``stacks`` and apply ``env``'s suppressions."""
+    """Run every rule over ``env``'s stacks in ``stacks`` on the day ``as_of`` (default today) and apply
+    ``env``'s suppressions."""
     chosen = list(REGISTRY.values()) if rules is None else rules
+    day = as_of or date.today()
     results: list[Result] = []
     for name in stacks_of(env, stacks):
-        results.extend(check_stack(Stack(name, stacks[name]), env, chosen))
+        results.extend(check_stack(Stack(name, stacks[name], as_of=day), env, chosen))
     raw = [
         Finding(result.rule_id, REGISTRY[result.rule_id].level, env.name, result.stack, result.address,
                 message, REGISTRY[result.rule_id].fix)

@@ -9,6 +9,7 @@ value the rule cannot see is never a silent pass.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any
 
 from haflow import plan
@@ -102,11 +103,15 @@ def _walk(node: Any, path: str) -> Any:
 
 
 class Stack:
-    """One synthesized stack (the parsed ``cdk.tf.json``)."""
+    """One synthesized stack (the parsed ``cdk.tf.json``), checked on the day ``as_of``.
 
-    def __init__(self, name: str, document: Mapping[str, Any]) -> None:
+    ``as_of`` is the date rules about time (support windows, stale facts) judge against; left out, today.
+    """
+
+    def __init__(self, name: str, document: Mapping[str, Any], as_of: date | None = None) -> None:
         self.name = name
         self.document = document
+        self.as_of = as_of or date.today()
         self._by_address = {
             found.address: Resource(found.type, found.name, found.body) for found in plan.resources(document)
         }

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from haflow.cli import app
 from tests.config.overlays import config_dir_with
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CHECK_DATE, CONFIG_DIR
 
 runner = CliRunner()
 
@@ -59,7 +59,8 @@ SARIF_SHAPE: dict[str, Any] = {
 
 
 def check(*args: str) -> Any:
-    return runner.invoke(app, ["check", "--config-dir", str(CONFIG_DIR), *args])
+    pinned = [] if "--as-of" in args else ["--as-of", CHECK_DATE.isoformat()]
+    return runner.invoke(app, ["check", "--config-dir", str(CONFIG_DIR), *pinned, *args])
 
 
 def test_prod_passes_when_synthesized_by_the_command() -> None:
@@ -71,7 +72,8 @@ def test_prod_passes_when_synthesized_by_the_command() -> None:
 def test_a_broken_overlay_exits_1_naming_the_rule(tmp_path: Path) -> None:
     prod = (CONFIG_DIR / "prod.yaml").read_text(encoding="utf-8").replace("nat_gateways: per_az", "nat_gateways: single")
     config_dir = config_dir_with(tmp_path, {"prod.yaml": prod})
-    result = runner.invoke(app, ["check", "--env", "prod", "--config-dir", str(config_dir)])
+    result = runner.invoke(app, ["check", "--env", "prod", "--config-dir", str(config_dir), "--as-of",
+                                 CHECK_DATE.isoformat()])
     assert result.exit_code == 1, result.output
     assert "ERROR   HA-NET-002   prod-foundation aws_subnet.network_private-us-east-1b" in result.output
     assert "fix: Set network.nat_gateways: per_az." in result.output
@@ -114,6 +116,8 @@ def test_json_and_markdown_outputs(stacks_dir: Path) -> None:
         (["--format", "xml"], "--format 'xml': choose one of table, json, sarif, markdown"),
         (["--env", "qa"], "unknown environment 'qa'"),
         (["--env", "prod", "--from", "/nonexistent/cdktf.out"], "no cdk.tf.json for prod-foundation, prod-platform"),
+        (["--as-of", "29.11.2026"], "--as-of '29.11.2026': not a date; write it as YYYY-MM-DD"),
+        (["--as-of", "2026-02-30"], "--as-of '2026-02-30': not a date"),
     ],
 )
 def test_bad_input_exits_2_without_a_traceback(args: list[str], message: str) -> None:
@@ -121,3 +125,19 @@ def test_bad_input_exits_2_without_a_traceback(args: list[str], message: str) ->
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("as_of", "exit_code", "expected"),
+    [
+        ("2026-11-29", 0, "PASS prod: 0 error(s), 0 warning(s)"),
+        ("2027-01-15", 0, "WARNING HA-EKS-007"),
+        ("2027-04-01", 1, "ERROR   HA-EKS-006"),
+    ],
+)
+def test_as_of_judges_the_support_window_on_that_day(
+    stacks_dir: Path, as_of: str, exit_code: int, expected: str
+) -> None:
+    result = check("--from", str(stacks_dir), "--env", "prod", "--as-of", as_of)
+    assert result.exit_code == exit_code, result.output
+    assert expected in result.output

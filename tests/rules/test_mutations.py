@@ -16,17 +16,17 @@ import pytest
 from haflow.config import Environment
 from haflow.rules import evaluate
 from haflow.synthesis import StackJson
-from tests.conftest import resources
+from tests.conftest import CHECK_DATE, resources
 
 Stacks = dict[str, StackJson]
 
 
 def failing_rules(stacks: Stacks, env: Environment) -> set[str]:
-    return {finding.rule_id for finding in evaluate(stacks, env).errors}
+    return {finding.rule_id for finding in evaluate(stacks, env, as_of=CHECK_DATE).errors}
 
 
 def test_unmodified_prod_passes(synthesized: Stacks, environments: dict[str, Environment]) -> None:
-    evaluation = evaluate(synthesized, environments["prod"])
+    evaluation = evaluate(synthesized, environments["prod"], as_of=CHECK_DATE)
     assert evaluation.findings == []
     assert evaluation.suppressed == []
     checked = {result.rule_id for result in evaluation.results if result.status.value == "compliant"}
@@ -37,7 +37,7 @@ def test_unmodified_prod_passes(synthesized: Stacks, environments: dict[str, Env
 def test_dev_and_staging_pass_only_through_their_suppressions(
     synthesized: Stacks, environments: dict[str, Environment], env_name: str
 ) -> None:
-    evaluation = evaluate(synthesized, environments[env_name])
+    evaluation = evaluate(synthesized, environments[env_name], as_of=CHECK_DATE)
     assert evaluation.findings == []
     assert evaluation.suppressed
 

@@ -15,8 +15,9 @@ import jsonschema
 import pytest
 import yaml
 
+from haflow import facts
 from haflow.config import Environment
-from haflow.constructs import autoscaling, eks, gpu, model_api, observability, prefect, secrets
+from haflow.constructs import autoscaling, eks, gpu, model_api, observability, prefect, secrets, trust
 from haflow.constructs.helm import ALL_CHARTS
 from haflow.stacks import foundation
 from tests.conftest import ENVIRONMENT_NAMES, resources
@@ -225,6 +226,29 @@ def test_prefect_uses_aurora_through_an_eso_built_secret(synthesized: dict[str, 
     everywhere = {e["name"]: e["value"] for e in server["global"]["prefect"]["env"]}
     assert everywhere["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"] == "true"
     assert server["migrations"]["enabled"] is True
+
+
+@PARAMS
+def test_the_rds_ca_bundle_is_fetched_checked_and_mounted_from_a_config_map(
+    synthesized: dict[str, StackJson], env_name: str
+) -> None:
+    stack = platform(synthesized, env_name)
+    (fetch,) = stack["data"]["http"].values()
+    assert fetch["url"] == facts.RDS_CA_BUNDLE.url
+    [check] = fetch["lifecycle"]["postcondition"]
+    assert "self.status_code == 200" in check["condition"]
+    assert facts.PEM_CERTIFICATE_HEADER in check["condition"]
+    assert stack["terraform"]["required_providers"]["http"]["source"] == "hashicorp/http"
+    config_map = only(stack, "kubernetes_config_map_v1", trust.RDS_CA_CONFIG_MAP)
+    assert config_map["metadata"]["namespace"] == prefect.SERVER_NAMESPACE
+    (key, body) = next(iter(config_map["data"].items()))
+    assert key == trust.RDS_CA_BUNDLE_KEY
+    assert re.fullmatch(r"\$\{data\.http\.[\w-]+\.response_body\}", body)
+    server = releases(stack)["prefect-server"]
+    assert any("kubernetes_config_map_v1" in dependency for dependency in server["depends_on"])
+    everywhere = {e["name"]: e["value"] for e in values(stack, "prefect-server")["global"]["prefect"]["env"]}
+    assert everywhere["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE"] == (
+        f"{trust.RDS_CA_MOUNT_PATH}/{trust.RDS_CA_BUNDLE_KEY}")
 
 
 @PARAMS

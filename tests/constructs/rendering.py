@@ -1,0 +1,52 @@
+"""Render a pinned upstream chart with Helm's own engine (helm-python-sdk), for tests of the values haflow sets.
+
+The chart packages are the pinned ones in ../shared/reference/charts (see its README); without them the
+tests that render skip, saying where the packages are expected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from haflow.constructs.helm import Chart
+from tests.conftest import REPO_ROOT
+
+CHARTS_DIR = REPO_ROOT.parent / "shared" / "reference" / "charts"
+
+Manifest = dict[str, Any]
+
+
+def render(chart: Chart, values: dict[str, Any], *, release: str, namespace: str) -> list[Manifest]:
+    """Every object the chart renders with ``values`` (hooks included), as parsed YAML documents."""
+    helm_python = pytest.importorskip("helm_python")
+    package = CHARTS_DIR / f"{chart.name}-{chart.version}.tgz"
+    if not package.exists():
+        pytest.skip(f"pinned chart package {package} not found (../shared/reference/charts beside the checkout)")
+    rendered = helm_python.Chart.load(str(package)).render(values=values, name=release, namespace=namespace)
+    objects: list[Manifest] = []
+    for path, text in sorted(rendered.items()):
+        if not path.endswith((".yaml", ".yml")):
+            continue
+        objects.extend(document for document in yaml.safe_load_all(text) if isinstance(document, dict))
+    return objects
+
+
+def find(objects: list[Manifest], kind: str, name: str) -> Manifest:
+    matches = [o for o in objects if o.get("kind") == kind and o.get("metadata", {}).get("name") == name]
+    assert len(matches) == 1, f"expected one {kind} {name}, found {len(matches)}: " + ", ".join(
+        f"{o.get('kind')}/{o.get('metadata', {}).get('name')}" for o in objects
+    )
+    return matches[0]
+
+
+def pod_spec(workload: Manifest) -> dict[str, Any]:
+    spec: dict[str, Any] = workload["spec"]["template"]["spec"]
+    return spec
+
+
+def container(workload: Manifest, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(c for c in pod_spec(workload)["containers"] if c["name"] == name)
+    return found
