@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -166,15 +167,32 @@ def rendered(synthesized: dict[str, StackJson], prod: Environment) -> podenv.Ren
     return podenv.render_result_objects(render_environment(synthesized, prod))
 
 
+@pytest.fixture(scope="session")
+def migrated(session: Session, rendered: podenv.Rendered, measurements: Measurements) -> float:
+    """The migration Job's command run once against the fresh database, as the chart's hook does."""
+    proxy = Proxy("/api/ready", 3)  # not started: the Job needs no Service
+    tier = PrefectTier(rendered, session.local(proxy.url, session.root / "pods"), proxy, session.run_id,
+                       session.logs, api_replicas=0, background_replicas=0)
+    try:
+        tier.pod(podenv.MIGRATIONS, "migrations")
+        seconds = tier.migrate()
+    finally:
+        tier.stop_all()
+    measurements.record("migration job (prefect server database upgrade -y)", seconds)
+    return seconds
+
+
 @dataclass
 class Running:
     tier: PrefectTier
     api: Api
-    deployment_id: str
+    started: float
 
 
 @pytest.fixture(scope="session")
-def running(session: Session, rendered: podenv.Rendered, measurements: Measurements) -> Iterator[Running]:
+def running(
+    session: Session, rendered: podenv.Rendered, migrated: float, measurements: Measurements
+) -> Iterator[Running]:
     """prod's Prefect tier, scaled down: migrations, 2 API processes behind the proxy, background services,
     a worker; the flow deployment created. Started once; scenarios break it and leave it working."""
     api_probe = podenv.container_of(rendered.find(*podenv.ROLE_OBJECTS[podenv.API]))["readinessProbe"]
@@ -185,14 +203,16 @@ def running(session: Session, rendered: podenv.Rendered, measurements: Measureme
     try:
         tier.plan()
         measurements.tables.append("rewrite table (rendered -> local):\n" + environment_table(tier.pods))
-        measurements.record("migration job (prefect server database upgrade -y)", tier.migrate())
+        started = time.monotonic()
         for instance in tier.api_instances():
             tier.start_api(instance)
         for instance in tier.background_instances():
             tier.start(instance)
         tier.start("worker")
-        api = tier.api()
-        yield Running(tier, api, "")
+        seconds = tier.wait_api_ready(tier.api_instances(), READY_TIMEOUT)
+        measurements.record("1. every API process /api/ready 200 (from start)", seconds,
+                            f"restarts: {[(r.instance, r.exit_code) for r in tier.restarts_of()]}")
+        yield Running(tier, tier.api(), started)
     finally:
         tier.stop_all()
         proxy.stop()

@@ -99,7 +99,7 @@ class Process:
         if not self.log.exists():
             return f"({self.name}: no log)"
         text = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
-        return "\n".join([f"--- last {lines} lines of {self.log}"] + text[-lines:])
+        return "\n".join([f"--- last {lines} lines of {self.log}", *text[-lines:]])
 
 
 def marked_processes(run_id: str) -> list[int]:

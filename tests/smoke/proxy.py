@@ -112,7 +112,7 @@ class Proxy:
     def _probe(self, backend: Backend) -> bool:
         url = f"http://127.0.0.1:{backend.port}{self.probe_path}"
         try:
-            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2) as answer:
                 return bool(answer.status == 200)
         except OSError:
             return False

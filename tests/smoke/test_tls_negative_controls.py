@@ -1,0 +1,102 @@
+"""Scenario 7: the configurations that would have shipped broken fail fast, with a clear message.
+
+- the CA bundle left out (today's main before the fix): Prefect verifies Aurora against the image's
+  system trust store, which holds no RDS CA;
+- Redis TLS off while the server accepts TLS only.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tests.smoke import podenv
+from tests.smoke.client import ready
+from tests.smoke.conftest import Measurements, Session
+from tests.smoke.processes import free_port
+from tests.smoke.proxy import Proxy
+from tests.smoke.stack import PrefectTier
+
+FAIL_FAST = 60.0  # seconds within which the misconfigured API process must have failed, visibly
+CA_FILE = "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE"
+
+
+def variant(rendered: podenv.Rendered, change: Callable[[dict[str, Any]], None]) -> podenv.Rendered:
+    """The rendered objects with ``change`` applied to every container of the Prefect pods."""
+    objects = copy.deepcopy(rendered.objects)
+    for manifest in objects:
+        if manifest.get("kind") in ("Deployment", "Job") and "template" in manifest.get("spec", {}):
+            for container in podenv.pod_spec(manifest)["containers"]:
+                change(container)
+    return podenv.Rendered(objects, rendered.placeholders)
+
+
+def without_ca_file(container: dict[str, Any]) -> None:
+    container["env"] = [item for item in container.get("env", []) if item["name"] != CA_FILE]
+
+
+def redis_tls_off(container: dict[str, Any]) -> None:
+    for item in container.get("env", []):
+        if item["name"] == "PREFECT_REDIS_MESSAGING_SSL":
+            item["value"] = "false"
+
+
+def run_api(rendered: podenv.Rendered, session: Session, name: str, *, docket_plaintext: bool = False) -> tuple[float, str]:
+    """Start one API process of ``rendered``; return seconds until it failed (exited or answers
+    /api/ready with an error) and the log line that says why."""
+    proxy = Proxy("/api/ready", 3)  # never started: only its URL goes into the environment
+    tier = PrefectTier(rendered, session.local(proxy.url, session.root / f"pods-{name}"), proxy, session.run_id,
+                       session.logs / name, api_replicas=1, background_replicas=0)
+    port = free_port()
+    tier.api_ports[name] = port
+    pod = tier.pod("api", name, listen_port=port)
+    if docket_plaintext:
+        pod.env["PREFECT_SERVER_DOCKET_URL"] = pod.env["PREFECT_SERVER_DOCKET_URL"].replace("rediss://", "redis://")
+    tier.held.add(name)  # observe the first failure: no kubelet restart
+    start = time.monotonic()
+    process = tier.start(name)
+    try:
+        while time.monotonic() - start < FAIL_FAST:
+            if not process.alive():
+                break
+            if ready(port):
+                break
+            time.sleep(0.5)
+        seconds = time.monotonic() - start
+        answered_ready = process.alive() and ready(port)
+        log = process.tail(400)
+    finally:
+        tier.stop_all()
+    assert not answered_ready, f"{name}: the API became ready with a broken configuration\n{log}"
+    return seconds, log
+
+
+def first_line(log: str, *needles: str) -> str:
+    for line in log.splitlines():
+        if any(needle in line for needle in needles):
+            return line.strip()[:240]
+    return ""
+
+
+def test_7a_ca_bundle_left_out_fails_fast_with_certificate_verify_failed(
+    session: Session, rendered: podenv.Rendered, migrated: float, measurements: Measurements
+) -> None:
+    broken = variant(rendered, without_ca_file)
+    seconds, log = run_api(broken, session, "no-ca-bundle")
+    line = first_line(log, "CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
+    assert line, f"no clear TLS verification message in the log:\n{log[-3000:]}"
+    assert seconds < FAIL_FAST
+    measurements.record("7a. CA bundle left out: API fails", seconds, line)
+
+
+def test_7b_redis_tls_off_against_a_tls_only_server_fails_fast(
+    session: Session, rendered: podenv.Rendered, migrated: float, measurements: Measurements
+) -> None:
+    broken = variant(rendered, redis_tls_off)
+    seconds, log = run_api(broken, session, "redis-no-tls", docket_plaintext=True)
+    line = first_line(log, "Connection closed by server", "ConnectionError", "Error while reading", "Connection reset")
+    assert line, f"no clear Redis connection message in the log:\n{log[-3000:]}"
+    assert seconds < FAIL_FAST
+    measurements.record("7b. Redis TLS off, server TLS-only: API fails", seconds, line)
