@@ -6,6 +6,8 @@
 (b) `haflow synth` of every environment, fresh process
 (b') (b) with the jsii package cache disabled (what the cache saves)
 (c) `haflow validate` of every environment, fresh process
+(d) `haflow check --from` of every environment with the render gate (every Helm release rendered by
+    Helm's engine, validated, its rules run) and (d') with --no-render: the difference is the gate
 Runs alternate a, b, c so machine noise hits all three alike; prints the median wall time and peak
 RSS (process tree: Python + the jsii Node process) of each, and the ratio b/a. Then the scaling:
 synth of 1, 3 and 10 generated environments and the marginal seconds per added environment
@@ -59,7 +61,8 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
-def measure(argv: list[str], cwd: Path = REPO, env: dict[str, str] | None = None) -> Sample:
+def measure(argv: list[str], cwd: Path = REPO, env: dict[str, str] | None = None,
+            ok: tuple[int, ...] = (0,)) -> Sample:
     start = time.perf_counter()
     process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                env={**os.environ, **(env or {})})
@@ -68,7 +71,7 @@ def measure(argv: list[str], cwd: Path = REPO, env: dict[str, str] | None = None
         peak = max(peak, tree_rss_kb(process.pid))
         time.sleep(SAMPLE_SECONDS)
     seconds = time.perf_counter() - start
-    if process.returncode != 0:
+    if process.returncode not in ok:
         raise SystemExit(f"{' '.join(argv)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
     return Sample(seconds, peak / 1024)
 
@@ -112,13 +115,18 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="haflow-bench-") as scratch:
         root = Path(scratch)
-        runs: dict[str, list[Sample]] = {"baseline": [], "synth": [], "uncached": [], "validate": [], "help": []}
+        runs: dict[str, list[Sample]] = {"baseline": [], "synth": [], "uncached": [], "validate": [], "help": [],
+                                         "check": [], "no-render": []}
         for _ in range(args.repeat):
             runs["baseline"].append(measure([PYTHON, "-c", BASELINE]))
             runs["synth"].append(measure(haflow("synth", "--out", str(root / "cdktf.out"))))
             runs["uncached"].append(measure(haflow("synth", "--out", str(root / "cdktf.out")), env=NO_PACKAGE_CACHE))
             runs["validate"].append(measure(haflow("validate")))
             runs["help"].append(measure(haflow("--help")))
+            # exit 1 (findings) is a completed check; 2 (the gate could not run) is not
+            runs["check"].append(measure(haflow("check", "--from", str(root / "cdktf.out")), ok=(0, 1)))
+            runs["no-render"].append(measure(haflow("check", "--from", str(root / "cdktf.out"), "--no-render"),
+                                             ok=(0, 1)))
         baseline = statistics.median(s.seconds for s in runs["baseline"])
         synth = statistics.median(s.seconds for s in runs["synth"])
 
@@ -139,6 +147,10 @@ def main() -> int:
     print(row("(b') the same with the jsii package cache disabled", runs["uncached"]))
     print(row("(c) haflow validate, every environment", runs["validate"]))
     print(row("haflow --help", runs["help"]))
+    print(row("(d) haflow check --from, every environment, render gate on", runs["check"]))
+    print(row("(d') the same with --no-render", runs["no-render"]))
+    gate = statistics.median(s.seconds for s in runs["check"]) - statistics.median(s.seconds for s in runs["no-render"])
+    print(f"\nrender gate, every environment (d - d'): {gate:.2f} s  (target < 60)")
     print(f"\nratio b/a (synth / baseline): {synth / baseline:.2f}  (target <= 0.35)")
     print("\n| environments | median synth s |")
     print("|---|---|")

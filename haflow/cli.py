@@ -58,6 +58,11 @@ def schema(
     raise typer.Exit(command.run(out))
 
 
+ChartsDirOption = Annotated[
+    Path | None,
+    typer.Option("--charts-dir", help="Directory of the pinned chart packages (default: the chart cache, "
+                 "$HAFLOW_CHARTS_DIR or ~/.cache/haflow/charts, then ../shared/reference/charts)"),
+]
 FromOption = Annotated[
     Path | None,
     typer.Option("--from", help="Read stacks already synthesized in DIR instead of synthesizing"),
@@ -77,11 +82,37 @@ def check(
         str | None,
         typer.Option("--as-of", help="Judge support windows and dated facts on this day, YYYY-MM-DD (default today)"),
     ] = None,
+    no_render: Annotated[
+        bool, typer.Option("--no-render", help="Skip the render gate (Helm releases rendered and validated)")
+    ] = False,
+    charts_dir: ChartsDirOption = None,
 ) -> None:
-    """Resilience and security rules (RULES.md) on the synthesized plan; exit 1 on unsuppressed errors."""
+    """Resilience and security rules (RULES.md) on the synthesized plan and on the rendered Helm releases.
+
+    Exit 1 on unsuppressed errors, 2 on bad input or when the render gate cannot run.
+    """
     from haflow.commands import check as command
 
-    raise typer.Exit(command.run(env or [], config_dir, from_dir, output_format, checkov, as_of=as_of))
+    rendering = command.RenderOptions(enabled=not no_render, charts_dir=charts_dir)
+    raise typer.Exit(command.run(env or [], config_dir, from_dir, output_format, checkov, as_of=as_of,
+                                   rendering=rendering))
+
+
+charts_app = typer.Typer(help="The pinned chart packages the render gate uses (charts.lock).", no_args_is_help=True)
+
+
+@charts_app.command("pull")
+def charts_pull(charts_dir: ChartsDirOption = None) -> None:
+    """Download every chart package in charts.lock into the chart cache (or --charts-dir), verifying digests.
+
+    Exit 0 when every package is there with its locked digest, 2 when one could not be fetched or differs.
+    """
+    from haflow.commands import charts as command
+
+    raise typer.Exit(command.pull(charts_dir))
+
+
+app.add_typer(charts_app, name="charts")
 
 
 @app.command()

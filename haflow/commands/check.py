@@ -1,6 +1,8 @@
-"""haflow check: the rule pack (and optionally checkov) over each environment's synthesized stacks.
+"""haflow check: the rule pack, the render gate (and optionally checkov) over each environment's stacks.
 
-Exit 0 when no unsuppressed error remains, 1 otherwise, 2 on bad input (environments, --from, skips).
+Exit 0 when no unsuppressed error remains, 1 otherwise, 2 on bad input (environments, --from, skips) and
+when the render gate cannot run (no Helm engine, a chart missing or not the locked package): a gate
+that cannot run is never a pass; ``--no-render`` skips it explicitly.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,8 +21,9 @@ from haflow.config import Environment
 from haflow.config.loader import display
 from haflow.rules import evaluate
 from haflow.rules.checkov_gate import SKIPS_FILE, CheckovOutcome, load_skips, run_checkov
-from haflow.rules.engine import BOOTSTRAP_STACK, stacks_of
+from haflow.rules.engine import BOOTSTRAP_STACK, Finding, stacks_of
 from haflow.rules.render import FORMATS, CheckReport, render
+from haflow.rules.rendered import RENDER_CHECKS, evaluate_rendered
 from haflow.synthesis import STACK_FILE, read_stacks, synthesize
 
 # Where `haflow synth` and `cdktf synth` put stacks: SARIF locations point there when haflow
@@ -26,8 +31,26 @@ from haflow.synthesis import STACK_FILE, read_stacks, synthesize
 DEFAULT_STACKS_DIR = "cdktf.out/stacks"
 
 
+@dataclass(frozen=True)
+class RenderOptions:
+    """The render gate: on unless ``enabled`` is False (--no-render); charts from ``charts_dir`` when given."""
+
+    enabled: bool = True
+    charts_dir: Path | None = None
+
+
+class Progress:
+    """Stages and elapsed seconds on stderr, so a long check shows where it is without touching stdout."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        print(f"[haflow check {time.perf_counter() - self.started:6.1f}s] {stage}", file=sys.stderr, flush=True)
+
+
 def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format: str, checkov: bool,
-        skips_file: Path = SKIPS_FILE, as_of: str | None = None) -> int:
+        skips_file: Path = SKIPS_FILE, as_of: str | None = None, rendering: RenderOptions | None = None) -> int:
     if output_format not in FORMATS:
         print_error(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         return EXIT_BAD_INPUT
@@ -35,10 +58,16 @@ def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format:
     if day is None:
         print_error(f"--as-of {as_of!r}: not a date; write it as YYYY-MM-DD, e.g. {date.today().isoformat()}")
         return EXIT_BAD_INPUT
+    rendering = rendering or RenderOptions()
+    if rendering.charts_dir is not None and not rendering.charts_dir.is_dir():
+        print_error(f"--charts-dir {display(rendering.charts_dir)}: no such directory; give a directory holding the "
+                    f"pinned chart packages (charts.lock), or leave it out to use the chart cache")
+        return EXIT_BAD_INPUT
     environments = load_or_report(envs, config_dir)
     if environments is None:
         return EXIT_BAD_INPUT
-    return guarded(lambda: _check(environments, config_dir, from_dir, output_format, checkov, skips_file, day))
+    return guarded(lambda: _check(environments, config_dir, from_dir, output_format, checkov, skips_file, day,
+                                  rendering))
 
 
 def parse_day(text: str | None) -> date | None:
@@ -52,7 +81,8 @@ def parse_day(text: str | None) -> date | None:
 
 
 def _check(environments: list[Environment], config_dir: Path, from_dir: Path | None, output_format: str,
-           checkov: bool, skips_file: Path, day: date) -> int:
+           checkov: bool, skips_file: Path, day: date, rendering: RenderOptions) -> int:
+    progress = Progress()
     skips = load_skips(skips_file) if checkov else []
     if from_dir is not None:
         stacks = read_stacks(from_dir)
@@ -65,21 +95,53 @@ def _check(environments: list[Environment], config_dir: Path, from_dir: Path | N
             )
             return EXIT_BAD_INPUT
         return _report(environments, stacks, from_dir, display(from_dir / "stacks"), config_dir, output_format,
-                       checkov, skips, skips_file, day)
+                       checkov, skips, skips_file, day, rendering, progress)
     with tempfile.TemporaryDirectory(prefix="haflow-check-") as scratch:
         outdir = Path(scratch) / "cdktf.out"
+        progress("synth: every requested environment")
         stacks = synthesize(environments, outdir)
         return _report(environments, stacks, outdir, DEFAULT_STACKS_DIR, config_dir, output_format, checkov,
-                       skips, skips_file, day)
+                       skips, skips_file, day, rendering, progress)
+
+
+def rendered_findings(environments: list[Environment], stacks: dict[str, Any], rendering: RenderOptions,
+                      progress: Progress) -> dict[str, list[Finding]] | None:
+    """Each environment's render-gate findings; None (after saying why, loudly) when the gate cannot run."""
+    if not rendering.enabled:
+        progress("render gate SKIPPED (--no-render): the Helm releases were not rendered or validated")
+        return {}
+    from haflow.render import RenderUnavailable, render_environment
+
+    found: dict[str, list[Finding]] = {}
+    for env in environments:
+        progress(f"render: {env.name}")
+        try:
+            result = render_environment(stacks, env, rendering.charts_dir)
+        except RenderUnavailable as err:
+            print_error(f"render gate cannot run for {env.name}: {err}")
+            print_error("haflow check refuses to pass without it; fix the above, or pass --no-render to skip the "
+                        "render gate explicitly")
+            return None
+        found[env.name] = evaluate_rendered(result, env)
+        progress(f"render: {env.name}: {len(result.releases)} releases, {len(result.objects)} objects with "
+                 f"{result.engine} for Kubernetes {result.kube_version} in {result.seconds:.1f}s")
+    return found
 
 
 def _report(environments: list[Environment], stacks: dict[str, Any], root: Path, stacks_dir: str,
             config_dir: Path, output_format: str, checkov: bool, skips: list[Any], skips_file: Path,
-            day: date) -> int:
-    evaluations = [evaluate(stacks, env, as_of=day) for env in environments]
+            day: date, rendering: RenderOptions, progress: Progress) -> int:
+    rendered = rendered_findings(environments, stacks, rendering, progress)
+    if rendered is None:
+        return EXIT_BAD_INPUT
+    not_run = frozenset() if rendering.enabled else frozenset(RENDER_CHECKS)
+    progress("rules")
+    evaluations = [evaluate(stacks, env, as_of=day, extra=rendered.get(env.name), not_run=not_run)
+                   for env in environments]
     names = list(dict.fromkeys(name for env in environments for name in stacks_of(env, stacks)))
     outcome: CheckovOutcome | None = None
     if checkov:
+        progress("checkov")
         env_of = {name: env.name for env in environments for name in stacks_of(env, stacks)
                   if name != BOOTSTRAP_STACK}
         try:

@@ -24,6 +24,12 @@ suppressions:
 
 Unknown rule ids are configuration errors; a suppression that matches nothing is reported
 (HA-SUP-001). checkov failures accepted for a reason live in `checkov-skips.yaml` (HA-SUP-002).
+
+The `rendered` rules (HA-RND-*) run on the render gate's output: every helm_release rendered with its
+pinned chart by Helm's engine and the stack's kubernetes_* resources, as Kubernetes objects. Their
+addresses, in findings and in suppressions, are `Kind/namespace/name` for an object (e.g.
+`Deployment/model-api/model-api-canary`) and `helm_release.<logical id>` for a release.
+`haflow check --no-render` skips them (and does not report their suppressions as unused).
 """
 
 

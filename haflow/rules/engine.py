@@ -183,10 +183,14 @@ def _run(current: Rule, check: Check, resource: Resource, stack: Stack, env: Env
 
 def evaluate(
     stacks: Mapping[str, Mapping[str, Any]], env: Environment, rules: list[Rule] | None = None,
-    *, as_of: date | None = None,
+    *, as_of: date | None = None, extra: list[Finding] | None = None, not_run: frozenset[str] = frozenset(),
 ) -> Evaluation:
     """Run every rule over ``env``'s stacks in ``stacks`` on the day ``as_of`` (default today) and apply
-    ``env``'s suppressions."""
+    ``env``'s suppressions.
+
+    ``extra``: findings of rules the engine does not run itself (the render gate's), suppressed alike;
+    ``not_run``: rule ids that did not run, whose suppressions are therefore not reported unused.
+    """
     chosen = list(REGISTRY.values()) if rules is None else rules
     day = as_of or date.today()
     results: list[Result] = []
@@ -199,10 +203,11 @@ def evaluate(
         if result.status is Status.NON_COMPLIANT
         for message in result.messages
     ]
-    return apply_suppressions(env, results, raw)
+    return apply_suppressions(env, results, raw + list(extra or []), not_run)
 
 
-def apply_suppressions(env: Environment, results: list[Result], raw: list[Finding]) -> Evaluation:
+def apply_suppressions(env: Environment, results: list[Result], raw: list[Finding],
+                       not_run: frozenset[str] = frozenset()) -> Evaluation:
     findings: list[Finding] = []
     suppressed: list[SuppressedFinding] = []
     matched: dict[int, set[str]] = {index: set() for index in range(len(env.suppressions))}
@@ -224,7 +229,7 @@ def apply_suppressions(env: Environment, results: list[Result], raw: list[Findin
     unused: list[Suppression] = []
     for index, suppression in enumerate(env.suppressions):
         stale = [address for address in suppression.resources if address not in matched[index]]
-        if matched[index] and not stale:
+        if (matched[index] and not stale) or suppression.rule in not_run:
             continue
         unused.append(suppression)
         what = f"resources {', '.join(stale)} have" if matched[index] else "it matches"

@@ -59,8 +59,9 @@ SARIF_SHAPE: dict[str, Any] = {
 
 
 def check(*args: str) -> Any:
+    """The rule pack over the plan; the render gate has its own tests (tests/render)."""
     pinned = [] if "--as-of" in args else ["--as-of", CHECK_DATE.isoformat()]
-    return runner.invoke(app, ["check", "--config-dir", str(CONFIG_DIR), *pinned, *args])
+    return runner.invoke(app, ["check", "--config-dir", str(CONFIG_DIR), "--no-render", *pinned, *args])
 
 
 def test_prod_passes_when_synthesized_by_the_command() -> None:
@@ -72,7 +73,7 @@ def test_prod_passes_when_synthesized_by_the_command() -> None:
 def test_a_broken_overlay_exits_1_naming_the_rule(tmp_path: Path) -> None:
     prod = (CONFIG_DIR / "prod.yaml").read_text(encoding="utf-8").replace("nat_gateways: per_az", "nat_gateways: single")
     config_dir = config_dir_with(tmp_path, {"prod.yaml": prod})
-    result = runner.invoke(app, ["check", "--env", "prod", "--config-dir", str(config_dir), "--as-of",
+    result = runner.invoke(app, ["check", "--env", "prod", "--config-dir", str(config_dir), "--no-render", "--as-of",
                                  CHECK_DATE.isoformat()])
     assert result.exit_code == 1, result.output
     assert "ERROR   HA-NET-002   prod-foundation aws_subnet.network_private-us-east-1b" in result.output
@@ -88,7 +89,7 @@ def test_from_a_synthesized_directory_checks_every_environment(stacks_dir: Path)
 def test_sarif_output_is_sarif_2_1_0_with_stack_file_locations(stacks_dir: Path) -> None:
     result = check("--from", str(stacks_dir), "--env", "dev", "--format", "sarif")
     assert result.exit_code == 0, result.output
-    sarif = json.loads(result.output)
+    sarif = json.loads(result.stdout)  # progress goes to stderr
     jsonschema.validate(sarif, SARIF_SHAPE)
     [run] = sarif["runs"]
     assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} >= {"HA-NET-002", "HA-SUP-001"}
@@ -101,11 +102,11 @@ def test_sarif_output_is_sarif_2_1_0_with_stack_file_locations(stacks_dir: Path)
 
 
 def test_json_and_markdown_outputs(stacks_dir: Path) -> None:
-    as_json = json.loads(check("--from", str(stacks_dir), "--env", "staging", "--format", "json").output)
+    as_json = json.loads(check("--from", str(stacks_dir), "--env", "staging", "--format", "json").stdout)
     [staging] = as_json["environments"]
     assert as_json["passed"] and staging["errors"] == 0
     assert {item["rule_id"] for item in staging["suppressed"]} == {"HA-DB-002", "HA-DL-001", "HA-WL-001", "HA-WL-002"}
-    markdown = check("--from", str(stacks_dir), "--env", "dev", "--format", "markdown").output
+    markdown = check("--from", str(stacks_dir), "--env", "dev", "--format", "markdown").stdout
     assert markdown.startswith("### haflow check: PASS")
     assert "| dev | `HA-NET-002` |" in markdown
 
