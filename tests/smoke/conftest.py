@@ -13,19 +13,20 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from haflow.config import Environment
+from haflow.render import render_environment
 from haflow.synthesis import StackJson
 from tests.smoke import podenv, tls
 from tests.smoke.client import Api
 from tests.smoke.processes import reap
 from tests.smoke.proxy import Proxy
-from tests.smoke.render_adapter import render_environment
 from tests.smoke.servers import INSTALL_HINT, MASTER_USER, Postgres, Redis, missing_binaries
 from tests.smoke.stack import FLOWS_DIR, PrefectTier, environment_table
 
@@ -162,9 +163,15 @@ def prod(environments: dict[str, Environment]) -> Environment:
 
 
 @pytest.fixture(scope="session")
-def rendered(synthesized: dict[str, StackJson], prod: Environment) -> podenv.Rendered:
-    """The prod environment's rendered objects, as the render gate produces them."""
-    return podenv.render_result_objects(render_environment(synthesized, prod))
+def prod_stacks(synth_variant: Callable[[str, dict[str, Any]], dict[str, StackJson]]) -> dict[str, StackJson]:
+    """prod synthesized alone (``make smoke`` needs no other environment)."""
+    return synth_variant(ENVIRONMENT, {})
+
+
+@pytest.fixture(scope="session")
+def rendered(prod_stacks: dict[str, StackJson], prod: Environment) -> podenv.Rendered:
+    """The prod environment's rendered objects, as the render gate (haflow.render) produces them."""
+    return podenv.render_result_objects(render_environment(prod_stacks, prod))
 
 
 @pytest.fixture(scope="session")

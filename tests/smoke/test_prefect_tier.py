@@ -145,7 +145,7 @@ def test_2_killing_an_api_process_loses_no_run_and_no_request(
     tier, api = running.tier, running.api
     victim = tier.api_instances()[0]
     start = time.monotonic()
-    runs = [start_run(api, deployment, seconds=6) for _ in range(3)]
+    runs = [start_run(api, deployment, seconds=5) for _ in range(3)]
     wait_states(api, runs, 60, done=("RUNNING", *TERMINAL))
     with Poller(api, f"/flow_runs/{runs[0]}") as poller:
         tier.kill(victim)
@@ -239,10 +239,10 @@ def test_5_redis_failover_messaging_and_docket_recover(
 
 def test_4_aurora_style_failover_recovers_within_the_reported_rto(
     running: Running, session: Session, deployment: str, measurements: Measurements,
-    synthesized: dict[str, StackJson], prod: Environment,
+    prod_stacks: dict[str, StackJson], prod: Environment,
 ) -> None:
     tier, api = running.tier, running.api
-    report = {c.key: c for c in estimate(synthesized, prod).components}
+    report = {c.key: c for c in estimate(prod_stacks, prod).components}
     prefect_rto = report["prefect"].rto
     assert prefect_rto is not None and prefect_rto.value is not None, "haflow report gives Prefect no RTO"
     aurora_rto = report["aurora"].rto

@@ -10,8 +10,10 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 import requests
 
 from tests.smoke import podenv
@@ -95,20 +97,31 @@ def first_line(log: str, *needles: str) -> str:
     return ""
 
 
+@pytest.fixture(scope="module")
+def outcomes(session: Session, rendered: podenv.Rendered, migrated: float) -> dict[str, tuple[float, str, str]]:
+    """Both broken configurations started side by side (each its own API process), to keep the smoke short."""
+    runs: dict[str, Callable[[], tuple[float, str, str]]] = {
+        "no-ca-bundle": lambda: run_api(variant(rendered, without_ca_file), session, "no-ca-bundle",
+                                        ("CERTIFICATE_VERIFY_FAILED",)),
+        "redis-no-tls": lambda: run_api(variant(rendered, redis_tls_off), session, "redis-no-tls",
+                                        ("redis.exceptions.ConnectionError",), docket_plaintext=True),
+    }
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        futures = {name: pool.submit(run) for name, run in runs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
 def test_7a_ca_bundle_left_out_fails_fast_with_certificate_verify_failed(
-    session: Session, rendered: podenv.Rendered, migrated: float, measurements: Measurements
+    outcomes: dict[str, tuple[float, str, str]], measurements: Measurements
 ) -> None:
-    broken = variant(rendered, without_ca_file)
-    seconds, line, answered = run_api(broken, session, "no-ca-bundle", ("CERTIFICATE_VERIFY_FAILED",))
+    seconds, line, answered = outcomes["no-ca-bundle"]
     assert "SSLCertVerificationError" in line or "certificate verify failed" in line, line
     measurements.record("7a. CA bundle left out: API fails", seconds, f"{answered}; {line}")
 
 
 def test_7b_redis_tls_off_against_a_tls_only_server_fails_fast(
-    session: Session, rendered: podenv.Rendered, migrated: float, measurements: Measurements
+    outcomes: dict[str, tuple[float, str, str]], session: Session, measurements: Measurements
 ) -> None:
-    broken = variant(rendered, redis_tls_off)
-    seconds, line, answered = run_api(broken, session, "redis-no-tls", ("redis.exceptions.ConnectionError",),
-                                      docket_plaintext=True)
+    seconds, line, answered = outcomes["redis-no-tls"]
     assert f":{session.redis.port}" in line, f"the message does not name the Redis endpoint: {line}"
     measurements.record("7b. Redis TLS off, server TLS-only: API fails", seconds, f"{answered}; {line}")
