@@ -1,4 +1,5 @@
-# Two commands on a fresh clone: `make synth` and `make test`. Both create .venv on first use.
+# Two commands on a fresh clone: `make synth` and `make test`. Both create .venv on first use; `make test` and
+# `make smoke` also build .venv-prefect and install PostgreSQL/Redis (make smoke-deps; root + apt-get).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
