@@ -2,8 +2,8 @@
 
 PostgreSQL stands in for Aurora: TLS required (``hostssl`` only, as ``rds.force_ssl``), SCRAM passwords,
 a master user that owns the database. Redis stands in for ElastiCache with in-transit encryption and
-AUTH: no plaintext port, ``requirepass``, an append-only file so that a restart keeps what a promoted
-replica would have (at most a second of writes lost).
+AUTH: no plaintext port, ``requirepass``, an append-only file synced on every write so that a restart keeps what
+a promoted replica would have (ElastiCache replicates asynchronously, with a lag of milliseconds).
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ class Redis:
             f"tls-key-file {self.certificate.key_file}\ntls-ca-cert-file {self.ca_file}\n"
             "tls-auth-clients no\n"
             f"requirepass {self.password}\n"
-            f"dir {self.root}\nappendonly yes\nappendfsync everysec\nsave \"\"\n"
+            f"dir {self.root}\nappendonly yes\nappendfsync always\nsave \"\"\n"
             "protected-mode yes\nloglevel warning\n"
         )
         config.chmod(0o600)
