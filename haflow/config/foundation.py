@@ -222,6 +222,50 @@ class EksAddons(Section):
         return value
 
 
+GIT_REPOSITORY_URL = re.compile(r"^https://[A-Za-z0-9.-]+/[\w.-]+/[\w.-]+(\.git)?$")
+
+
+class DeployAccess(Section):
+    """How `cdktf deploy <env>-platform` reaches the EKS API.
+
+    runner: the API stays private and the foundation creates a CodeBuild project in the private subnets
+    (admitted to the cluster's API on 443, cluster admin through an access entry) that CI starts to run the
+    deploy. public_endpoint: the deployer calls the public endpoint from the eks.public_access_cidrs allow-list.
+    """
+
+    mode: Literal["runner", "public_endpoint"] = Field(
+        default="runner",
+        description="runner (default): a CodeBuild deploy runner inside the VPC; public_endpoint: the API's "
+        "public endpoint, allow-listed by eks.public_access_cidrs",
+    )
+    repository_url: str | None = Field(
+        default=None,
+        description="HTTPS URL of this repository, which the runner checks out (CodeBuild source GITHUB; "
+        "import source credentials for a private repository); required for mode runner",
+    )
+    buildspec: str = Field(
+        default="deploy/buildspec.yml", description="The runner's buildspec in the repository; default "
+        "deploy/buildspec.yml",
+    )
+    compute_type: Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] = Field(
+        default="BUILD_GENERAL1_MEDIUM",
+        description="CodeBuild compute of the runner (synth + terraform need ~4 GB); default BUILD_GENERAL1_MEDIUM",
+    )
+    timeout_minutes: int = Field(
+        default=60, ge=5, le=480,
+        description="Longest deploy before CodeBuild stops it (Helm waits up to 15 min per release); default 60",
+    )
+
+    @field_validator("repository_url")
+    @classmethod
+    def _repository(cls, value: str | None) -> str | None:
+        if value is not None and not GIT_REPOSITORY_URL.match(value):
+            raise custom_error(
+                "not an HTTPS Git repository URL", "write it like https://github.com/acme/haflow.git",
+            )
+        return value
+
+
 class Eks(Section):
     """The EKS cluster: control plane, node groups, add-ons and who may administer it."""
 
@@ -268,6 +312,10 @@ class Eks(Section):
         default=False,
         description="prevent_destroy on the cluster and its secrets key, plus EKS deletion protection; "
         "default false",
+    )
+    deploy_access: DeployAccess = Field(
+        default_factory=DeployAccess,
+        description="How the deployer reaches the EKS API; default a CodeBuild runner inside the VPC",
     )
     node_pool: NodePool = Field(default_factory=NodePool)
     gpu_node_pool: GpuNodePool = Field(default_factory=GpuNodePool)
@@ -379,6 +427,11 @@ class Database(Section):
         default_factory=lambda: list(DEFAULT_AURORA_LOG_EXPORTS),
         description="Logs exported to CloudWatch Logs; default [postgresql]"
     )
+    log_retention_days: int = Field(
+        default=90,
+        description="Retention of the exported logs' groups (/aws/rds/cluster/<id>/<log>), which the stack "
+        "creates KMS-encrypted before the cluster; default 90",
+    )
     performance_insights_retention_days: int = Field(
         default=PERFORMANCE_INSIGHTS_FREE_DAYS,
         description="Performance Insights retention: 7 (free) or a multiple of 31 up to 731; default 7",
@@ -429,6 +482,11 @@ class Database(Section):
     @classmethod
     def _backup_window(cls, value: str) -> str:
         return _window(value, DAILY_WINDOW, "03:00-04:00")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention_days(cls, value: int) -> int:
+        return _log_retention(value)
 
     @field_validator("preferred_maintenance_window")
     @classmethod

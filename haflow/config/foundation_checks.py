@@ -65,6 +65,25 @@ def check_public_endpoint_allow_list(env: Environment) -> Iterator[Violation]:
         )
 
 
+def check_deploy_path(env: Environment) -> Iterator[Violation]:
+    """`cdktf deploy <env>-platform` must be able to reach the EKS API: a runner in the VPC or an allow-listed
+    public endpoint (the allow-list itself is check_public_endpoint_allow_list's)."""
+    access = env.eks.deploy_access
+    if access.mode == "public_endpoint" and not env.eks.endpoint_public_access:
+        yield Violation(
+            "eks.deploy_access.mode", access.mode,
+            "the deployer has no path to the EKS API: mode public_endpoint with eks.endpoint_public_access false",
+            "set eks.endpoint_public_access: true with eks.public_access_cidrs (your CI egress ranges), or use "
+            "mode: runner",
+        )
+    if access.mode == "runner" and access.repository_url is None:
+        yield Violation(
+            "eks.deploy_access.repository_url", access.repository_url,
+            "the deploy runner has no source to run `cdktf deploy` from",
+            "set eks.deploy_access.repository_url to this repository's HTTPS URL, or use mode: public_endpoint",
+        )
+
+
 def check_database_placement(env: Environment) -> Iterator[Violation]:
     db = env.database
     azs = len(env.availability_zones)
@@ -108,5 +127,6 @@ FOUNDATION_CHECKS: list[Check] = [
     check_kube_proxy_matches_cluster,
     check_service_cidr_outside_vpc,
     check_public_endpoint_allow_list,
+    check_deploy_path,
     check_database_placement,
 ]

@@ -54,6 +54,12 @@ class StateBackend(Section):
     key_prefix: str = Field(
         default="haflow", description="State objects go to <key_prefix>/<stack>.tfstate; default haflow"
     )
+    kms_key_alias: str = Field(
+        default="alias/haflow/terraform-state",
+        description="Alias of the KMS key the bootstrap stack creates for the state bucket; the S3 backend "
+        "encrypts state with it (an alias because a backend block cannot reference a resource); "
+        "default alias/haflow/terraform-state",
+    )
 
     @field_validator("bucket")
     @classmethod
@@ -67,6 +73,16 @@ class StateBackend(Section):
     @classmethod
     def _region(cls, value: str) -> str:
         return _check_region(value)
+
+    @field_validator("kms_key_alias")
+    @classmethod
+    def _alias(cls, value: str) -> str:
+        if not names.KMS_ALIAS.match(value) or value.startswith("alias/aws/"):
+            raise custom_error(
+                "not a KMS alias name of your own (alias/ then letters, digits, / _ -; alias/aws/ is reserved)",
+                "use e.g. alias/haflow/terraform-state",
+            )
+        return value
 
 
 def _check_region(value: str) -> str:

@@ -38,3 +38,5 @@ def bucket_name_problem(name: str) -> str | None:
     if name.startswith("xn--") or name.endswith("-s3alias"):
         return "S3 reserves the xn-- prefix and the -s3alias suffix"
     return None
+# KMS alias names: https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html
+KMS_ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")

@@ -241,8 +241,9 @@ class Secrets(Section):
         default=2, ge=1, description="External Secrets controller pods (leader-elected); default 2"
     )
     refresh_interval: str = Field(
-        default="1h",
-        description="How often synced secrets are re-read, so a rotated Aurora password reaches pods; default 1h",
+        default="1m",
+        description="How often synced secrets are re-read from Secrets Manager; a rotated Aurora password reaches "
+        "the pods (Reloader rolls them) within this; default 1m",
     )
 
     @field_validator("refresh_interval")

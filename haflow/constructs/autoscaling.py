@@ -13,7 +13,7 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
-from haflow.constructs.helm import CLUSTER_AUTOSCALER, helm_release
+from haflow.constructs.helm import CLUSTER_AUTOSCALER, helm_release, requests, spread_across_zones_and_hosts
 from haflow.constructs.secrets import IRSA_ANNOTATION
 
 NAMESPACE = "kube-system"
@@ -21,6 +21,8 @@ RELEASE_NAME = "cluster-autoscaler"
 SERVICE_ACCOUNT = "cluster-autoscaler"
 # Two pods with leader election: a lost node does not stop scaling for the time a reschedule takes.
 REPLICAS = 2
+# The chart's pod labels (fullname aws-cluster-autoscaler for cloudProvider aws).
+POD_LABELS = {"app.kubernetes.io/name": "aws-cluster-autoscaler", "app.kubernetes.io/instance": RELEASE_NAME}
 
 
 def cluster_autoscaler_values(cluster_name: str, region: str, role_arn: str) -> dict[str, Any]:
@@ -39,6 +41,9 @@ def cluster_autoscaler_values(cluster_name: str, region: str, role_arn: str) -> 
             "skip-nodes-with-local-storage": False,
         },
         "podDisruptionBudget": {"maxUnavailable": 1},
+        "topologySpreadConstraints": spread_across_zones_and_hosts(POD_LABELS),
+        # The upstream chart's example request (cluster-autoscaler FAQ: 100m CPU, 600Mi for large clusters).
+        "resources": requests("100m", "600Mi"),
     }
 
 

@@ -8,6 +8,7 @@ https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHigh
 from __future__ import annotations
 
 from cdktf import Token
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -55,8 +56,10 @@ class Database(Construct):
         vpc_id: str,
         subnet_group_name: str,
         client_security_group_id: str,
+        log_kms_key_arn: str,
     ) -> None:
-        """Instance i goes to ``availability_zones[i]``; only ``client_security_group_id`` may connect."""
+        """Instance i goes to ``availability_zones[i]``; only ``client_security_group_id`` may connect.
+        ``log_kms_key_arn`` encrypts the exported logs' groups (a key CloudWatch Logs may use)."""
         super().__init__(scope, id_)
         self.region = region
         protect = config.protect_from_destroy
@@ -88,8 +91,18 @@ class Database(Construct):
             self, "monitoring-role-policy", role=monitoring_role.name,
             policy_arn=f"arn:{DataAwsPartition(self, 'partition').partition}:iam::aws:policy/{MONITORING_POLICY}",
         )
+        cluster_identifier = f"{name}-aurora"
+        # RDS would create these groups itself on first export, unencrypted and kept forever; creating them
+        # first sets the key and the retention. https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.CloudWatch.html
+        self.log_groups = [
+            CloudwatchLogGroup(
+                self, f"log-group-{export}", name=f"/aws/rds/cluster/{cluster_identifier}/{export}",
+                retention_in_days=config.log_retention_days, kms_key_id=log_kms_key_arn,
+            )
+            for export in config.log_exports
+        ]
         self.cluster = RdsCluster(
-            self, "cluster", cluster_identifier=f"{name}-aurora", engine=ENGINE, engine_version=config.engine_version,
+            self, "cluster", cluster_identifier=cluster_identifier, engine=ENGINE, engine_version=config.engine_version,
             database_name=config.database_name, master_username=config.master_username,
             manage_master_user_password=True, master_user_secret_kms_key_id=self.key.arn,
             port=POSTGRES_PORT, db_subnet_group_name=subnet_group_name,
@@ -105,6 +118,7 @@ class Database(Construct):
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=list(config.log_exports),
             lifecycle=prevent_destroy(protect),
+            depends_on=list(self.log_groups) or None,
         )
         self.instances: dict[str, RdsClusterInstance] = {}
         for index, az in enumerate(availability_zones[: config.instances]):

@@ -189,15 +189,10 @@ class Eks(Construct):
         issuer_host = TerraformLocal(self, "oidc-issuer-host", Fn.replace(issuer, "https://", ""))
         self.oidc = OidcIssuer(provider_arn=self.oidc_provider.arn, issuer_host=issuer_host.as_string)
 
+        self._partition = partition.partition
         for index, role_arn in enumerate(config.admin_role_arns):
-            entry = EksAccessEntry(self, f"admin-access-entry-{index}", cluster_name=self.cluster.name,
-                                   principal_arn=role_arn, type="STANDARD")
-            EksAccessPolicyAssociation(
-                self, f"admin-access-policy-{index}", cluster_name=self.cluster.name,
-                principal_arn=entry.principal_arn,
-                policy_arn=f"arn:{partition.partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
-                access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
-            )
+            self.grant_cluster_admin(role_arn, entry_id=f"admin-access-entry-{index}",
+                                     policy_id=f"admin-access-policy-{index}")
 
         # vpc-cni and kube-proxy go first so that nodes join with networking ready; coredns and the
         # EBS CSI driver schedule pods, so they wait for nodes.
@@ -266,6 +261,16 @@ class Eks(Construct):
         self.container_log_group = CloudwatchLogGroup(
             self, "container-log-group", name=f"/haflow/{name}/containers",
             retention_in_days=config.container_log_retention_days, kms_key_id=log_kms_key_arn,
+        )
+
+    def grant_cluster_admin(self, role_arn: str, *, entry_id: str, policy_id: str) -> None:
+        """An access entry (construct id ``entry_id``) with the cluster-admin access policy (``policy_id``)."""
+        entry = EksAccessEntry(self, entry_id, cluster_name=self.cluster.name,
+                               principal_arn=role_arn, type="STANDARD")
+        EksAccessPolicyAssociation(
+            self, policy_id, cluster_name=self.cluster.name, principal_arn=entry.principal_arn,
+            policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+            access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
         )
 
     def grant_node_group_scaling(self, grantee: ServiceAccountRole) -> None:

@@ -14,7 +14,7 @@ from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
 from haflow.constructs.eks import GPU_TAINT, POOL_LABEL
-from haflow.constructs.helm import NVIDIA_DEVICE_PLUGIN, helm_release
+from haflow.constructs.helm import NVIDIA_DEVICE_PLUGIN, helm_release, requests
 
 NAMESPACE = "kube-system"
 RELEASE_NAME = "nvidia-device-plugin"
@@ -32,6 +32,7 @@ def device_plugin_values() -> dict[str, Any]:
         ],
         # A GPU node without its plugin advertises no GPUs: never evict it for ordinary pods.
         "priorityClassName": "system-node-critical",
+        "resources": requests("10m", "32Mi"),
     }
 
 

@@ -38,9 +38,12 @@ FLUENT_BIT = Chart("fluent-bit", "https://fluent.github.io/helm-charts", "0.57.0
 # The version the EKS user guide installs (ml-eks-k8s-device-plugin.html).
 NVIDIA_DEVICE_PLUGIN = Chart("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4")
 
+# Rolls Deployments when a Secret they name changes (the synced database credentials after a rotation).
+RELOADER = Chart("reloader", "https://stakater.github.io/stakater-charts", "2.2.16")
+
 ALL_CHARTS = (
     INGRESS_NGINX, PREFECT_SERVER, PREFECT_WORKER, EXTERNAL_SECRETS, METRICS_SERVER, CLUSTER_AUTOSCALER,
-    KUBE_PROMETHEUS_STACK, FLUENT_BIT, NVIDIA_DEVICE_PLUGIN,
+    KUBE_PROMETHEUS_STACK, FLUENT_BIT, NVIDIA_DEVICE_PLUGIN, RELOADER,
 )
 
 # How long helm waits for a release's pods to become ready before it rolls the release back.
@@ -83,6 +86,12 @@ def helm_release(
         provider=provider,
         depends_on=list(depends_on) or None,
     )
+
+
+def requests(cpu: str, memory: str) -> dict[str, dict[str, str]]:
+    """A container's resources: what the scheduler reserves (no limit: these are small system pods whose
+    usage is known, and a CPU limit only throttles them)."""
+    return {"requests": {"cpu": cpu, "memory": memory}}
 
 
 def spread_across_zones_and_hosts(labels: dict[str, str]) -> list[dict[str, Any]]:

@@ -43,10 +43,15 @@ class SubnetTier:
     """The subnets of one tier, by AZ in config order."""
 
     ids_by_az: dict[str, str]
+    arns_by_az: dict[str, str]
 
     @property
     def ids(self) -> list[str]:
         return list(self.ids_by_az.values())
+
+    @property
+    def arns(self) -> list[str]:
+        return list(self.arns_by_az.values())
 
 
 class Network(Construct):
@@ -92,9 +97,12 @@ class Network(Construct):
                 tags={"Name": f"{name}-{planned.tier}-{planned.az}", "haflow/tier": planned.tier,
                       **tier_tags[planned.tier]},
             )
-        self.public_subnets = SubnetTier({az: s.id for az, s in subnets["public"].items()})
-        self.private_subnets = SubnetTier({az: s.id for az, s in subnets["private"].items()})
-        self.data_subnets = SubnetTier({az: s.id for az, s in subnets["data"].items()})
+        self.public_subnets = SubnetTier({az: s.id for az, s in subnets["public"].items()},
+                                         {az: s.arn for az, s in subnets["public"].items()})
+        self.private_subnets = SubnetTier({az: s.id for az, s in subnets["private"].items()},
+                                         {az: s.arn for az, s in subnets["private"].items()})
+        self.data_subnets = SubnetTier({az: s.id for az, s in subnets["data"].items()},
+                                         {az: s.arn for az, s in subnets["data"].items()})
 
         public_rt = RouteTable(self, "public-route-table", vpc_id=self.vpc.id, tags={"Name": f"{name}-public"})
         Route(self, "public-default-route", route_table_id=public_rt.id,

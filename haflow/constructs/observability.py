@@ -17,6 +17,7 @@ from haflow.constructs.helm import (
     KUBE_PROMETHEUS_STACK,
     METRICS_SERVER,
     helm_release,
+    requests,
     spread_across_zones_and_hosts,
 )
 from haflow.constructs.secrets import IRSA_ANNOTATION
@@ -27,6 +28,13 @@ SYSTEM_NAMESPACE = "kube-system"
 FLUENT_BIT_SERVICE_ACCOUNT = "fluent-bit"
 METRICS_SERVER_REPLICAS = 2
 METRICS_SERVER_LABELS = {"app.kubernetes.io/name": "metrics-server", "app.kubernetes.io/instance": "metrics-server"}
+# kube-state-metrics: two pods, so a drained node does not blind the alerts built on it. Both serve the same
+# series (told apart by their pod/instance labels); the rules below aggregate with max by the object's own
+# labels, so a duplicate never doubles a count.
+KUBE_STATE_METRICS_REPLICAS = 2
+KUBE_STATE_METRICS_LABELS = {
+    "app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": "kube-prometheus-stack",
+}
 # Ingress objects whose traffic is the model-api's (stable and canary); see haflow.constructs.model_api.
 MODEL_API_INGRESS_PATTERN = "model-api(-canary)?"
 
@@ -50,8 +58,8 @@ def alert_rules(alerts: Alerts, flow_run_namespace: str) -> dict[str, Any]:
                 "rules": [
                     {
                         "alert": "PodCrashLooping",
-                        "expr": "max_over_time(kube_pod_container_status_waiting_reason"
-                        '{reason="CrashLoopBackOff"}[5m]) >= 1',
+                        "expr": "max by (namespace, pod, container) (max_over_time("
+                        'kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[5m])) >= 1',
                         "for": "10m",
                         "labels": {"severity": "critical"},
                         "annotations": {
@@ -61,7 +69,8 @@ def alert_rules(alerts: Alerts, flow_run_namespace: str) -> dict[str, Any]:
                     },
                     {
                         "alert": "PodRestartingOften",
-                        "expr": "increase(kube_pod_container_status_restarts_total[1h]) > "
+                        "expr": "max by (namespace, pod, container) ("
+                        "increase(kube_pod_container_status_restarts_total[1h])) > "
                         f"{alerts.pod_restarts_per_hour}",
                         "for": "5m",
                         "labels": {"severity": "warning"},
@@ -110,7 +119,8 @@ def alert_rules(alerts: Alerts, flow_run_namespace: str) -> dict[str, Any]:
                         # The Kubernetes worker runs each flow run as a Job; a failed or crashed run
                         # leaves a failed Job in the flow-run namespace (kube-state-metrics).
                         "alert": "PrefectFlowRunsFailing",
-                        "expr": f'sum(kube_job_failed{{namespace="{flow_run_namespace}",condition="true"}}) > 0',
+                        "expr": "sum(max by (namespace, job_name) ("
+                        f'kube_job_failed{{namespace="{flow_run_namespace}",condition="true"}})) > 0',
                         "for": "0m",
                         "labels": {"severity": "warning"},
                         "annotations": {
@@ -129,8 +139,11 @@ def kube_prometheus_stack_values(config: Observability, flow_run_namespace: str,
         # the chart falls back to a well-known default password.
         "grafana": {"enabled": False},
         "prometheus": {
+            # A drain evicts one Prometheus at a time; the chart's PDB selects the operator-made pods.
+            "podDisruptionBudget": {"enabled": config.prometheus_replicas > 1, "minAvailable": 1},
             "prometheusSpec": {
                 "replicas": config.prometheus_replicas,
+                "resources": requests("500m", "2Gi"),
                 "retention": config.prometheus_retention,
                 "podAntiAffinity": "soft",
                 "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
@@ -150,12 +163,24 @@ def kube_prometheus_stack_values(config: Observability, flow_run_namespace: str,
             }
         },
         "alertmanager": {
+            "podDisruptionBudget": {"enabled": config.alertmanager_replicas > 1, "minAvailable": 1},
             "alertmanagerSpec": {
                 "replicas": config.alertmanager_replicas,
+                "resources": requests("50m", "64Mi"),
                 "podAntiAffinity": "soft",
                 "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
             }
         },
+        # The chart runs one operator pod (replicas: 1 in its template) and prometheus-operator has no leader
+        # election; while it is away, Prometheus and Alertmanager keep running, only changes wait.
+        "prometheusOperator": {"resources": requests("100m", "128Mi")},
+        "kube-state-metrics": {
+            "replicas": KUBE_STATE_METRICS_REPLICAS,
+            "podDisruptionBudget": {"minAvailable": 1},
+            "topologySpreadConstraints": spread_across_zones_and_hosts(KUBE_STATE_METRICS_LABELS),
+            "resources": requests("50m", "128Mi"),
+        },
+        "prometheus-node-exporter": {"resources": requests("20m", "32Mi")},
         "additionalPrometheusRulesMap": {"haflow": alert_rules(config.alerts, flow_run_namespace)},
     }
 
@@ -183,6 +208,7 @@ def fluent_bit_values(region: str, log_group_name: str, role_arn: str) -> dict[s
             "annotations": {IRSA_ANNOTATION: role_arn},
         },
         "tolerations": [{"operator": "Exists"}],
+        "resources": requests("50m", "64Mi"),
         "config": {"outputs": outputs},
     }
 

@@ -23,6 +23,7 @@ from haflow.constructs.helm import (
     anti_affinity_across_zones_and_hosts,
     helm_release,
 )
+from haflow.constructs.reloader import reload_on
 from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, IRSA_ANNOTATION, SyncedSecret
 from haflow.constructs.trust import RdsCaBundle, ca_file, ca_volume, ca_volume_mount
 from haflow.constructs.work_pool import base_job_template_json
@@ -39,6 +40,10 @@ SERVER_LABELS = {
     "app.kubernetes.io/component": "server",
 }
 WORKER_LABELS = {"app.kubernetes.io/name": "prefect-worker", "app.kubernetes.io/instance": WORKER_RELEASE}
+BACKGROUND_SERVICES_LABELS = {**SERVER_LABELS, "app.kubernetes.io/component": "background-services"}
+# Background services (scheduler, late-run marker, event persister...) coordinate through Redis and the
+# database: a drain may take all but one pod.
+BACKGROUND_SERVICES_PDB_MIN_AVAILABLE = 1
 
 DATABASE_SECRET = "prefect-database"
 DATABASE_URL_KEY = "connection-string"
@@ -123,6 +128,8 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
     """Values for the prefect-server chart (validated against its values.schema.json in the tests)."""
     return {
         "global": {"prefect": {"env": _env(ALL_PREFECT_ENV)}},
+        # Roll the API and background services when a synced credential changes (a rotation).
+        "commonAnnotations": reload_on([DATABASE_SECRET, REDIS_SECRET]),
         "server": {
             "replicaCount": config.server.replicas,
             "resources": _resources(config.server.resources),
@@ -135,6 +142,7 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
         "backgroundServices": {
             "runAsSeparateDeployment": True,
             "replicaCount": config.background_services_replicas,
+            "affinity": anti_affinity_across_zones_and_hosts(BACKGROUND_SERVICES_LABELS),
             "extraVolumes": [ca_volume()],
             "extraVolumeMounts": [ca_volume_mount()],
             "messaging": {
@@ -216,6 +224,18 @@ class PrefectPlatform(Construct):
             spec={
                 "min_available": str(config.server.pdb_min_available),
                 "selector": {"match_labels": dict(SERVER_LABELS)},
+            },
+            provider=kubernetes_provider,
+            depends_on=[self.server],
+        )
+        # The chart has no PodDisruptionBudget (and no probe values) for the background services; with one pod
+        # a budget would only block drains.
+        self.background_services_pdb = None if config.background_services_replicas < 2 else PodDisruptionBudgetV1(
+            self, "background-services-pdb",
+            metadata={"name": f"{SERVER_RELEASE}-background-services", "namespace": SERVER_NAMESPACE},
+            spec={
+                "min_available": str(BACKGROUND_SERVICES_PDB_MIN_AVAILABLE),
+                "selector": {"match_labels": dict(BACKGROUND_SERVICES_LABELS)},
             },
             provider=kubernetes_provider,
             depends_on=[self.server],

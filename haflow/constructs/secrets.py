@@ -26,6 +26,7 @@ from haflow.constructs.helm import (
     RELEASE_TIMEOUT_SECONDS,
     helm_release,
     render_values,
+    requests,
     spread_across_zones_and_hosts,
 )
 
@@ -38,6 +39,13 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 # external-secrets.io/v1 is the served API from ESO 0.17 on (v1beta1 was removed in 1.0).
 ESO_API = "external-secrets.io/v1"
 CONTROLLER_LABELS = {"app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": RELEASE_NAME}
+WEBHOOK_LABELS = {"app.kubernetes.io/name": "external-secrets-webhook", "app.kubernetes.io/instance": RELEASE_NAME}
+CERT_CONTROLLER_LABELS = {
+    "app.kubernetes.io/name": "external-secrets-cert-controller", "app.kubernetes.io/instance": RELEASE_NAME,
+}
+# The webhook and the cert controller (which keeps the webhook's certificate current) run two pods each:
+# with one, a drained node blocks every ExternalSecret change until it is rescheduled.
+WEBHOOK_REPLICAS = 2
 # How the foundation stores the ElastiCache AUTH token: the secret's whole string (no JSON property).
 CACHE_AUTH_SECRET_PROPERTY: str | None = None
 
@@ -62,11 +70,27 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
     return {
         "installCRDs": True,
         "replicaCount": config.operator_replicas,
+        # Also the cert controller's: --enable-leader-election.
         "leaderElect": ha,
         "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT, "annotations": {IRSA_ANNOTATION: role_arn}},
         "podDisruptionBudget": {"enabled": ha, "minAvailable": 1},
         "topologySpreadConstraints": spread_across_zones_and_hosts(CONTROLLER_LABELS),
-        "webhook": {"replicaCount": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}},
+        "livenessProbe": {"enabled": True},
+        "resources": requests("50m", "128Mi"),
+        "webhook": {
+            "replicaCount": WEBHOOK_REPLICAS,
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            "topologySpreadConstraints": spread_across_zones_and_hosts(WEBHOOK_LABELS),
+            "livenessProbe": {"enabled": True},
+            "resources": requests("20m", "64Mi"),
+        },
+        "certController": {
+            "replicaCount": WEBHOOK_REPLICAS if ha else 1,
+            "podDisruptionBudget": {"enabled": ha, "minAvailable": 1},
+            "topologySpreadConstraints": spread_across_zones_and_hosts(CERT_CONTROLLER_LABELS),
+            "livenessProbe": {"enabled": True},
+            "resources": requests("20m", "64Mi"),
+        },
     }
 
 

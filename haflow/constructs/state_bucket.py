@@ -6,6 +6,7 @@ from __future__ import annotations
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
@@ -17,9 +18,12 @@ ABORT_INCOMPLETE_UPLOAD_DAYS = 7
 
 
 class StateBucket(Construct):
-    """The state bucket, its KMS key and the bucket receiving its access logs (``<name>-access-logs``)."""
+    """The state bucket, its KMS key (named by ``key_alias``, which the environments' S3 backend uses) and
+    the bucket receiving its access logs (``<name>-access-logs``)."""
 
-    def __init__(self, scope: Construct, id_: str, *, bucket_name: str, provider: TerraformProvider) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, bucket_name: str, key_alias: str, provider: TerraformProvider
+    ) -> None:
         super().__init__(scope, id_)
         account = DataAwsCallerIdentity(self, "account", provider=provider)
         partition = DataAwsPartition(self, "partition", provider=provider)
@@ -29,6 +33,7 @@ class StateBucket(Construct):
             policy=key_policy(f"arn:{partition.partition}:iam::{account.account_id}:root",
                               s3_log_delivery_use(account.account_id)),
         )
+        KmsAlias(self, "key-alias", name=key_alias, target_key_id=key.key_id, provider=provider)
         access_logs = AccessLogBucket(
             self, "access-logs", bucket_name=f"{bucket_name}-access-logs", kms_key_arn=key.arn,
             account_id=account.account_id, protect=True, provider=provider,

@@ -163,13 +163,17 @@ def apply_skips(
 
 
 def checkov_view(stack: dict[str, Any]) -> dict[str, Any]:
-    """The stack as checkov 3.1 can parse it: without ``locals``.
+    """The stack as checkov 3.1 can parse it: without ``locals`` and ``terraform.required_version``.
 
-    checkov's terraform_json parser expects every top-level block entry to be an object and raises on a
-    cdktf TerraformLocal (``"locals": {"name": "${...}"}``); no checkov check reads locals, and a
-    resource attribute referring to one stays an unresolved expression to checkov either way.
+    checkov's terraform_json parser expects every block entry to be an object and raises on a cdktf
+    TerraformLocal (``"locals": {"name": "${...}"}``) and on the string ``required_version``; no checkov
+    check reads either, and a resource attribute referring to a local stays an unresolved expression to
+    checkov either way.
     """
-    return {key: value for key, value in stack.items() if key != "locals"}
+    view = {key: value for key, value in stack.items() if key != "locals"}
+    if "terraform" in view:
+        view["terraform"] = {key: value for key, value in view["terraform"].items() if key != "required_version"}
+    return view
 
 
 def _address(resource: str, stack: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from haflow.config.model import Environment
 from haflow.constructs.state_bucket import StateBucket
+from haflow.stacks.backend import require_terraform
 
 BOOTSTRAP_STACK = "bootstrap"
 # cdktf runs terraform in cdktf.out/stacks/<stack>; this path leads back to the repository root.
@@ -25,7 +26,9 @@ class BootstrapStack(TerraformStack):
     def __init__(self, scope: Construct, *, environments: list[Environment]) -> None:
         super().__init__(scope, BOOTSTRAP_STACK)
         LocalBackend(self, path=LOCAL_STATE_PATH)
-        buckets = sorted({(env.state.bucket, env.state.region) for env in environments})
+        require_terraform(self)
+        aliases = {(env.state.bucket, env.state.region): env.state.kms_key_alias for env in environments}
+        buckets = sorted(aliases)
         regions = sorted({region for _, region in buckets})
         shared_tags = environments[0].tags if environments else {}
         providers = {
@@ -37,5 +40,6 @@ class BootstrapStack(TerraformStack):
             for region in regions
         }
         for bucket, region in buckets:
-            state = StateBucket(self, bucket, bucket_name=bucket, provider=providers[region])
+            state = StateBucket(self, bucket, bucket_name=bucket, key_alias=aliases[(bucket, region)],
+                                provider=providers[region])
             TerraformOutput(self, f"{bucket}-arn", value=state.bucket_arn)

@@ -13,6 +13,7 @@ from haflow.constructs.artifacts import Artifacts
 from haflow.constructs.bucket import AccessLogBucket
 from haflow.constructs.cache import Cache
 from haflow.constructs.database import Database
+from haflow.constructs.deploy_runner import DeployRunner
 from haflow.constructs.eks import Eks
 from haflow.constructs.irsa import ServiceAccount, ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
@@ -70,10 +71,24 @@ class FoundationStack(TerraformStack):
             self, "eks", name=env.name, config=env.eks, private_subnet_ids_by_az=self.network.private_subnets.ids_by_az,
             log_kms_key_arn=self.logs_key.arn,
         )
+        self.deploy_runner = (
+            DeployRunner(
+                self, "deploy-runner", name=env.name, config=env.eks.deploy_access, state=env.state,
+                region=env.region, account_id=account.account_id, partition=partition.partition,
+                vpc_id=self.network.vpc_id, subnet_ids=self.network.private_subnets.ids,
+                subnet_arns=self.network.private_subnets.arns, cluster_arn=self.eks.cluster.arn,
+                cluster_security_group_id=self.eks.cluster_security_group_id, log_kms_key_arn=self.logs_key.arn,
+                log_retention_days=env.eks.control_plane_log_retention_days,
+            )
+            if env.eks.deploy_access.mode == "runner" else None
+        )
+        if self.deploy_runner is not None:
+            self.eks.grant_cluster_admin(self.deploy_runner.role_arn, entry_id="deploy-runner-access-entry",
+                                         policy_id="deploy-runner-access-policy")
         self.database = Database(
             self, "database", name=env.name, region=env.region, availability_zones=env.availability_zones,
             config=env.database, vpc_id=self.network.vpc_id, subnet_group_name=self.network.db_subnet_group_name,
-            client_security_group_id=self.eks.cluster_security_group_id,
+            client_security_group_id=self.eks.cluster_security_group_id, log_kms_key_arn=self.logs_key.arn,
         )
         self.cache = Cache(
             self, "cache", name=env.name, region=env.region, availability_zones=env.availability_zones,
@@ -141,6 +156,9 @@ class FoundationStack(TerraformStack):
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
         TerraformOutput(self, "private_subnet_ids", value=self.network.private_subnets.ids)
         TerraformOutput(self, "data_subnet_ids", value=self.network.data_subnets.ids)
+        if self.deploy_runner is not None:
+            TerraformOutput(self, "deploy_runner_project", value=self.deploy_runner.project_name,
+                            description="aws codebuild start-build --project-name <this> deploys the platform stack")
         outputs = {
             "cluster_name": inputs.cluster_name,
             "cluster_endpoint": inputs.cluster_endpoint,

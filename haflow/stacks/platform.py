@@ -24,6 +24,7 @@ from haflow.constructs.ingress import IngressNginx
 from haflow.constructs.model_api import ModelApiWorkload, model_api_synced_secrets
 from haflow.constructs.observability import ClusterObservability
 from haflow.constructs.prefect import PrefectPlatform, prefect_synced_secrets
+from haflow.constructs.reloader import Reloader
 from haflow.constructs.secrets import ExternalSecrets
 from haflow.constructs.storage import DefaultStorageClass
 from haflow.constructs.structs import struct_kwargs
@@ -100,13 +101,15 @@ class PlatformStack(TerraformStack):
             provider=self.helm,
             depends_on=list(namespaces.values()),
         )
+        self.reloader = Reloader(self, "reloader", provider=self.helm)
         # Its ServiceMonitor needs the monitoring CRDs.
         self.ingress = IngressNginx(
             self, "ingress", config=env.ingress, provider=self.helm, depends_on=[self.observability.monitoring],
         )
         self.prefect = PrefectPlatform(
             self, "prefect", config=env.prefect, inputs=inputs, provider=self.helm,
-            kubernetes_provider=self.kubernetes, depends_on=[self.secrets.synced, *namespaces.values()],
+            kubernetes_provider=self.kubernetes,
+            depends_on=[self.secrets.synced, self.reloader.release, *namespaces.values()],
         )
         # GPU nodes advertise nvidia.com/gpu only once the device plugin runs on them.
         self.gpu_device_plugin = (

@@ -74,6 +74,20 @@ BAD_OVERLAYS = [
     ("cache-cluster-mode-key", "cache:\n  num_node_groups: 2\n", "cache.num_node_groups", "unknown key"),
     ("artifacts-bucket-name", "artifacts:\n  bucket_name: Artifacts_Bucket\n", "artifacts.bucket_name",
      "S3 bucket names are 3-63 characters"),
+    # No path from the deployer to the cluster API: refused, naming what would give one.
+    ("deploy-public-endpoint-closed", "eks:\n  deploy_access: {mode: public_endpoint}\n",
+     "eks.deploy_access.mode",
+     "the deployer has no path to the EKS API: mode public_endpoint with eks.endpoint_public_access false; "
+     "set eks.endpoint_public_access: true with eks.public_access_cidrs (your CI egress ranges), or use "
+     "mode: runner"),
+    ("deploy-public-endpoint-no-allowlist",
+     "eks:\n  endpoint_public_access: true\n  deploy_access: {mode: public_endpoint}\n",
+     "eks.public_access_cidrs", "a public API endpoint needs an allow-list"),
+    ("deploy-runner-without-repository", "eks:\n  deploy_access: {mode: runner, repository_url: null}\n",
+     "eks.deploy_access.repository_url",
+     "the deploy runner has no source to run `cdktf deploy` from; set eks.deploy_access.repository_url"),
+    ("deploy-unknown-mode", "eks:\n  deploy_access: {mode: vpn}\n", "eks.deploy_access.mode",
+     "'runner' or 'public_endpoint'"),
 ]
 
 # The offending value of this case is base.yaml's add-on pin (the overlay only moved the cluster

@@ -9,14 +9,19 @@ import re
 import pytest
 
 from haflow.config import Environment
-from haflow.constructs.helm import PREFECT_SERVER, PREFECT_WORKER
+from haflow.constructs import reloader
+from haflow.constructs.helm import PREFECT_SERVER, PREFECT_WORKER, RELOADER
 from haflow.constructs.prefect import (
+    BACKGROUND_SERVICES_LABELS,
+    DATABASE_SECRET,
+    REDIS_SECRET,
     SERVER_NAMESPACE,
     SERVER_RELEASE,
     WORKER_RELEASE,
     prefect_server_values,
     prefect_worker_values,
 )
+from haflow.constructs.reloader import RELOADER_SECRET_ANNOTATION, reloader_values
 from haflow.constructs.trust import RDS_CA_BUNDLE_KEY, RDS_CA_CONFIG_MAP, RDS_CA_MOUNT_PATH
 from haflow.stacks import foundation
 from tests.constructs.platform_fixtures import FAKE_INPUTS
@@ -100,3 +105,38 @@ def test_work_pool_template_runs_flows_in_the_flow_namespace_as_the_irsa_service
     assert json.loads(config_map["data"]["baseJobTemplate.json"]) == template
     worker = find(objects, "Deployment", "prefect-worker")
     assert pod_spec(worker)["serviceAccountName"] == foundation.PREFECT_WORKER_SERVICE_ACCOUNT
+
+
+def test_background_services_are_spread_over_zones(environments: dict[str, Environment]) -> None:
+    workload = find(server_objects(environments["prod"]), "Deployment", "prefect-server-background-services")
+    labels = workload["spec"]["template"]["metadata"]["labels"]
+    terms = pod_spec(workload)["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    zone_terms = [t["podAffinityTerm"] for t in terms
+                  if t["podAffinityTerm"]["topologyKey"] == "topology.kubernetes.io/zone"]
+    assert zone_terms
+    assert all(labels.get(k) == v for k, v in zone_terms[0]["labelSelector"]["matchLabels"].items())
+    assert labels["app.kubernetes.io/component"] == "background-services"
+    assert zone_terms[0]["labelSelector"]["matchLabels"] == BACKGROUND_SERVICES_LABELS
+
+
+@pytest.mark.parametrize(("name", "container_name"), [("prefect-server", "prefect-server"),
+                                                      ("prefect-server-background-services",
+                                                       "prefect-background-services")])
+def test_prefect_pods_roll_when_a_synced_credential_changes(
+    environments: dict[str, Environment], name: str, container_name: str
+) -> None:
+    """Reloader restarts a Deployment whose annotation names a Secret that changed (a rotated password)."""
+    deployment = find(server_objects(environments["prod"]), "Deployment", name)
+    watched = deployment["metadata"]["annotations"][RELOADER_SECRET_ANNOTATION].split(",")
+    assert set(watched) == {DATABASE_SECRET, REDIS_SECRET}
+
+
+def test_reloader_is_replicated_and_guarded(environments: dict[str, Environment]) -> None:
+    objects = render(RELOADER, reloader_values(), release=reloader.RELEASE_NAME, namespace=reloader.NAMESPACE)
+    deployment = find(objects, "Deployment", reloader.FULLNAME)
+    assert deployment["spec"]["replicas"] >= 2
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    [pdb] = [o for o in objects if o["kind"] == "PodDisruptionBudget"]
+    assert all(labels.get(k) == v for k, v in pdb["spec"]["selector"]["matchLabels"].items())
+    # enableHA: leader election among the pods (they learn their own name for the lease).
+    assert "POD_NAME" in {item["name"] for item in pod_spec(deployment)["containers"][0]["env"]}

@@ -17,7 +17,7 @@ import yaml
 
 from haflow import facts
 from haflow.config import Environment
-from haflow.constructs import autoscaling, eks, gpu, model_api, observability, prefect, secrets, trust
+from haflow.constructs import autoscaling, eks, gpu, model_api, observability, prefect, reloader, secrets, trust
 from haflow.constructs.helm import ALL_CHARTS
 from haflow.stacks import foundation
 from tests.conftest import ENVIRONMENT_NAMES, resources
@@ -139,6 +139,18 @@ def test_prefect_server_and_worker_are_ha_with_disruption_budgets(
 
 
 @PARAMS
+def test_prefect_background_services_have_a_disruption_budget(
+    synthesized: dict[str, StackJson], environments: dict[str, Environment], env_name: str
+) -> None:
+    stack = platform(synthesized, env_name)
+    pdb = only(stack, "kubernetes_pod_disruption_budget_v1", "prefect-server-background-services")
+    assert pdb["metadata"]["namespace"] == prefect.SERVER_NAMESPACE
+    assert pdb["spec"]["selector"]["match_labels"] == prefect.BACKGROUND_SERVICES_LABELS
+    replicas = environments[env_name].prefect.background_services_replicas
+    assert 1 <= int(pdb["spec"]["min_available"]) < replicas
+
+
+@PARAMS
 def test_model_api_replicas_pdb_and_hpa_agree(
     synthesized: dict[str, StackJson], environments: dict[str, Environment], env_name: str
 ) -> None:
@@ -249,6 +261,20 @@ def test_the_rds_ca_bundle_is_fetched_checked_and_mounted_from_a_config_map(
     everywhere = {e["name"]: e["value"] for e in values(stack, "prefect-server")["global"]["prefect"]["env"]}
     assert everywhere["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE"] == (
         f"{trust.RDS_CA_MOUNT_PATH}/{trust.RDS_CA_BUNDLE_KEY}")
+
+
+@PARAMS
+def test_a_rotated_database_password_reaches_the_pods_within_a_minute(
+    synthesized: dict[str, StackJson], env_name: str
+) -> None:
+    stack = platform(synthesized, env_name)
+    secret = synced_secret(stack, prefect.SERVER_NAMESPACE, prefect.DATABASE_SECRET)
+    assert secret["spec"]["refreshInterval"] == "1m"
+    assert "reloader" in releases(stack)
+    server = releases(stack)["prefect-server"]
+    assert any(dependency.startswith("helm_release.reloader") for dependency in server["depends_on"])
+    annotations = values(stack, "prefect-server")["commonAnnotations"]
+    assert prefect.DATABASE_SECRET in annotations[reloader.RELOADER_SECRET_ANNOTATION].split(",")
 
 
 @PARAMS

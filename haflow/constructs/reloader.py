@@ -1,0 +1,60 @@
+"""Reloader: rolls a Deployment when a Secret it names changes, so rotated credentials reach the pods.
+
+RDS rotates the Aurora master password (every 7 days); External Secrets re-reads Secrets Manager every
+``secrets.refresh_interval`` and rewrites the Kubernetes Secret; Reloader sees the change and does a
+rolling restart of the Deployments annotated ``secret.reloader.stakater.com/reload: <secret,...>``. The
+rollout keeps every old pod until its replacement is ready (maxUnavailable 0%), and the old pods keep
+serving on the database sessions they already hold: PostgreSQL does not end a session when the role's
+password changes. See README, "Credential rotation".
+https://github.com/stakater/Reloader#how-to-use-reloader
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cdktf import ITerraformDependable, TerraformProvider
+from constructs import Construct
+
+from haflow.constructs.helm import RELOADER, helm_release, requests, spread_across_zones_and_hosts
+
+NAMESPACE = "reloader"
+RELEASE_NAME = "reloader"
+FULLNAME = f"{RELEASE_NAME}-reloader"  # the chart's fullname: <release>-<chart>
+RELOADER_SECRET_ANNOTATION = "secret.reloader.stakater.com/reload"
+REPLICAS = 2
+POD_LABELS = {"app": FULLNAME, "release": RELEASE_NAME}
+
+
+def reload_on(secrets: Sequence[str]) -> dict[str, str]:
+    """The annotation that makes Reloader roll a Deployment when any of ``secrets`` changes."""
+    return {RELOADER_SECRET_ANNOTATION: ",".join(sorted(secrets))}
+
+
+def reloader_values() -> dict[str, Any]:
+    return {
+        "reloader": {
+            # Two pods with leader election: a lost node does not miss a rotation.
+            "enableHA": True,
+            "reloadOnCreate": False,
+            "deployment": {
+                "replicas": REPLICAS,
+                "topologySpreadConstraints": spread_across_zones_and_hosts(POD_LABELS),
+                "resources": requests("10m", "64Mi"),
+            },
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+        }
+    }
+
+
+class Reloader(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, provider: TerraformProvider,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.release = helm_release(
+            self, "release", chart=RELOADER, release_name=RELEASE_NAME, namespace=NAMESPACE,
+            values=reloader_values(), provider=provider, depends_on=depends_on,
+        )

@@ -1,0 +1,52 @@
+"""Terraform settings every stack carries (version floor, state encryption) and the Aurora log groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from haflow.config import Environment
+from tests.conftest import ENVIRONMENT_NAMES
+from tests.plan import resources
+
+# use_lockfile (S3-native state locking) exists from Terraform 1.10.
+# https://developer.hashicorp.com/terraform/language/backend/s3#use_lockfile
+REQUIRED_VERSION = ">= 1.10"
+
+
+def test_every_stack_requires_a_terraform_that_knows_its_settings(synthesized: dict[str, Any]) -> None:
+    for name, stack in synthesized.items():
+        assert stack["terraform"].get("required_version") == REQUIRED_VERSION, name
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENT_NAMES)
+def test_state_is_encrypted_with_the_bootstrap_key(
+    synthesized: dict[str, Any], environments: dict[str, Environment], env_name: str
+) -> None:
+    env = environments[env_name]
+    for stack_name in (env.foundation_stack_name, env.platform_stack_name):
+        backend = synthesized[stack_name]["terraform"]["backend"]["s3"]
+        assert backend["encrypt"] is True
+        assert backend["kms_key_id"] == env.state.kms_key_alias, stack_name
+        assert backend["use_lockfile"] is True
+    aliases = resources(synthesized["bootstrap"], "aws_kms_alias")
+    (alias,) = [body for body in aliases.values() if body["name"] == env.state.kms_key_alias]
+    keys = resources(synthesized["bootstrap"], "aws_kms_key")
+    assert any(alias["target_key_id"] == f"${{aws_kms_key.{logical_id}.key_id}}" for logical_id in keys)
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENT_NAMES)
+def test_aurora_log_exports_go_to_groups_the_stack_owns(
+    synthesized: dict[str, Any], environments: dict[str, Environment], env_name: str
+) -> None:
+    env = environments[env_name]
+    stack = synthesized[env.foundation_stack_name]
+    (cluster_id, cluster), = resources(stack, "aws_rds_cluster").items()
+    groups = {body["name"]: (logical_id, body) for logical_id, body in resources(stack, "aws_cloudwatch_log_group")
+              .items()}
+    for export in cluster["enabled_cloudwatch_logs_exports"]:
+        logical_id, group = groups[f"/aws/rds/cluster/{cluster['cluster_identifier']}/{export}"]
+        assert group["kms_key_id"].startswith("${aws_kms_key.")
+        assert group["retention_in_days"] == env.database.log_retention_days
+        assert f"aws_cloudwatch_log_group.{logical_id}" in cluster["depends_on"], cluster_id
