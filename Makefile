@@ -1,16 +1,33 @@
-# Two commands on a fresh clone: `make synth` and `make test`. Both create .venv on first use.
+# Two commands on a fresh clone: `make synth` and `make test`. Both create .venv on first use; `make test` and
+# `make smoke` also build .venv-prefect and install PostgreSQL/Redis (make smoke-deps; root + apt-get).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: synth test validate check lint bench schema rules snapshots clean
+.PHONY: synth test validate check lint bench schema rules snapshots clean smoke smoke-deps
+
+# The Prefect runtime smoke (tests/smoke): Prefect 3.8.3 in its own venv, PostgreSQL 15 and Redis 7 from Debian.
+PREFECT_VENV := .venv-prefect
+PREFECT_STAMP := $(PREFECT_VENV)/.installed-stamp
+PREFECT_REQUIREMENTS := tests/smoke/prefect-requirements.txt
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+$(PREFECT_STAMP): $(PREFECT_REQUIREMENTS)
+	test -x $(PREFECT_VENV)/bin/python || $(PYTHON) -m venv $(PREFECT_VENV)
+	$(PREFECT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(PREFECT_REQUIREMENTS)
+	touch $(PREFECT_STAMP)
+
+smoke-deps: $(PREFECT_STAMP)
+	bash tests/smoke/install-servers.sh
+
+smoke: $(STAMP) smoke-deps
+	$(BIN)/pytest -q -m smoke tests/smoke
 
 synth: $(STAMP)
 	$(BIN)/haflow synth
@@ -21,7 +38,7 @@ validate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/haflow check --checkov
 
-test: $(STAMP)
+test: $(STAMP) smoke-deps
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
 	$(BIN)/pytest -q

@@ -1,0 +1,236 @@
+"""Fixtures of the Prefect runtime smoke: real PostgreSQL and Redis (TLS), Prefect 3.8.3 run as prod renders it.
+
+Everything here is marked ``smoke`` (``make smoke`` runs only these; ``pytest -m "not smoke"`` leaves them
+out locally). One tier per session; every process it starts is ended at the end of the session, and any
+process still carrying the session's marker then is killed, even after a failed test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from haflow.config import Environment
+from haflow.render import render_environment
+from haflow.synthesis import StackJson
+from tests.smoke import podenv, tls
+from tests.smoke.client import Api
+from tests.smoke.processes import reap
+from tests.smoke.proxy import Proxy
+from tests.smoke.servers import INSTALL_HINT, MASTER_USER, Postgres, Redis, missing_binaries
+from tests.smoke.stack import FLOWS_DIR, PrefectTier, environment_table
+
+SMOKE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = SMOKE_DIR.parent.parent
+ENVIRONMENT = "prod"
+PREFECT_VENV = Path(os.environ.get("HAFLOW_PREFECT_VENV", REPO_ROOT / ".venv-prefect"))
+WORK_POOL = "kubernetes"  # the rendered worker's --pool
+READY_TIMEOUT = 90.0
+STARTUP_API_REPLICAS = 2
+# Which fixture secret each ExternalSecret's remoteRef stands for (by what its ARN expression names)
+DATABASE_SECRET_MARKER = "master_user_secret"
+CACHE_SECRET_MARKER = "auth-token-secret"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SMOKE_DIR in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.smoke)
+
+
+@dataclass
+class Measurements:
+    rows: list[tuple[str, float, str]] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+
+    def record(self, what: str, seconds: float, detail: str = "") -> None:
+        self.rows.append((what, seconds, detail))
+        print(f"{what}: {seconds:.1f} s {detail}")
+
+
+MEASUREMENTS = Measurements()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not MEASUREMENTS.rows and not MEASUREMENTS.tables:
+        return
+    terminalreporter.section("Prefect smoke")
+    for table in MEASUREMENTS.tables:
+        terminalreporter.write_line(table)
+    for what, seconds, detail in MEASUREMENTS.rows:
+        terminalreporter.write_line(f"{what:<58} {seconds:7.1f} s  {detail}")
+
+
+@pytest.fixture(scope="session")
+def measurements() -> Measurements:
+    return MEASUREMENTS
+
+
+def require_dependencies() -> None:
+    problems = [f"missing {binary}" for binary in missing_binaries()]
+    if not (PREFECT_VENV / "bin" / "prefect").exists():
+        problems.append(f"missing {PREFECT_VENV}/bin/prefect (Prefect 3.8.3)")
+    if problems:
+        pytest.fail(f"the Prefect smoke cannot run: {'; '.join(problems)}. Fix: {INSTALL_HINT}; `make smoke-deps` "
+                    "also builds .venv-prefect. To leave the smoke out locally: pytest -m 'not smoke'", pytrace=False)
+
+
+@dataclass
+class Session:
+    """What every scenario shares: the run id, directories, CAs and servers."""
+
+    run_id: str
+    root: Path
+    database_ca: Path
+    trust_store: Path
+    process_job_template: Path
+    postgres: Postgres
+    redis: Redis
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def secrets(self) -> dict[str, dict[str, str]]:
+        """Secrets Manager as the fixtures fill it (the RDS master secret, the ElastiCache AUTH token)."""
+        return {
+            DATABASE_SECRET_MARKER: {"username": MASTER_USER, "password": self.postgres.master_password},
+            CACHE_SECRET_MARKER: {"token": self.redis.password},
+        }
+
+    def local(self, api_url: str, pod_root: Path, **overrides: object) -> podenv.LocalServices:
+        values: dict[str, object] = {
+            "postgres_port": self.postgres.port, "redis_port": self.redis.port, "api_url": api_url,
+            "secrets": self.secrets(), "database_ca": self.database_ca, "trust_store": self.trust_store,
+            "venv_bin": PREFECT_VENV / "bin", "pod_root": pod_root, "process_job_template": self.process_job_template,
+        }
+        values.update(overrides)
+        return podenv.LocalServices(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def session() -> Iterator[Session]:
+    require_dependencies()
+    run_id = uuid.uuid4().hex
+    root = Path(tempfile.mkdtemp(prefix="haflow-smoke-"))
+    servers: list[Postgres | Redis] = []
+    try:
+        (root / "ca").mkdir()
+        database_ca = tls.authority("haflow smoke RDS CA (stands in for rds-ca-rsa2048-g1)")
+        public_root = tls.authority("haflow smoke public root (stands in for Amazon's public roots)")
+        (root / "ca" / "rds-ca.pem").write_bytes(database_ca.pem)
+        (root / "ca" / "system-trust-store.pem").write_bytes(public_root.pem)
+        template = root / "process-base-job-template.json"
+        template.write_text(subprocess.run(
+            [str(PREFECT_VENV / "bin" / "prefect"), "work-pool", "get-default-base-job-template", "--type", "process"],
+            capture_output=True, text=True, check=True, timeout=60,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(root), "PREFECT_HOME": str(root / ".prefect")},
+        ).stdout)
+        postgres = Postgres(run_id, tls.server_certificate(database_ca, "postgres", root / "pg-cert"), root / "logs")
+        servers.append(postgres)
+        postgres.init()
+        postgres.start()
+        postgres.bootstrap()
+        redis = Redis(run_id, tls.server_certificate(public_root, "redis", root / "redis-cert"),
+                      root / "ca" / "system-trust-store.pem", root / "logs")
+        servers.append(redis)
+        redis.start()
+        yield Session(run_id, root, root / "ca" / "rds-ca.pem", root / "ca" / "system-trust-store.pem", template,
+                      postgres, redis)
+    finally:
+        for server in reversed(servers):
+            server.stop()
+        reap(run_id)
+        if os.environ.get("HAFLOW_SMOKE_KEEP_LOGS"):
+            print(f"smoke logs kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def prod(environments: dict[str, Environment]) -> Environment:
+    return environments[ENVIRONMENT]
+
+
+@pytest.fixture(scope="session")
+def prod_stacks(synth_variant: Callable[[str, dict[str, Any]], dict[str, StackJson]]) -> dict[str, StackJson]:
+    """prod synthesized alone (``make smoke`` needs no other environment)."""
+    return synth_variant(ENVIRONMENT, {})
+
+
+@pytest.fixture(scope="session")
+def rendered(prod_stacks: dict[str, StackJson], prod: Environment) -> podenv.Rendered:
+    """The prod environment's rendered objects, as the render gate (haflow.render) produces them."""
+    return podenv.render_result_objects(render_environment(prod_stacks, prod))
+
+
+@pytest.fixture(scope="session")
+def migrated(session: Session, rendered: podenv.Rendered, measurements: Measurements) -> float:
+    """The migration Job's command run once against the fresh database, as the chart's hook does."""
+    proxy = Proxy("/api/ready", 3)  # not started: the Job needs no Service
+    tier = PrefectTier(rendered, session.local(proxy.url, session.root / "pods"), proxy, session.run_id,
+                       session.logs, api_replicas=0, background_replicas=0)
+    try:
+        tier.pod(podenv.MIGRATIONS, "migrations")
+        seconds = tier.migrate()
+    finally:
+        tier.stop_all()
+    measurements.record("migration job (prefect server database upgrade -y)", seconds)
+    return seconds
+
+
+@dataclass
+class Running:
+    tier: PrefectTier
+    api: Api
+    started: float
+
+
+@pytest.fixture(scope="session")
+def running(
+    session: Session, rendered: podenv.Rendered, migrated: float, measurements: Measurements
+) -> Iterator[Running]:
+    """prod's Prefect tier, scaled down: migrations, 2 API processes behind the proxy, background services,
+    a worker; the flow deployment created. Started once; scenarios break it and leave it working."""
+    api_probe = podenv.container_of(rendered.find(*podenv.ROLE_OBJECTS[podenv.API]))["readinessProbe"]
+    proxy = Proxy(api_probe["httpGet"]["path"], int(api_probe.get("failureThreshold", 3)))
+    proxy.start()
+    tier = PrefectTier(rendered, session.local(proxy.url, session.root / "pods"), proxy, session.run_id,
+                       session.logs, api_replicas=STARTUP_API_REPLICAS)
+    try:
+        tier.plan()
+        measurements.tables.append("rewrite table (rendered -> local):\n" + environment_table(tier.pods))
+        started = time.monotonic()
+        for instance in tier.api_instances():
+            tier.start_api(instance)
+        for instance in tier.background_instances():
+            tier.start(instance)
+        tier.start("worker")
+        seconds = tier.wait_api_ready(tier.api_instances(), READY_TIMEOUT)
+        measurements.record("1. every API process /api/ready 200 (from start)", seconds,
+                            f"restarts: {[(r.instance, r.exit_code) for r in tier.restarts_of()]}")
+        yield Running(tier, tier.api(), started)
+    finally:
+        tier.stop_all()
+        proxy.stop()
+
+
+def create_deployment(api: Api, name: str, work_pool: str, **extra: object) -> str:
+    flow = api.post("/flows/", {"name": "smoke-sleep"})
+    deployment = api.post("/deployments/", {
+        "name": name, "flow_id": flow["id"], "work_pool_name": work_pool, "entrypoint": "smoke_flows.py:sleep",
+        "pull_steps": [{"prefect.deployments.steps.set_working_directory": {"directory": str(FLOWS_DIR)}}],
+        **extra,
+    })
+    deployment_id: str = deployment["id"]
+    return deployment_id

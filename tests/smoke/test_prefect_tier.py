@@ -1,0 +1,355 @@
+"""Scenarios 1-6 of the Prefect runtime smoke, in order, on one running tier (see README, "Prefect smoke").
+
+Each scenario has a time bound, records its measured seconds (printed in the session summary) and
+leaves the tier working for the next one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from haflow.config import Environment
+from haflow.report import estimate
+from haflow.synthesis import StackJson
+from tests.smoke import podenv
+from tests.smoke.client import Api, RequestFailed, ready
+from tests.smoke.conftest import READY_TIMEOUT, WORK_POOL, Measurements, Running, Session, create_deployment
+from tests.smoke.processes import wait_for
+
+TERMINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+RUN_TIMEOUT = 90.0
+LATE_POOL = "smoke-no-worker"  # a pool no worker polls: its runs can only become Late
+
+
+def now(offset: float = 0.0) -> str:
+    return (datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=offset)).isoformat()
+
+
+def start_run(api: Api, deployment_id: str, seconds: float = 0.0) -> str:
+    run = api.post(f"/deployments/{deployment_id}/create_flow_run",
+                   {"parameters": {"seconds": seconds}, "idempotency_key": uuid.uuid4().hex})
+    run_id: str = run["id"]
+    return run_id
+
+
+def scheduled_run(api: Api, deployment_id: str, at_offset: float) -> str:
+    """A run scheduled ``at_offset`` seconds from now, as the scheduler would create it."""
+    run = api.post(f"/deployments/{deployment_id}/create_flow_run", {
+        "idempotency_key": uuid.uuid4().hex,
+        "state": {"type": "SCHEDULED", "name": "Scheduled", "state_details": {"scheduled_time": now(at_offset)}},
+    })
+    run_id: str = run["id"]
+    return run_id
+
+
+def wait_states(api: Api, run_ids: list[str], timeout: float, done: tuple[str, ...] = TERMINAL) -> dict[str, str]:
+    states: dict[str, str] = {}
+
+    def all_done() -> bool:
+        for run_id in run_ids:
+            states[run_id] = api.state(run_id)[0]
+        return all(state in done for state in states.values())
+
+    wait_for(all_done, timeout, interval=0.5, what=f"{len(run_ids)} flow run(s) reaching {done}")
+    return states
+
+
+def events_for(api: Api, run_id: str, event: str) -> list[dict[str, Any]]:
+    page = api.post("/events/filter", {
+        "filter": {"event": {"name": [event]}, "any_resource": {"id": [f"prefect.flow-run.{run_id}"]},
+                   "occurred": {"since": now(-3600)}},
+        "limit": 10,
+    })
+    found: list[dict[str, Any]] = page.get("events", [])
+    return found
+
+
+class Poller:
+    """A client hitting the API through the proxy all along a scenario, as the UI and workers do."""
+
+    def __init__(self, api: Api, path: str) -> None:
+        self.api = Api(api.url)
+        self.path = path
+        self.requests = 0
+        self.failed: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.requests += 1
+            try:
+                self.api.get(self.path)
+            except RequestFailed as error:
+                self.failed.append(str(error))
+
+    def __enter__(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def deployment(running: Running) -> str:
+    """The flow deployment on the worker's pool (the pool the worker creates on start)."""
+    tier = running.tier
+    wait_for(lambda: all(ready(tier.api_ports[i]) for i in tier.api_instances()), READY_TIMEOUT + 60,
+             what="API processes ready before the deployment is created")
+    api = running.api
+    wait_for(lambda: any(pool["name"] == WORK_POOL for pool in api.post("/work_pools/filter", {})), 60,
+             what=f"the worker creating work pool {WORK_POOL!r}")
+    return create_deployment(api, "smoke", WORK_POOL)
+
+
+@pytest.fixture(scope="module")
+def late_deployment(running: Running) -> str:
+    api = running.api
+    if not any(pool["name"] == LATE_POOL for pool in api.post("/work_pools/filter", {})):
+        api.post("/work_pools/", {"name": LATE_POOL, "type": "process"})
+    return create_deployment(api, "smoke-late", LATE_POOL)
+
+
+@pytest.fixture(autouse=True)
+def scenario_clock(request: pytest.FixtureRequest, measurements: Measurements) -> Iterator[None]:
+    start = time.monotonic()
+    yield
+    measurements.record(f"{request.node.name} (whole test)", time.monotonic() - start)
+
+
+def test_1_every_api_ready_and_a_deployment_runs_to_completed(
+    running: Running, deployment: str, measurements: Measurements
+) -> None:
+    tier, api = running.tier, running.api
+    started = time.monotonic()
+    for instance in tier.api_instances():
+        assert ready(tier.api_ports[instance]), f"{instance} not ready\n{tier.logs([instance])}"
+    tier.wait_in_rotation(tier.api_instances(), 30)
+    run_id = start_run(api, deployment)
+    state = wait_states(api, [run_id], RUN_TIMEOUT)[run_id]
+    assert state == "COMPLETED", f"flow run {run_id} ended {state}\n{tier.logs(['worker'])}"
+    measurements.record("1. deployment run through the worker to Completed", time.monotonic() - started)
+
+
+def test_2_killing_an_api_process_loses_no_run_and_no_request(
+    running: Running, deployment: str, measurements: Measurements
+) -> None:
+    tier, api = running.tier, running.api
+    victim = tier.api_instances()[0]
+    start = time.monotonic()
+    runs = [start_run(api, deployment, seconds=5) for _ in range(3)]
+    wait_states(api, runs, 60, done=("RUNNING", *TERMINAL))
+    with Poller(api, f"/flow_runs/{runs[0]}") as poller:
+        tier.kill(victim)
+        states = wait_states(api, runs, RUN_TIMEOUT)
+    assert set(states.values()) == {"COMPLETED"}, f"{states}\n{tier.logs(['worker'])}"
+    assert not poller.failed, f"requests failed beyond retries: {poller.failed}"
+    measurements.record(
+        "2. runs completed with one API process killed", time.monotonic() - start,
+        f"({poller.requests} polls through the proxy, {len(poller.api.retried)} retried, 0 failed; "
+        f"proxy resets {tier.proxy.resets})",
+    )
+    tier.revive(victim)
+    measurements.record(f"2. {victim} replaced and ready again", tier.wait_api_ready([victim], READY_TIMEOUT))
+    tier.wait_in_rotation(tier.api_instances(), 30)
+
+
+def test_3_background_services_outage_schedules_marks_late_and_loses_nothing(
+    running: Running, deployment: str, late_deployment: str, measurements: Measurements
+) -> None:
+    tier, api = running.tier, running.api
+    background = tier.background_instances()
+    for instance in background:
+        tier.kill(instance)
+    down = time.monotonic()
+    # While the background services are down: runs due now on a pool no worker polls (to become Late),
+    # a deployment with a schedule (to be scheduled), and a run through the worker (its events wait in Redis).
+    late_runs = [scheduled_run(api, late_deployment, at_offset=-60) for _ in range(2)]
+    scheduled = api.post("/flows/", {"name": "smoke-sleep"})
+    schedule_deployment = api.post("/deployments/", {
+        "name": "smoke-scheduled", "flow_id": scheduled["id"], "work_pool_name": LATE_POOL,
+        "entrypoint": "smoke_flows.py:sleep", "schedules": [{"schedule": {"interval": 3600}, "active": True}],
+    })["id"]
+    worker_run = start_run(api, deployment)
+    assert wait_states(api, [worker_run], RUN_TIMEOUT)[worker_run] == "COMPLETED", tier.logs(["worker"])
+    assert {api.state(r)[1] for r in late_runs} == {"Scheduled"}, "marked Late while the background services were down"
+    outage = time.monotonic() - down
+    for instance in background:
+        tier.revive(instance)
+    back = time.monotonic()
+
+    def marked_late() -> bool:
+        return {api.state(r)[1] for r in late_runs} == {"Late"}
+
+    late_seconds = wait_for(marked_late, 60, what="runs due during the outage marked Late")
+
+    def scheduled_runs() -> bool:
+        runs = api.flow_runs(deployments={"id": {"any_": [schedule_deployment]}})
+        return len(runs) > 0
+
+    schedule_seconds = wait_for(scheduled_runs, 90, what="the scheduler creating runs of the new deployment")
+
+    def persisted() -> bool:
+        return bool(events_for(api, worker_run, "prefect.flow-run.Completed"))
+
+    event_seconds = wait_for(persisted, 60, what="the Completed event emitted during the outage persisted")
+    measurements.record("3. background services down (kill -> restart)", outage)
+    measurements.record("3. due runs marked Late after restart", late_seconds)
+    measurements.record("3. new deployment scheduled after restart", schedule_seconds,
+                        "(main scheduler loop: PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS, default 60)")
+    measurements.record("3. events emitted during the outage persisted after restart", event_seconds)
+    assert time.monotonic() - back < 120
+
+
+def test_5_redis_failover_messaging_and_docket_recover(
+    running: Running, session: Session, deployment: str, late_deployment: str, measurements: Measurements
+) -> None:
+    tier, api = running.tier, running.api
+    restarts_before = len(tier.restarts_of())
+    start = time.monotonic()
+    session.redis.failover(downtime=3.0)
+    tier.wait_api_ready(tier.api_instances(), READY_TIMEOUT)
+    api_seconds = time.monotonic() - start
+    run_id = start_run(api, deployment)
+    late = scheduled_run(api, late_deployment, at_offset=-60)
+    assert wait_states(api, [run_id], RUN_TIMEOUT)[run_id] == "COMPLETED", tier.logs(["worker"])
+    run_seconds = time.monotonic() - start
+    # messaging: the event persister (background services) reads the run's events from Redis streams
+    wait_for(lambda: bool(events_for(api, run_id, "prefect.flow-run.Completed")), 60,
+             what="a Completed event after the Redis failover persisted (messaging)")
+    events_seconds = time.monotonic() - start
+    # docket: the late-runs service is a Docket perpetual task in Redis. A chain severed by the failover is
+    # re-seeded within docket's AUTOMATIC_PERPETUAL_RESEED_INTERVAL_SECONDS (60 s); bound: that + 30 s
+    try:
+        wait_for(lambda: api.state(late)[1] == "Late", 90, what="a due run marked Late after the failover (docket)")
+        docket_seconds: float | None = time.monotonic() - start
+    except TimeoutError:
+        docket_seconds = None
+    new_restarts = tier.restarts_of()[restarts_before:]
+    measurements.record("5. Redis failover: every API ready again", api_seconds)
+    measurements.record("5. Redis failover: a run Completed through the worker", run_seconds)
+    measurements.record("5. Redis failover: messaging (event persisted)", events_seconds)
+    measurements.record("5. Redis failover: docket (late run marked)", docket_seconds or -1.0,
+                        f"restarts: {[(r.instance, r.exit_code) for r in new_restarts]}"
+                        + ("" if docket_seconds else "; NOT within 90 s: the background services stayed up but their "
+                           "Docket perpetual services stalled (see README, known findings)"))
+    if docket_seconds is None:
+        pytest.xfail("after a Redis failover Prefect 3.8.3's Docket perpetual services (late runs) did not resume "
+                     "within 90 s while the background-services process stayed alive (no liveness probe restarts it)")
+
+
+def test_4_aurora_style_failover_recovers_within_the_reported_rto(
+    running: Running, session: Session, deployment: str, measurements: Measurements,
+    prod_stacks: dict[str, StackJson], prod: Environment,
+) -> None:
+    tier, api = running.tier, running.api
+    report = {c.key: c for c in estimate(prod_stacks, prod).components}
+    prefect_rto = report["prefect"].rto
+    assert prefect_rto is not None and prefect_rto.value is not None, "haflow report gives Prefect no RTO"
+    aurora_rto = report["aurora"].rto
+    restarts_before = len(tier.restarts_of())
+    start = time.monotonic()
+    session.postgres.failover(downtime=5.0)
+
+    def serving() -> bool:
+        if not all(ready(tier.api_ports[i]) for i in tier.api_instances()):
+            return False
+        try:
+            api.request("GET", f"/deployments/{deployment}", retries=0)
+        except RequestFailed:
+            return False
+        return True
+
+    wait_for(serving, prefect_rto.value + 60, interval=0.5, what="API serving after the database failover")
+    measured = time.monotonic() - start
+    new_restarts = tier.restarts_of()[restarts_before:]
+    run_id = start_run(api, deployment)
+    assert wait_states(api, [run_id], RUN_TIMEOUT)[run_id] == "COMPLETED", tier.logs(["worker"])
+    measurements.record("4. database failover: API serving again (no restart)", measured,
+                        f"haflow report's Prefect RTO: {prefect_rto.value:.0f} s; "
+                        f"(source {prefect_rto.source}); Aurora failover: {aurora_rto.value if aurora_rto else '?'} s")
+    assert not new_restarts, f"the API needed a restart: {[(r.instance, r.exit_code, r.log_tail) for r in new_restarts]}"
+    assert prefect_rto.value >= measured, (
+        f"haflow report assumes Prefect recovers in {prefect_rto.value:.0f} s; measured {measured:.1f} s")
+
+
+RELOADER_ANNOTATION = "secret.reloader.stakater.com/reload"
+
+
+def rotate(session: Session) -> None:
+    """What RDS managed rotation does: a new master password, set on the role and in the secret at once."""
+    password = uuid.uuid4().hex
+    session.postgres.psql(f"alter role haflow_master password '{password}'", database="postgres")
+    session.postgres.master_password = password
+
+
+def sync_and_roll(running: Running, session: Session) -> None:
+    """External Secrets re-syncs the Secret; Reloader rolls each annotated Deployment one pod at a time."""
+    tier = running.tier
+    tier.local = session.local(tier.proxy.url, session.root / "pods")
+    for name in tier.api_instances():
+        tier.pod("api", name, listen_port=tier.api_ports[name])
+        tier.kill(name)
+        tier.revive(name)
+        tier.wait_api_ready([name], READY_TIMEOUT)
+        tier.wait_in_rotation([name], 30)
+    for name in tier.background_instances():
+        tier.pod("background-services", name)
+        tier.kill(name)
+        tier.revive(name)
+
+
+def test_6_rds_managed_rotation_of_the_database_password(
+    running: Running, session: Session, deployment: str, rendered: Any, measurements: Measurements
+) -> None:
+    """The platform's design: External Secrets re-reads the secret every refreshInterval and Reloader rolls the
+    Prefect Deployments when the Secret changes, while the old pods keep serving on the sessions they hold.
+    Shown: serving through the window and the roll; and what breaks when sessions are replaced inside the window."""
+    tier, api = running.tier, running.api
+    refresh = rendered.external_secret("prefect-database", "prefect")["spec"].get("refreshInterval", "?")
+    for role in ("api", "background-services"):
+        annotations = rendered.find(*podenv.ROLE_OBJECTS[role])["metadata"].get("annotations") or {}
+        assert "prefect-database" in annotations.get(RELOADER_ANNOTATION, "").split(","), (
+            f"{role}: no {RELOADER_ANNOTATION} naming prefect-database: nothing rolls the pods after a rotation, "
+            "they keep the old password until restarted by hand")
+    start = time.monotonic()
+    rotate(session)
+    with Poller(api, f"/deployments/{deployment}") as window:
+        time.sleep(5)  # the window until External Secrets re-syncs (up to refreshInterval)
+    with Poller(api, f"/deployments/{deployment}") as roll:
+        sync_and_roll(running, session)
+    rolled = time.monotonic() - start
+    run_id = start_run(api, deployment)
+    assert wait_states(api, [run_id], RUN_TIMEOUT)[run_id] == "COMPLETED", tier.logs(["worker"])
+    measurements.record("6. rotation: window before the re-sync, API serving", 5.0,
+                        f"{window.requests} requests, {len(window.failed)} failed (refreshInterval {refresh})")
+    measurements.record("6. rotation: re-sync + Reloader roll, API serving throughout", rolled,
+                        f"{roll.requests} requests, {len(roll.failed)} failed")
+    assert not window.failed, window.failed
+    assert not roll.failed, roll.failed
+
+    # What breaks: sessions replaced inside the window (a failover, a pool recycle, new overflow connections)
+    rotate(session)
+    broke = time.monotonic()
+    session.postgres.psql("select pg_terminate_backend(pid) from pg_stat_activity "
+                          "where usename = 'haflow_master' and pid <> pg_backend_pid()", database="postgres")
+    wait_for(lambda: not any(ready(tier.api_ports[n]) for n in tier.api_instances()), 30,
+             what="API processes unready after their sessions were replaced with the old password")
+    time.sleep(2)
+    logs = "\n".join(tier.processes[n].tail(3000) for n in tier.api_instances())
+    cause = ("password authentication failed" if "password authentication failed" in logs
+             else "/api/ready not 200; no password message in the API logs")
+    sync_and_roll(running, session)
+    measurements.record(
+        "6. rotation + sessions replaced inside the window: API down", time.monotonic() - broke,
+        f"every API process unready ({cause}) until the re-sync + roll; "
+        f"in the cluster: up to refreshInterval ({refresh}) + the roll")
