@@ -38,7 +38,8 @@ WORK_POOL = "kubernetes"  # the rendered worker's --pool
 READY_TIMEOUT = 90.0
 STARTUP_API_REPLICAS = 2
 # Which fixture secret each ExternalSecret's remoteRef stands for (by what its ARN expression names)
-DATABASE_SECRET_MARKER = "master_user_secret"
+# (RDS-managed without DR; with DR, the secret haflow creates for the global database's primary)
+DATABASE_SECRET_MARKERS = ("master_user_secret", "database_master-secret")
 CACHE_SECRET_MARKER = "auth-token-secret"
 
 
@@ -103,8 +104,9 @@ class Session:
 
     def secrets(self) -> dict[str, dict[str, str]]:
         """Secrets Manager as the fixtures fill it (the RDS master secret, the ElastiCache AUTH token)."""
+        master = {"username": MASTER_USER, "password": self.postgres.master_password}
         return {
-            DATABASE_SECRET_MARKER: {"username": MASTER_USER, "password": self.postgres.master_password},
+            **dict.fromkeys(DATABASE_SECRET_MARKERS, master),
             CACHE_SECRET_MARKER: {"token": self.redis.password},
         }
 
