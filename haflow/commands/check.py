@@ -13,7 +13,7 @@ from typing import Any
 
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, guarded, load_or_report, print_error
 from haflow.config import Environment
-from haflow.config.loader import display
+from haflow.config.reader import MAX_JSON_BYTES, display, read_text
 from haflow.rules import evaluate
 from haflow.rules.checkov_gate import SKIPS_FILE, CheckovOutcome, load_skips, run_checkov
 from haflow.rules.engine import BOOTSTRAP_STACK, stacks_of
@@ -84,7 +84,7 @@ def _resource_lines(path: Path) -> dict[str, int]:
     found: dict[str, int] = {}
     if not path.exists():
         return found
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(path, max_bytes=MAX_JSON_BYTES).splitlines(), start=1):
         stripped = line.strip()
         if stripped.endswith("{") and stripped.startswith('"'):
             key = json.loads(stripped[: stripped.rindex(":")])

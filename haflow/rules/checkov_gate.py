@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from haflow.config.errors import MISSING, ConfigError, ConfigIssue
-from haflow.config.loader import display
+from haflow.config.reader import display, read_yaml
 from haflow.rules.engine import ERROR, UNUSED_CHECKOV_SKIP, Finding
 from haflow.synthesis import STACK_FILE
 
@@ -66,11 +65,7 @@ def load_skips(path: Path) -> list[CheckovSkip]:
     if not path.exists():
         return []
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return SkipsDocument.model_validate(document).skips
-    except yaml.YAMLError as err:
-        problem = ConfigIssue(display(path), "", MISSING, f"YAML syntax error: {err}", "fix the YAML")
-        raise ConfigError([problem]) from None
+        return SkipsDocument.model_validate(read_yaml(path) or {}).skips
     except ValidationError as err:
         raise ConfigError(
             [
