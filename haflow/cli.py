@@ -124,11 +124,16 @@ def check(
     checkov: Annotated[
         bool, typer.Option("--checkov", help="Also run checkov on the stacks (skips: checkov-skips.yaml)")
     ] = False,
+    checkov_skips: Annotated[
+        Path | None,
+        typer.Option("--checkov-skips", help="checkov skips file; default checkov-skips.yaml at the root of the "
+                     "repository holding --config-dir"),
+    ] = None,
 ) -> None:
     """Resilience and security rules (RULES.md) on the synthesized plan; exit 1 on unsuppressed errors."""
     from haflow.commands import check as command
 
-    raise typer.Exit(command.run(env or [], config_dir, from_dir, output_format, checkov))
+    raise typer.Exit(command.run(env or [], config_dir, from_dir, output_format, checkov, checkov_skips))
 
 
 @app.command()

@@ -11,11 +11,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from haflow import progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, guarded, load_or_report, print_error
 from haflow.config import Environment
 from haflow.config.reader import MAX_JSON_BYTES, display, read_text
 from haflow.rules import evaluate
-from haflow.rules.checkov_gate import SKIPS_FILE, CheckovOutcome, load_skips, run_checkov
+from haflow.rules.checkov_gate import CheckovOutcome, load_skips, run_checkov, skips_file_for
 from haflow.rules.engine import BOOTSTRAP_STACK, stacks_of
 from haflow.rules.render import FORMATS, CheckReport, render
 from haflow.synthesis import STACK_FILE, read_stacks, synthesize
@@ -26,12 +27,21 @@ DEFAULT_STACKS_DIR = "cdktf.out/stacks"
 
 
 def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format: str, checkov: bool,
-        skips_file: Path = SKIPS_FILE) -> int:
+        skips_file: Path | None = None) -> int:
     if output_format not in FORMATS:
         print_error(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         return EXIT_BAD_INPUT
     environments = load_or_report(envs, config_dir)
     if environments is None:
+        return EXIT_BAD_INPUT
+    if skips_file is None:
+        skips_file = skips_file_for(config_dir)
+        if checkov and not skips_file.exists():
+            print_error(f"warning: {display(skips_file)} not found (looked at the root of the configuration's "
+                        "repository): no checkov skip applies, every checkov failure counts. Pass "
+                        "--checkov-skips FILE to use another file")
+    elif not skips_file.is_file():
+        print_error(f"--checkov-skips {display(skips_file)}: file not found")
         return EXIT_BAD_INPUT
     return guarded(lambda: _check(environments, config_dir, from_dir, output_format, checkov, skips_file))
 
@@ -53,19 +63,22 @@ def _check(environments: list[Environment], config_dir: Path, from_dir: Path | N
                        checkov, skips, skips_file)
     with tempfile.TemporaryDirectory(prefix="haflow-check-") as scratch:
         outdir = Path(scratch) / "cdktf.out"
-        stacks = synthesize(environments, outdir)
+        with progress.stage(f"synthesizing {len(environments)} environment(s)"):
+            stacks = synthesize(environments, outdir)
         return _report(environments, stacks, outdir, DEFAULT_STACKS_DIR, config_dir, output_format, checkov,
                        skips, skips_file)
 
 
 def _report(environments: list[Environment], stacks: dict[str, Any], root: Path, stacks_dir: str,
             config_dir: Path, output_format: str, checkov: bool, skips: list[Any], skips_file: Path) -> int:
-    evaluations = [evaluate(stacks, env) for env in environments]
+    with progress.stage("running the rule pack"):
+        evaluations = [evaluate(stacks, env) for env in environments]
     names = list(dict.fromkeys(name for env in environments for name in stacks_of(env, stacks)))
     outcome: CheckovOutcome | None = None
     if checkov:
         env_of = {name: env.name for env in environments for name in stacks_of(env, stacks)
                   if name != BOOTSTRAP_STACK}
+        progress.say(f"running checkov on {len(names)} stack(s)")
         try:
             outcome = run_checkov({name: stacks[name] for name in names}, skips, env_of)
         except Exception as err:  # checkov is a third-party parser of the plan: report, never a traceback

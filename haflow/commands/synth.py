@@ -28,6 +28,6 @@ def run(envs: list[str], config_dir: Path, out: Path) -> int:
         counts = resource_counts(stack)
         top = ", ".join(f"{rtype} {count}" for rtype, count in counts.most_common(6))
         print(f"{name}: {sum(counts.values())} resources ({top}{', ...' if len(counts) > 6 else ''})")
-    kept = "" if not envs else " (other environments' stacks kept)"
+    kept = "" if not envs else " (any other environment's stacks there were kept)"
     print(f"wrote {len(stacks)} stacks to {out}/stacks{kept}")
     return EXIT_OK

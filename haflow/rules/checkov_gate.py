@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from haflow.config.errors import MISSING, ConfigError, ConfigIssue
 from haflow.config.reader import display, read_yaml
+from haflow.output import repository_root
 from haflow.rules.engine import ERROR, UNUSED_CHECKOV_SKIP, Finding
 from haflow.synthesis import STACK_FILE
 
@@ -58,6 +59,12 @@ class SkipsDocument(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     skips: list[CheckovSkip] = Field(default_factory=list)
+
+
+def skips_file_for(config_dir: Path) -> Path:
+    """checkov-skips.yaml of the configuration's repository: at the root of the git repository holding
+    ``config_dir`` (the directory above it when it is in none), wherever haflow is run from."""
+    return (repository_root(config_dir) or config_dir.resolve().parent) / SKIPS_FILE.name
 
 
 def load_skips(path: Path) -> list[CheckovSkip]:

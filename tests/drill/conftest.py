@@ -22,8 +22,8 @@ import pytest
 from haflow.config import Environment
 from haflow.drill.clients import AwsClients, aws_clients
 from haflow.drill.plan import Plan
+from haflow.drill.seed import seed_plan
 from haflow.synthesis import STACK_FILE, StackJson
-from tests.drill.deploy import deploy_plan
 
 ENV = "prod"
 START_TIMEOUT_SECONDS = 30
@@ -107,7 +107,7 @@ def plan(synthesized: dict[str, StackJson], aws: AwsClients) -> Plan:
 @pytest.fixture
 def deployed(plan: Plan, aws: AwsClients) -> Plan:
     """moto holds what the plan of ENV describes; returns that plan."""
-    deploy_plan(plan, aws)
+    seed_plan(plan, aws)
     return plan
 
 
