@@ -126,7 +126,10 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_YAML_BYTES) -> Any:
     """The YAML document in ``path`` (None when it is empty); every failure is a ConfigError naming it."""
     text = read_text(path, max_bytes=max_bytes)
     shown = display(path)
-    loader = _UniqueKeyLoader(text)
+    try:
+        loader = _UniqueKeyLoader(text)
+    except yaml.YAMLError as err:  # the reader refuses control characters before any parsing
+        raise _refuse(path, f"not valid YAML: {err}", "remove the character or fix the YAML") from None
     try:
         node = loader.get_single_node()
         if node is None:
