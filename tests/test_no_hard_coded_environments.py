@@ -13,7 +13,7 @@ TESTS = Path(__file__).resolve().parent
 
 
 def test_the_environment_list_comes_from_the_environments_directory() -> None:
-    assert ENVIRONMENT_NAMES == tuple(environment_names(CONFIG_DIR))
+    assert tuple(environment_names(CONFIG_DIR)) == ENVIRONMENT_NAMES
 
 
 def test_no_test_spells_out_the_list_of_environments() -> None:
