@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from haflow.cli import app
-from tests.conftest import CONFIG_DIR, REPO_ROOT
+from tests.conftest import CONFIG_DIR
 
 runner = CliRunner()
 
@@ -138,8 +138,11 @@ def test_the_drill_log_is_appended_only_to_a_drill_log(tmp_path: Path, log: str,
     assert tree_digest(tmp_path) == before
 
 
-def test_the_documented_out_paths_stay_inside_the_repository() -> None:
-    """`make synth` writes cdktf.out inside the checkout: that is allowed (a new or previous output)."""
+def test_the_documented_out_path_inside_a_checkout_is_allowed(tmp_path: Path) -> None:
+    """`make synth` writes cdktf.out inside the checkout: a new (or previous) output there is fine."""
     from haflow.output import claim_output_dir
 
-    assert claim_output_dir(REPO_ROOT / "cdktf.out", (CONFIG_DIR,)) == (REPO_ROOT / "cdktf.out").resolve()
+    clone = tmp_path / "clone"
+    shutil.copytree(CONFIG_DIR, clone / "environments")
+    subprocess.run(["git", "init", "--quiet", str(clone)], check=True)
+    assert claim_output_dir(clone / "cdktf.out", (clone / "environments",)) == (clone / "cdktf.out").resolve()

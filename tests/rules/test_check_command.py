@@ -99,11 +99,11 @@ def test_sarif_output_is_sarif_2_1_0_with_stack_file_locations(stacks_dir: Path)
 
 
 def test_json_and_markdown_outputs(stacks_dir: Path) -> None:
-    as_json = json.loads(check("--from", str(stacks_dir), "--env", "staging", "--format", "json").output)
+    as_json = json.loads(check("--from", str(stacks_dir), "--env", "staging", "--format", "json").stdout)
     [staging] = as_json["environments"]
     assert as_json["passed"] and staging["errors"] == 0
     assert {item["rule_id"] for item in staging["suppressed"]} == {"HA-DB-002", "HA-DL-001", "HA-WL-001", "HA-WL-002"}
-    markdown = check("--from", str(stacks_dir), "--env", "dev", "--format", "markdown").output
+    markdown = check("--from", str(stacks_dir), "--env", "dev", "--format", "markdown").stdout
     assert markdown.startswith("### haflow check: PASS")
     assert "| dev | `HA-NET-002` |" in markdown
 
