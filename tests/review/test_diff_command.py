@@ -142,18 +142,18 @@ def test_a_new_environment_leaves_the_bootstrap_stack_alone_end_to_end(
 ) -> None:
     """`haflow diff --base HEAD --env X` for an X the base does not have: the bootstrap stack is built the same
     way on both sides (from every environment), so it shows no change; X's stacks count resources only."""
-    overlay = repo / "environments" / "euw.yaml"
+    overlay = repo / "environments" / "diffprobe.yaml"
     overlay.write_text("region: eu-west-1\navailability_zones: [eu-west-1a, eu-west-1b, eu-west-1c]\n"
-                       "network: {cidr: 10.40.0.0/16}\ntags: {environment: euw}\n", encoding="utf-8")
+                       "network: {cidr: 10.251.0.0/16}\ntags: {environment: diffprobe}\n", encoding="utf-8")
     try:
-        code = command.run("HEAD", ["euw"], repo / "environments", "json", None, repo=repo)
+        code = command.run("HEAD", ["diffprobe"], repo / "environments", "json", None, repo=repo)
     finally:
         overlay.unlink()
     document = json.loads(capsys.readouterr().out)
     assert code == 0
     stacks = {stack["stack"]: stack for env in document["environments"] for stack in env["stacks"]}
-    assert set(stacks) == {"bootstrap", "euw-foundation", "euw-platform"}
+    assert set(stacks) == {"bootstrap", "diffprobe-foundation", "diffprobe-platform"}
     bootstrap = stacks["bootstrap"]
     assert bootstrap["added"] == [] and bootstrap["removed"] == [] and bootstrap["changed"] == []
-    added = stacks["euw-foundation"]["added"]
+    added = stacks["diffprobe-foundation"]["added"]
     assert added and not any(address.startswith("provider.") for address in added)
