@@ -55,5 +55,9 @@ def test_a_new_environment_in_another_region_passes_check_and_report(
         result = runner.invoke(app, command)
         assert result.exit_code == 0, f"haflow {' '.join(command)}:\n{result.output}"
         assert "Traceback" not in result.output
+        if "--checkov" in command:
+            assert " 0 failed" in result.stdout and "skipped with a reason" in result.stdout, result.stdout
+        if command[0] == "report":
+            assert "(meets its SLO)" in result.stdout
     env = Path(file_name).stem
     assert (checkout / "cdktf.out" / "stacks" / f"{env}-foundation" / "cdk.tf.json").is_file()
