@@ -12,11 +12,15 @@ PREFECT_VENV := .venv-prefect
 PREFECT_STAMP := $(PREFECT_VENV)/.installed-stamp
 PREFECT_REQUIREMENTS := tests/smoke/prefect-requirements.txt
 
+# pip's own output stays visible (without download progress bars): the first run takes minutes, and
+# shows each package it collects and installs.
 $(STAMP): pyproject.toml constraints.txt
+	@echo "==> setting up $(VENV): haflow and its pinned dependencies (constraints.txt: $$(grep -c '==' constraints.txt) packages; several minutes on the first run)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off --upgrade pip
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+	@echo "==> $(VENV) ready"
 
 $(PREFECT_STAMP): $(PREFECT_REQUIREMENTS)
 	test -x $(PREFECT_VENV)/bin/python || $(PYTHON) -m venv $(PREFECT_VENV)

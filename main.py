@@ -1,6 +1,24 @@
-"""Entry point of the standard cdktf CLI (cdktf.json: `python main.py`): every environment."""
+"""Entry point of the standard cdktf CLI (cdktf.json: `python main.py`): every environment.
 
-from haflow.app import build_app
-from haflow.config import load_environments
+Bad configuration is printed as haflow prints it (every problem, no traceback) and exits 2.
+"""
 
-build_app(load_environments()).synth()
+import sys
+
+from haflow.config import ConfigError, load_environments
+
+
+def main() -> int:
+    try:
+        environments = load_environments()
+    except ConfigError as err:
+        print(err.render(), file=sys.stderr)
+        return 2
+    from haflow.app import build_app  # loads cdktf and the bindings: only for a valid configuration
+
+    build_app(environments).synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,11 +13,17 @@ from haflow.stacks.foundation import FoundationStack
 from haflow.stacks.platform import PlatformStack
 
 
-def build_app(environments: list[Environment], outdir: str | None = None) -> App:
-    """``outdir`` left out: cdktf's default (``cdktf.out``, or what the cdktf CLI passes in)."""
+def build_app(
+    environments: list[Environment], outdir: str | None = None, bootstrap_from: list[Environment] | None = None
+) -> App:
+    """``outdir`` left out: cdktf's default (``cdktf.out``, or what the cdktf CLI passes in).
+
+    ``bootstrap_from``: the environments whose state buckets the bootstrap stack holds (default: all
+    of ``environments``), so one environment's synth keeps the shared bootstrap stack whole.
+    """
     # Stack traces in the manifest would carry absolute paths of this machine.
     app = App(outdir=outdir, stack_traces=False) if outdir else App(stack_traces=False)
-    BootstrapStack(app, environments=environments)
+    BootstrapStack(app, environments=bootstrap_from or environments)
     for env in environments:
         foundation = FoundationStack(app, env=env)
         PlatformStack(app, env=env, inputs=foundation.platform_inputs)

@@ -5,21 +5,72 @@ Nothing heavy is imported here: `haflow --help` and `haflow validate` never load
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup, _click  # typer 0.2x vendors click; its Context is this one
 
+from haflow import progress
 from haflow.commands.drill_cli import drill_app
 from haflow.defaults import CONFIG_DIR as DEFAULT_CONFIG_DIR
 from haflow.defaults import OUT_DIR
 
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL_ERROR = 3
+DEBUG_VARIABLE = "HAFLOW_DEBUG"
+BUG_REPORT = (
+    "this is a bug in haflow: please report it with the command you ran, the output of the same command "
+    "with --debug (haflow --debug ...), and `git rev-parse HEAD`"
+)
+
+
+class GuardedGroup(TyperGroup):
+    """The one guard at the top: bad input is exit 2 with its message, anything unexpected exit 3 with a
+    one-line message and what to put in a bug report. The traceback shows only with --debug."""
+
+    def invoke(self, ctx: _click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as err:
+            from haflow.config.errors import ConfigError
+            from haflow.output import OutputError
+
+            if ctx.params.get("debug") or os.environ.get(DEBUG_VARIABLE):
+                traceback.print_exc()
+            if isinstance(err, ConfigError):
+                print(err.render(), file=sys.stderr)
+                raise typer.Exit(EXIT_BAD_INPUT) from None
+            if isinstance(err, OutputError):
+                print(f"haflow: {err}", file=sys.stderr)
+                raise typer.Exit(EXIT_BAD_INPUT) from None
+            summary = " ".join(str(err).split())[:300]
+            print(f"haflow: internal error: {type(err).__name__}: {summary}; {BUG_REPORT}", file=sys.stderr)
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+
 app = typer.Typer(
-    help="haflow: synthesize, check and drill a high-availability AI workflow platform on AWS.",
+    cls=GuardedGroup,
+    help="haflow: synthesize, check and drill a high-availability AI workflow platform on AWS. "
+    "Exit codes: 0 ok, 1 findings, 2 bad input, 3 internal error (a bug: rerun with --debug).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages on stderr")] = False,
+) -> None:
+    """haflow: synthesize, check and drill a high-availability AI workflow platform on AWS."""
+    progress.configure(quiet=quiet)
 
 EnvOption = Annotated[
     list[str] | None, typer.Option("--env", "-e", help="Environment name; repeat for several (default: all)")
@@ -86,6 +137,11 @@ def check(
         str | None,
         typer.Option("--as-of", help="Judge support windows and dated facts on this day, YYYY-MM-DD (default today)"),
     ] = None,
+    checkov_skips: Annotated[
+        Path | None,
+        typer.Option("--checkov-skips", help="checkov skips file; default checkov-skips.yaml at the root of the "
+                     "repository holding --config-dir"),
+    ] = None,
 ) -> None:
     """Resilience and security rules (RULES.md) on the synthesized plan and on the rendered Helm releases.
 
@@ -95,7 +151,8 @@ def check(
 
     rendering = command.RenderOptions(enabled=not no_render, charts_dir=charts_dir)
     raise typer.Exit(
-        command.run(env or [], config_dir, from_dir, output_format, checkov, rendering=rendering, as_of=as_of)
+        command.run(env or [], config_dir, from_dir, output_format, checkov, checkov_skips, rendering=rendering,
+                    as_of=as_of)
     )
 
 

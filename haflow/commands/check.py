@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from haflow import progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, guarded, load_or_report, print_error
 from haflow.config import Environment
-from haflow.config.loader import display
+from haflow.config.reader import MAX_JSON_BYTES, display, read_text
 from haflow.rules import evaluate
-from haflow.rules.checkov_gate import SKIPS_FILE, CheckovOutcome, load_skips, run_checkov
+from haflow.rules.checkov_gate import CheckovOutcome, load_skips, run_checkov, skips_file_for
 from haflow.rules.engine import BOOTSTRAP_STACK, Finding, stacks_of
 from haflow.rules.render import FORMATS, CheckReport, render
 from haflow.rules.rendered import RENDER_CHECKS, evaluate_rendered
@@ -39,18 +39,8 @@ class RenderOptions:
     charts_dir: Path | None = None
 
 
-class Progress:
-    """Stages and elapsed seconds on stderr, so a long check shows where it is without touching stdout."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-
-    def __call__(self, stage: str) -> None:
-        print(f"[haflow check {time.perf_counter() - self.started:6.1f}s] {stage}", file=sys.stderr, flush=True)
-
-
 def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format: str, checkov: bool,
-        skips_file: Path = SKIPS_FILE, rendering: RenderOptions | None = None, as_of: str | None = None) -> int:
+        skips_file: Path | None = None, rendering: RenderOptions | None = None, as_of: str | None = None) -> int:
     if output_format not in FORMATS:
         print_error(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         return EXIT_BAD_INPUT
@@ -65,6 +55,15 @@ def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format:
         return EXIT_BAD_INPUT
     environments = load_or_report(envs, config_dir)
     if environments is None:
+        return EXIT_BAD_INPUT
+    if skips_file is None:
+        skips_file = skips_file_for(config_dir)
+        if checkov and not skips_file.exists():
+            print_error(f"warning: {display(skips_file)} not found (looked at the root of the configuration's "
+                        "repository): no checkov skip applies, every checkov failure counts. Pass "
+                        "--checkov-skips FILE to use another file")
+    elif not skips_file.is_file():
+        print_error(f"--checkov-skips {display(skips_file)}: file not found")
         return EXIT_BAD_INPUT
     return guarded(lambda: _check(environments, config_dir, from_dir, output_format, checkov, skips_file,
                                   rendering, day))
@@ -82,7 +81,6 @@ def parse_day(text: str | None) -> date | None:
 
 def _check(environments: list[Environment], config_dir: Path, from_dir: Path | None, output_format: str,
            checkov: bool, skips_file: Path, rendering: RenderOptions, day: date) -> int:
-    progress = Progress()
     skips = load_skips(skips_file) if checkov else []
     if from_dir is not None:
         stacks = read_stacks(from_dir)
@@ -95,26 +93,26 @@ def _check(environments: list[Environment], config_dir: Path, from_dir: Path | N
             )
             return EXIT_BAD_INPUT
         return _report(environments, stacks, from_dir, display(from_dir / "stacks"), config_dir, output_format,
-                       checkov, skips, skips_file, rendering, progress, day)
+                       checkov, skips, skips_file, rendering, day)
     with tempfile.TemporaryDirectory(prefix="haflow-check-") as scratch:
         outdir = Path(scratch) / "cdktf.out"
-        progress("synth: every requested environment")
-        stacks = synthesize(environments, outdir)
+        with progress.stage(f"synthesizing {len(environments)} environment(s)"):
+            stacks = synthesize(environments, outdir)
         return _report(environments, stacks, outdir, DEFAULT_STACKS_DIR, config_dir, output_format, checkov,
-                       skips, skips_file, rendering, progress, day)
+                       skips, skips_file, rendering, day)
 
 
-def rendered_findings(environments: list[Environment], stacks: dict[str, Any], rendering: RenderOptions,
-                      progress: Progress) -> dict[str, list[Finding]] | None:
+def rendered_findings(environments: list[Environment], stacks: dict[str, Any],
+                      rendering: RenderOptions) -> dict[str, list[Finding]] | None:
     """Each environment's render-gate findings; None (after saying why, loudly) when the gate cannot run."""
     if not rendering.enabled:
-        progress("render gate SKIPPED (--no-render): the Helm releases were not rendered or validated")
+        progress.say("render gate SKIPPED (--no-render): the Helm releases were not rendered or validated")
         return {}
     from haflow.render import RenderUnavailable, render_environment
 
     found: dict[str, list[Finding]] = {}
     for env in environments:
-        progress(f"render: {env.name}")
+        progress.say(f"rendering {env.name}")
         try:
             result = render_environment(stacks, env, rendering.charts_dir)
         except RenderUnavailable as err:
@@ -123,27 +121,27 @@ def rendered_findings(environments: list[Environment], stacks: dict[str, Any], r
                         "render gate explicitly")
             return None
         found[env.name] = evaluate_rendered(result, env)
-        progress(f"render: {env.name}: {len(result.releases)} releases, {len(result.objects)} objects with "
+        progress.say(f"rendered {env.name}: {len(result.releases)} releases, {len(result.objects)} objects with "
                  f"{result.engine} for Kubernetes {result.kube_version} in {result.seconds:.1f}s")
     return found
 
 
 def _report(environments: list[Environment], stacks: dict[str, Any], root: Path, stacks_dir: str,
             config_dir: Path, output_format: str, checkov: bool, skips: list[Any], skips_file: Path,
-            rendering: RenderOptions, progress: Progress, day: date) -> int:
-    rendered = rendered_findings(environments, stacks, rendering, progress)
+            rendering: RenderOptions, day: date) -> int:
+    rendered = rendered_findings(environments, stacks, rendering)
     if rendered is None:
         return EXIT_BAD_INPUT
     not_run = frozenset() if rendering.enabled else frozenset(RENDER_CHECKS)
-    progress("rules")
-    evaluations = [evaluate(stacks, env, extra=rendered.get(env.name), not_run=not_run, as_of=day)
-                   for env in environments]
+    with progress.stage("running the rule pack"):
+        evaluations = [evaluate(stacks, env, extra=rendered.get(env.name), not_run=not_run, as_of=day)
+                       for env in environments]
     names = list(dict.fromkeys(name for env in environments for name in stacks_of(env, stacks)))
     outcome: CheckovOutcome | None = None
     if checkov:
-        progress("checkov")
         env_of = {name: env.name for env in environments for name in stacks_of(env, stacks)
                   if name != BOOTSTRAP_STACK}
+        progress.say(f"running checkov on {len(names)} stack(s)")
         try:
             outcome = run_checkov({name: stacks[name] for name in names}, skips, env_of)
         except Exception as err:  # checkov is a third-party parser of the plan: report, never a traceback
@@ -162,7 +160,7 @@ def _resource_lines(path: Path) -> dict[str, int]:
     found: dict[str, int] = {}
     if not path.exists():
         return found
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(path, max_bytes=MAX_JSON_BYTES).splitlines(), start=1):
         stripped = line.strip()
         if stripped.endswith("{") and stripped.startswith('"'):
             key = json.loads(stripped[: stripped.rindex(":")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from haflow import progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_or_report, print_error
 
 FORMATS = ("markdown", "json")
@@ -20,7 +21,8 @@ def run(base: str, envs: list[str], config_dir: Path, output_format: str, fail_o
         print_error(f"--fail-on {fail_on!r}: choose one of {', '.join(FAIL_ON)}")
         return EXIT_BAD_INPUT
     environments = load_or_report(envs, config_dir)
-    if environments is None:
+    every = load_or_report([], config_dir) if envs and environments is not None else environments
+    if environments is None or every is None:
         return EXIT_BAD_INPUT
 
     from haflow.review import review
@@ -31,14 +33,18 @@ def run(base: str, envs: list[str], config_dir: Path, output_format: str, fail_o
     try:
         root = repo_root(repo or config_dir)
         config_rel = _relative(config_dir, root)
-        base_stacks = synth_ref(root, base, config_rel, envs or None)
+        with progress.stage(f"synthesizing --base {base} with its own code in a temporary worktree"):
+            base_stacks = synth_ref(root, base, config_rel, envs or None)
     except BaseRefError as err:
         print_error(str(err))
         return EXIT_BAD_INPUT
-    with tempfile.TemporaryDirectory(prefix="haflow-diff-head-") as tmp:
-        head_stacks = synthesize(environments, Path(tmp) / "cdktf.out")
+    with (progress.stage("synthesizing the working tree"),
+          tempfile.TemporaryDirectory(prefix="haflow-diff-head-") as tmp):
+        # The bootstrap stack from every environment, as on the base side, so it compares like for like.
+        head_stacks = synthesize(environments, Path(tmp) / "cdktf.out", bootstrap_from=every)
     base_env_names = sorted({name.rsplit("-", 1)[0] for name in base_stacks if "-" in name})
-    result = review(base, base_stacks, head_stacks, environments, base_env_names)
+    with progress.stage("comparing the plans"):
+        result = review(base, base_stacks, head_stacks, environments, base_env_names)
     print(to_json(result) if output_format == "json" else to_markdown(result), end="")
     failed = {
         "data-loss": bool(result.risks),

@@ -77,6 +77,19 @@ def verify(
     raise typer.Exit(command.run(env, config_dir, plan_dir, endpoint_url, output.value))
 
 
+@drill_app.command("seed")
+def seed(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment whose plan to seed")],
+    endpoint_url: EndpointOption = None,
+    config_dir: ConfigDirOption = CONFIG_DIR,
+    plan_dir: PlanDirOption = OUT_DIR,
+) -> None:
+    """Create an environment's planned resources in a local endpoint (moto_server) to try the drills."""
+    from haflow.commands import drill_seed as command
+
+    raise typer.Exit(command.run(env, config_dir, plan_dir, endpoint_url))
+
+
 @failover_app.command("aurora")
 def aurora(
     env: FailoverEnvOption = None,

@@ -68,20 +68,24 @@ def run(request: Request) -> int:
     kind = KINDS[request.kind]
     command = f"haflow drill failover {kind.name}"
     try:
+        drill_log.check_log(request.log)
         env = _environment(request)
         rto_seconds = _rto(request, env)
         aws = aws_clients(request.region or (env.region if env else None), request.endpoint_url)
         with translate_errors(aws):
-            target = request.target_id or _target_from_plan(kind, env, request.plan_dir, aws)
+            target = request.target_id or _target_from_plan(kind, env, request.plan_dir)
             preflight = aurora_preflight if kind is AURORA else redis_preflight
             if not request.yes:
+                # Say what would happen before anything needs credentials or a reachable endpoint.
+                print(
+                    f"dry run: would fail over {kind.noun} {target} in {aws.where}, timed against an RTO of "
+                    f"{rto_seconds} s and logged to {request.log}. Nothing was changed; re-run with --yes to run "
+                    "the drill."
+                )
                 state = preflight(aws, target)
                 others = [m for m in state.members if m != state.leader]
-                print(
-                    f"would fail over {kind.noun} {target} in {aws.where}: {kind.leader} {state.leader} -> one of "
-                    f"{', '.join(others)}, timed against an RTO of {rto_seconds} s and logged to {request.log}. "
-                    "Nothing was changed; re-run with --yes to run the drill."
-                )
+                print(f"would fail over {kind.noun} {target}: {kind.leader} {state.leader} -> one of "
+                      f"{', '.join(others)}")
                 return EXIT_BAD_INPUT
             drill = aurora_failover if kind is AURORA else redis_failover
             result = drill(aws, target, rto_seconds=rto_seconds, timeout_seconds=request.timeout_seconds)
@@ -122,7 +126,7 @@ def _rto(request: Request, env: Environment | None) -> int:
     return env.slo.rto_seconds
 
 
-def _target_from_plan(kind: Kind, env: Environment | None, plan_dir: Path, aws: AwsClients) -> str:
+def _target_from_plan(kind: Kind, env: Environment | None, plan_dir: Path) -> str:
     assert env is not None  # _environment() demands --env when no id is given
     stack, source = load_foundation_plan(env, plan_dir)
     plan = Plan(stack)

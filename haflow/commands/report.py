@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from haflow import progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_or_report, print_error
 
 FORMATS = ("markdown", "json")
@@ -35,7 +36,7 @@ def run(env: str, config_dir: Path, output_format: str, out: Path | None = None)
             )
             return EXIT_BAD_INPUT
     else:
-        with tempfile.TemporaryDirectory(prefix="haflow-report-") as tmp:
+        with progress.stage(f"synthesizing {env}"), tempfile.TemporaryDirectory(prefix="haflow-report-") as tmp:
             stacks = synthesize([environment], Path(tmp) / "cdktf.out")
     result = estimate(stacks, environment)
     region = region_estimate(stacks, environment, result) if environment.dr.enabled else None

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from haflow.commands.common import EXIT_OK
+from haflow.output import write_generated_file
 from haflow.rules.docs import render_rules_markdown
 
 
 def run(out: Path) -> int:
-    staging = out.with_name(f".{out.name}.tmp")
-    staging.write_text(render_rules_markdown(), encoding="utf-8")
-    staging.replace(out)
+    text = render_rules_markdown()
+    heading = text.splitlines()[0]
+    write_generated_file(out, text, option="--out", default_name="RULES.md",
+                         is_previous=lambda current: current.startswith(heading))
     print(f"wrote {out}")
     return EXIT_OK

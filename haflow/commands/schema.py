@@ -8,6 +8,7 @@ from typing import Any
 
 from haflow.commands.common import EXIT_OK
 from haflow.config.model import Environment
+from haflow.output import write_generated_file
 
 
 def environment_schema() -> dict[str, Any]:
@@ -22,10 +23,14 @@ def render_schema() -> str:
 
 
 def run(out: Path) -> int:
-    text = render_schema()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f".{out.name}.tmp")
-    staging.write_text(text, encoding="utf-8")
-    staging.replace(out)
+    write_generated_file(out, render_schema(), option="--out", default_name="schema.json", is_previous=_is_schema)
     print(f"wrote {out}")
     return EXIT_OK
+
+
+def _is_schema(text: str) -> bool:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and str(document.get("title", "")).startswith("haflow environment")

@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from haflow.config import zones
 from haflow.config.model import Environment
 from haflow.config.subnets import SubnetPlanError, plan_subnets
+from haflow.config.zones import zones_of
 from haflow.rules import RULE_IDS
 
 
@@ -40,15 +42,22 @@ def check_availability_zones(env: Environment) -> Iterator[Violation]:
             f"needs at least {MIN_AZS} distinct availability zones for high availability",
             f"list two or more AZs of {env.region}, e.g. [{env.region}a, {env.region}b]",
         )
+    known = zones_of(env.region)
+    if known is None:
+        yield Violation(
+            "region", env.region,
+            f"haflow does not know the availability zones of this region (table retrieved {zones.RETRIEVED})",
+            f"use one of {', '.join(sorted(zones.ZONE_LETTERS))}, or add the region to haflow/config/zones.py",
+        )
     seen: set[str] = set()
     for index, az in enumerate(azs):
-        suffix = az[len(env.region) :]
-        if not az.startswith(env.region) or not (len(suffix) == 1 and suffix.isalpha() and suffix.islower()):
+        if known is not None and az not in known:
             yield Violation(
                 f"availability_zones[{index}]",
                 az,
-                f"is not an availability zone of region {env.region} (allowed: {env.region}a, {env.region}b, ...)",
-                f"use an AZ of {env.region} or change region",
+                f"is not an availability zone of region {env.region} (its zones: {', '.join(known)})",
+                f"use one of those, or change region (`aws ec2 describe-availability-zones --region {env.region}` "
+                "lists your account's)",
             )
         if az in seen:
             yield Violation(

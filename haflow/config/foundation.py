@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from haflow import facts
 from haflow.config import names
-from haflow.config.model import Section, _log_retention, custom_error
+from haflow.config.model import LOG_RETENTION_MAX, LOG_RETENTION_MIN, Section, _log_retention, custom_error
+
+# Nodes per EKS managed node group (service quota, not adjustable):
+# https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html
+MAX_NODES_PER_GROUP = 450
+# S3 lifecycle expirations take any positive number of days; no AWS maximum is documented, and a
+# century is beyond any retention policy, so a larger value is a typo.
+MAX_LIFECYCLE_DAYS = 36500
 
 # Kubernetes versions haflow has EKS support dates and add-on versions for (haflow/facts.py, sourced and
 # dated); rules HA-EKS-006/007 judge the support window on the day of the check. The default is the newest.
@@ -59,6 +66,8 @@ DEFAULT_AURORA_LOG_EXPORTS: tuple[AuroraLogExport, ...] = ("postgresql",)
 # Promotion tiers 0 (promoted first) to 15:
 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html
 PROMOTION_TIER_MAX = 15
+# The tier range shows in the schema; the range check itself is _tiers below (a message with the fix).
+PromotionTier = Annotated[int, Field(json_schema_extra={"minimum": 0, "maximum": PROMOTION_TIER_MAX})]
 # A cluster has one writer and up to 15 replicas.
 AURORA_MAX_INSTANCES = 16
 
@@ -121,12 +130,15 @@ class NodePool(Section):
         default="ON_DEMAND", description="ON_DEMAND (default) or SPOT capacity"
     )
     min_size_per_az: int = Field(
-        default=1, json_schema_extra={"minimum": 1},
+        default=1, le=MAX_NODES_PER_GROUP, json_schema_extra={"minimum": 1},
         description="Fewest nodes in each AZ's group; default 1 (an AZ never drains to zero)",
     )
-    desired_size_per_az: int = Field(default=1, ge=1, description="Nodes per AZ at creation; default 1")
+    desired_size_per_az: int = Field(
+        default=1, ge=1, le=MAX_NODES_PER_GROUP, description="Nodes per AZ at creation; default 1"
+    )
     max_size_per_az: int = Field(
-        default=3, ge=1, description="Most nodes per AZ the autoscaler may add; default 3",
+        default=3, ge=1, le=MAX_NODES_PER_GROUP,
+        description="Most nodes per AZ the autoscaler may add (EKS allows 450 per group); default 3",
     )
     disk_size_gib: int = Field(
         default=50, ge=20, le=16384, description="Encrypted gp3 root volume per node, GiB; default 50"
@@ -171,9 +183,11 @@ class GpuNodePool(Section):
         description="GPU instance types; default [g5.xlarge]",
     )
     capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND", description="Default ON_DEMAND")
-    min_size: int = Field(default=0, ge=0, description="Fewest GPU nodes; default 0 (scale from zero)")
-    desired_size: int = Field(default=0, ge=0, description="GPU nodes at creation; default 0")
-    max_size: int = Field(default=2, ge=1, description="Most GPU nodes; default 2")
+    min_size: int = Field(
+        default=0, ge=0, le=MAX_NODES_PER_GROUP, description="Fewest GPU nodes; default 0 (scale from zero)"
+    )
+    desired_size: int = Field(default=0, ge=0, le=MAX_NODES_PER_GROUP, description="GPU nodes at creation; default 0")
+    max_size: int = Field(default=2, ge=1, le=MAX_NODES_PER_GROUP, description="Most GPU nodes; default 2")
     disk_size_gib: int = Field(
         default=100, ge=20, le=16384,
         description="Root volume per GPU node (model images are large); default 100"
@@ -298,10 +312,12 @@ class Eks(Section):
         description="Control-plane logs sent to CloudWatch Logs; default all five",
     )
     control_plane_log_retention_days: int = Field(
-        default=90, description="Retention of control-plane logs; default 90",
+        default=90, ge=LOG_RETENTION_MIN, le=LOG_RETENTION_MAX,
+        description="Retention of control-plane logs; default 90",
     )
     container_log_retention_days: int = Field(
-        default=30, description="Retention of the container log group fluent-bit writes to; default 30"
+        default=30, description="Retention of the container log group fluent-bit writes to; default 30",
+        ge=LOG_RETENTION_MIN, le=LOG_RETENTION_MAX,
     )
     admin_role_arns: list[str] = Field(
         default_factory=list,
@@ -396,7 +412,7 @@ class Database(Section):
         description="Instances, one per AZ in availability_zones order (the first is the initial writer); "
         "default 2",
     )
-    promotion_tiers: list[int] = Field(
+    promotion_tiers: list[PromotionTier] = Field(
         default_factory=list,
         description="Failover priority of each instance (0 first .. 15); default: instance i gets tier i, "
         "so the instance in the second AZ is promoted first",
@@ -433,7 +449,7 @@ class Database(Section):
         "creates KMS-encrypted before the cluster; default 90",
     )
     performance_insights_retention_days: int = Field(
-        default=PERFORMANCE_INSIGHTS_FREE_DAYS,
+        default=PERFORMANCE_INSIGHTS_FREE_DAYS, ge=PERFORMANCE_INSIGHTS_FREE_DAYS, le=PERFORMANCE_INSIGHTS_MAX_DAYS,
         description="Performance Insights retention: 7 (free) or a multiple of 31 up to 731; default 7",
     )
     protect_from_destroy: bool = Field(
@@ -596,10 +612,12 @@ class Artifacts(Section):
         default=None, description="Globally unique bucket name; default haflow-<environment>-artifacts"
     )
     noncurrent_version_expiration_days: int = Field(
-        default=30, ge=1, description="Days an overwritten or deleted object version is kept; default 30"
+        default=30, ge=1, le=MAX_LIFECYCLE_DAYS,
+        description="Days an overwritten or deleted object version is kept; default 30",
     )
     abort_incomplete_multipart_upload_days: int = Field(
-        default=7, ge=1, description="Days before an unfinished multipart upload is removed; default 7"
+        default=7, ge=1, le=MAX_LIFECYCLE_DAYS,
+        description="Days before an unfinished multipart upload is removed; default 7",
     )
     protect_from_destroy: bool = Field(
         default=False, description="prevent_destroy on the bucket and its key; default false"

@@ -7,18 +7,20 @@ Nothing here imports a provider binding, so `haflow validate` stays well under a
 from __future__ import annotations
 
 import difflib
-import os
+import ipaddress
+import re
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from haflow.config import names
 from haflow.config.checks import run_checks
 from haflow.config.errors import MISSING, ConfigError, ConfigIssue
 from haflow.config.model import Environment
+from haflow.config.reader import display, read_yaml
 from haflow.defaults import CONFIG_DIR as DEFAULT_CONFIG_DIR
 from haflow.merge import deep_merge
 
@@ -27,7 +29,7 @@ NOT_ENVIRONMENTS = {"base", "schema"}
 
 
 def environment_names(config_dir: Path = DEFAULT_CONFIG_DIR) -> list[str]:
-    """Every environment overlay in ``config_dir``, sorted."""
+    """Every environment overlay in ``config_dir``, sorted; a ``.yml`` file there is refused, not ignored."""
     if not config_dir.is_dir():
         raise ConfigError(
             [
@@ -35,6 +37,17 @@ def environment_names(config_dir: Path = DEFAULT_CONFIG_DIR) -> list[str]:
                     display(config_dir), "", MISSING, "configuration directory not found",
                     "run from the repository root or pass --config-dir DIR",
                 )
+            ]
+        )
+    misnamed = sorted(config_dir.glob("*.yml"))
+    if misnamed:
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    display(path), "", MISSING, "haflow reads <name>.yaml files only; this one would be ignored",
+                    f"rename it to {path.stem}.yaml",
+                )
+                for path in misnamed
             ]
         )
     return sorted(p.stem for p in config_dir.glob("*.yaml") if p.stem not in NOT_ENVIRONMENTS)
@@ -48,7 +61,7 @@ def load_environments(
     wanted = list(dict.fromkeys(names)) if names else available
     issues: list[ConfigIssue] = []
     base_path = config_dir / BASE_FILE
-    base_doc, base_issues = _read_yaml(base_path) if base_path.exists() else ({}, [])
+    base_doc, base_issues = _read_document(base_path) if base_path.exists() else ({}, [])
     issues.extend(base_issues)
     environments: list[Environment] = []
     for name in wanted:
@@ -62,14 +75,16 @@ def load_environments(
                 )
             )
             continue
-        overlay_doc, overlay_issues = _read_yaml(overlay_path)
+        overlay_doc, overlay_issues = _read_document(overlay_path)
         issues.extend(overlay_issues)
         if base_issues or overlay_issues:
             continue
-        env, env_issues = _validate(name, base_doc, overlay_doc, base_path, overlay_path)
+        env, env_issues = _validate(name, base_doc, overlay_doc, base_path, overlay_path, available)
         issues.extend(env_issues)
         if env is not None:
             environments.append(env)
+    if not base_issues:
+        issues.extend(_overlapping_cidrs(environments, base_doc, config_dir, available))
     if issues:
         raise ConfigError(issues)
     return environments
@@ -81,57 +96,29 @@ def load_environment(name: str, config_dir: Path = DEFAULT_CONFIG_DIR) -> Enviro
 
 def merged_document(name: str, config_dir: Path = DEFAULT_CONFIG_DIR) -> dict[str, Any]:
     """The merged, unvalidated document of one environment (for tests and tooling)."""
-    base_doc, _ = _read_yaml(config_dir / BASE_FILE)
-    overlay_doc, _ = _read_yaml(config_dir / f"{name}.yaml")
+    base_doc, _ = _read_document(config_dir / BASE_FILE)
+    overlay_doc, _ = _read_document(config_dir / f"{name}.yaml")
     return deep_merge(base_doc, {"name": name, **overlay_doc})
 
 
-def display(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when possible."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate keys (YAML silently keeps the last one)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (the first value would be silently lost)", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read_yaml(path: Path) -> tuple[dict[str, Any], list[ConfigIssue]]:
+def _read_document(path: Path) -> tuple[dict[str, Any], list[ConfigIssue]]:
+    """The mapping in ``path``; an empty overlay is refused (it would silently be base.yaml)."""
     shown = display(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        return {}, [ConfigIssue(shown, "", MISSING, f"cannot read file ({err.strerror})", "check the path")]
-    try:
-        doc = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
+        doc = read_yaml(path)
+    except ConfigError as err:
+        return {}, err.issues
+    if doc is None and path.name == BASE_FILE:
+        return {}, []
+    if doc is None or doc == {}:
         return {}, [
             ConfigIssue(
-                where, "", MISSING, f"YAML syntax error: {err.problem or err.context}",
-                "fix the YAML at that line (indentation, a missing colon or an unclosed quote)",
+                shown, "", MISSING,
+                "the overlay is empty, so the environment would silently be base.yaml unchanged",
+                f"set what makes {path.stem} differ: at least tags.environment and network.cidr "
+                "(see README, Add an environment)",
             )
         ]
-    if doc is None:
-        doc = {}
     if not isinstance(doc, dict):
         return {}, [
             ConfigIssue(
@@ -142,8 +129,56 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], list[ConfigIssue]]:
     return doc, []
 
 
+def _overlapping_cidrs(
+    environments: list[Environment], base_doc: dict[str, Any], config_dir: Path, available: list[str]
+) -> list[ConfigIssue]:
+    """Each loaded environment's VPC CIDR against every other environment's: overlapping VPCs cannot be
+    peered or joined through a transit gateway, and a shared range is usually a copy-paste slip."""
+    others: dict[str, ipaddress.IPv4Network] = {}
+    for other in available:
+        overlay, problems = _read_document(config_dir / f"{other}.yaml")
+        network = deep_merge(base_doc, overlay).get("network") if not problems else None
+        try:
+            others[other] = ipaddress.IPv4Network(network.get("cidr") if isinstance(network, dict) else None)
+        except (TypeError, ValueError):
+            continue
+    issues = []
+    for env in environments:
+        mine = ipaddress.IPv4Network(env.network.cidr)
+        clashes = [f"{other} ({network})" for other, network in others.items()
+                   if other != env.name and mine.overlaps(network)]
+        if clashes:
+            used = list(others.values())
+            issues.append(
+                ConfigIssue(
+                    display(config_dir / f"{env.name}.yaml"), "network.cidr", env.network.cidr,
+                    f"overlaps the VPC of {', '.join(clashes)}: overlapping VPCs cannot be peered or routed "
+                    "to each other",
+                    f"use a range no other environment uses, e.g. {_free_range(used, mine.prefixlen)}",
+                )
+            )
+    return issues
+
+
+def _free_range(used: list[ipaddress.IPv4Network], prefixlen: int) -> str:
+    for candidate in ipaddress.IPv4Network("10.0.0.0/8").subnets(new_prefix=max(prefixlen, 16)):
+        if not any(candidate.overlaps(network) for network in used):
+            return str(candidate)
+    return "a free range inside 10.0.0.0/8"
+
+
+def rename_suggestion(name: str, taken: list[str]) -> str:
+    """A valid environment name close to ``name`` that no overlay uses yet."""
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    cleaned = re.sub(r"^[^a-z]+", "", cleaned)[:16].rstrip("-")
+    stem = cleaned if len(cleaned) >= 3 else f"env-{cleaned}".rstrip("-")
+    candidates = [stem, *(f"{stem[:13].rstrip('-')}-{n}" for n in range(2, 100))]
+    return next(c for c in candidates if names.ENV_NAME.match(c) and c not in taken)
+
+
 def _validate(
-    name: str, base_doc: dict[str, Any], overlay_doc: dict[str, Any], base_path: Path, overlay_path: Path
+    name: str, base_doc: dict[str, Any], overlay_doc: dict[str, Any], base_path: Path, overlay_path: Path,
+    available: list[str],
 ) -> tuple[Environment | None, list[ConfigIssue]]:
     issues: list[ConfigIssue] = []
     if "name" in overlay_doc and overlay_doc["name"] != name:
@@ -164,6 +199,9 @@ def _validate(
             problem, fix = _describe(error, loc)
             value = MISSING if error["type"] == "missing" else error.get("input", MISSING)
             source = overlay_path if _has_path(overlay_doc, loc) or not _has_path(base_doc, loc) else base_path
+            if loc == ("name",):
+                suggestion = overlay_path.with_name(rename_suggestion(name, available) + overlay_path.suffix)
+                fix = f"rename the overlay file, e.g. to {display(suggestion)}"
             issues.append(ConfigIssue(display(source), render_path(loc), value, problem, fix))
         return None, issues
     for violation in run_checks(env):

@@ -44,6 +44,9 @@ def _log_retention(value: int) -> int:
 
 
 LogRetentionDays = Annotated[int, Field(description="CloudWatch Logs retention in days (an allowed value)")]
+LOG_RETENTION_MIN, LOG_RETENTION_MAX = LOG_RETENTION_DAYS[0], LOG_RETENTION_DAYS[-1]
+# An SLO is judged over a month: an RTO or RPO longer than that cannot be met or missed within one.
+SLO_MAX_SECONDS = 31 * 24 * 3600
 
 
 class StateBackend(Section):
@@ -116,7 +119,9 @@ class Network(Section):
         "(zone-resilient without a gateway per AZ)",
     )
     subnet_prefix_lengths: SubnetPrefixLengths = Field(default_factory=SubnetPrefixLengths)
-    flow_log_retention_days: Annotated[int, Field(description="Retention of VPC flow logs; default 90")] = 90
+    flow_log_retention_days: Annotated[
+        int, Field(description="Retention of VPC flow logs; default 90", ge=LOG_RETENTION_MIN, le=LOG_RETENTION_MAX)
+    ] = 90
     flow_log_traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(
         default="ALL", description="Which traffic the flow logs record; default ALL"
     )
@@ -152,15 +157,21 @@ class Slo(Section):
     availability: float = Field(
         gt=90, lt=100, description="Target availability in percent over a month, e.g. 99.9"
     )
-    rto_seconds: int = Field(gt=0, description="Recovery time objective: longest tolerable outage, in seconds")
-    rpo_seconds: int = Field(ge=0, description="Recovery point objective: most data loss tolerable, in seconds")
+    rto_seconds: int = Field(
+        gt=0, le=SLO_MAX_SECONDS,
+        description="Recovery time objective: longest tolerable outage, in seconds (at most 31 days)",
+    )
+    rpo_seconds: int = Field(
+        ge=0, le=SLO_MAX_SECONDS,
+        description="Recovery point objective: most data loss tolerable, in seconds (at most 31 days)",
+    )
     region_rto_seconds: int | None = Field(
-        default=None, gt=0,
+        default=None, gt=0, le=SLO_MAX_SECONDS,
         description="Recovery time objective for the loss of the whole primary region, in seconds; "
         "required when dr.mode is not none",
     )
     region_rpo_seconds: int | None = Field(
-        default=None, ge=0,
+        default=None, ge=0, le=SLO_MAX_SECONDS,
         description="Recovery point objective for the loss of the whole primary region, in seconds; "
         "required when dr.mode is not none",
     )

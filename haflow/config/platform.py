@@ -23,18 +23,44 @@ DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 # Prometheus / ESO durations
 DURATION = re.compile(r"^\d+(s|m|h)$")
+SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+# A rotated secret must reach the pods within a day.
+MAX_REFRESH_SECONDS = 24 * 3600
+# Ten years of samples is beyond what one Prometheus volume can hold.
+MAX_PROMETHEUS_RETENTION_SECONDS = 10 * 365 * 86400
+# Kubernetes' tested limits are 150,000 pods per cluster and 110 per node
+# (https://kubernetes.io/docs/setup/best-practices/cluster-large/); more than 1,000 pods of one
+# workload here is a typo.
+MAX_REPLICAS = 1000
+# The largest EC2 instance (u7in-32tb.224xlarge: 896 vCPUs, 32 TiB) bounds what one pod can ask for:
+# https://aws.amazon.com/ec2/instance-types/high-memory/
+MAX_POD_CPU_CORES = 896
+MAX_POD_MEMORY_BYTES = 32 * 1024**4
+MEMORY_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+# gp3 volumes hold at most 16 TiB: https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html
+MAX_VOLUME_GIB = 16384
 
 
 def _cpu(value: str) -> str:
     if not CPU_QUANTITY.match(value):
         raise custom_error("not a Kubernetes CPU quantity", "write cores or millicores, e.g. 500m or 2")
+    cores = int(value[:-1]) / 1000 if value.endswith("m") else float(value)
+    if cores > MAX_POD_CPU_CORES:
+        raise custom_error(f"more CPU than the largest EC2 instance has ({MAX_POD_CPU_CORES} cores)",
+                           "write cores or millicores a node can give, e.g. 2")
     return value
 
 
 def _memory(value: str) -> str:
     if not MEMORY_QUANTITY.match(value):
         raise custom_error("not a Kubernetes memory quantity in binary units", "write e.g. 512Mi or 2Gi")
+    if int(value[:-2]) * MEMORY_UNITS[value[-2:]] > MAX_POD_MEMORY_BYTES:
+        raise custom_error("more memory than the largest EC2 instance has (32Ti)", "write e.g. 2Gi")
     return value
+
+
+def _duration_seconds(value: str) -> int:
+    return int(value[:-1]) * SECONDS_PER_UNIT[value[-1]]
 
 
 class Resources(Section):
@@ -60,9 +86,12 @@ class Autoscaling(Section):
     """An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory utilisation of the requests."""
 
     min_replicas: int = Field(
-        default=2, ge=1, description="Fewest pods the HPA keeps; must stay above the PDB floor; default 2"
+        default=2, ge=1, le=MAX_REPLICAS,
+        description="Fewest pods the HPA keeps; must stay above the PDB floor; default 2",
     )
-    max_replicas: int = Field(default=6, ge=1, description="Most pods the HPA scales out to; default 6")
+    max_replicas: int = Field(
+        default=6, ge=1, le=MAX_REPLICAS, description="Most pods the HPA scales out to; default 6"
+    )
     target_cpu_percent: int = Field(
         default=70, ge=10, le=100, description="Average CPU utilisation (of requests) the HPA aims for; default 70"
     )
@@ -75,10 +104,12 @@ class Ingress(Section):
     """ingress-nginx: the cluster's HTTP entry point behind an AWS Network Load Balancer."""
 
     controller_replicas: int = Field(
-        default=2, ge=2, description="Controller pods (spread over zones and hosts); at least 2; default 2"
+        default=2, ge=2, le=MAX_REPLICAS,
+        description="Controller pods (spread over zones and hosts); at least 2; default 2",
     )
     pdb_min_available: int = Field(
-        default=1, ge=1, description="Controller pods a voluntary disruption (drain) must leave running; default 1"
+        default=1, ge=1, le=MAX_REPLICAS,
+        description="Controller pods a voluntary disruption (drain) must leave running; default 1",
     )
     autoscaling: Autoscaling = Field(
         default_factory=Autoscaling, description="Controller HPA; default 2-6 pods at 70% CPU / 80% memory",
@@ -92,9 +123,9 @@ class Ingress(Section):
 class PrefectServer(Section):
     """The Prefect API/UI deployment (stateless: state is in Aurora, events and locks in Redis)."""
 
-    replicas: int = Field(default=2, ge=2, description="API pods; at least 2 for HA; default 2")
+    replicas: int = Field(default=2, ge=2, le=MAX_REPLICAS, description="API pods; at least 2 for HA; default 2")
     pdb_min_available: int = Field(
-        default=1, ge=1, description="API pods a drain must leave running; default 1"
+        default=1, ge=1, le=MAX_REPLICAS, description="API pods a drain must leave running; default 1"
     )
     resources: Resources = Field(
         default_factory=lambda: Resources(
@@ -108,9 +139,11 @@ class PrefectWorker(Section):
     """The Prefect worker polling a Kubernetes work pool and starting flow runs as Jobs."""
 
     replicas: int = Field(
-        default=2, ge=2, description="Worker pods; at least 2 so a lost node keeps polling; default 2"
+        default=2, ge=2, le=MAX_REPLICAS, description="Worker pods; at least 2 so a lost node keeps polling; default 2"
     )
-    pdb_min_available: int = Field(default=1, ge=1, description="Worker pods a drain must leave running; default 1")
+    pdb_min_available: int = Field(
+        default=1, ge=1, le=MAX_REPLICAS, description="Worker pods a drain must leave running; default 1"
+    )
     work_pool: str = Field(default="kubernetes", description="Name of the Kubernetes work pool; default kubernetes")
 
     @field_validator("work_pool")
@@ -128,7 +161,7 @@ class Prefect(Section):
 
     server: PrefectServer = Field(default_factory=PrefectServer, description="API deployment; default 2 pods")
     background_services_replicas: int = Field(
-        default=2, ge=1,
+        default=2, ge=1, le=MAX_REPLICAS,
         description="Pods of the separate background-services deployment (scheduler, late runs, "
         "automations; coordinated through Redis, so they share the work); default 2",
     )
@@ -152,9 +185,10 @@ class Canary(Section):
     enabled: bool = Field(default=False, description="false: no canary Deployment or Ingress; default false")
     image_tag: str = Field(default="", description="Image tag of the canary; empty: the stable tag")
     weight_percent: int = Field(
-        default=10, description="Share of requests (0-100) routed to the canary; default 10"
+        default=10, json_schema_extra={"minimum": 0, "maximum": 100},
+        description="Share of requests (0-100) routed to the canary; default 10",
     )
-    replicas: int = Field(default=1, ge=1, description="Canary pods; default 1")
+    replicas: int = Field(default=1, ge=1, le=MAX_REPLICAS, description="Canary pods; default 1")
 
 
 class ModelApi(Section):
@@ -170,9 +204,11 @@ class ModelApi(Section):
         default="", description="Ingress host name; empty: match any host (the NLB's DNS name)"
     )
     replicas: int = Field(
-        default=2, ge=1, description="Pods the Deployment starts with (the HPA takes over); default 2"
+        default=2, ge=1, le=MAX_REPLICAS, description="Pods the Deployment starts with (the HPA takes over); default 2"
     )
-    pdb_min_available: int = Field(default=1, ge=1, description="Pods a drain must leave running; default 1")
+    pdb_min_available: int = Field(
+        default=1, ge=1, le=MAX_REPLICAS, description="Pods a drain must leave running; default 1"
+    )
     autoscaling: Autoscaling = Field(
         default_factory=Autoscaling, description="HPA; default 2-6 pods at 70% CPU / 80% memory"
     )
@@ -202,10 +238,13 @@ class Alerts(Section):
         default=5.0, gt=0, le=100, description="Alert when more than this % of model-api requests are 5xx; default 5"
     )
     model_api_p95_latency_seconds: float = Field(
-        default=1.0, gt=0, description="Alert when model-api p95 latency exceeds this; default 1 second"
+        default=1.0, gt=0, le=600,
+        description="Alert when model-api p95 latency exceeds this (at most 600 s); default 1 second",
     )
     pod_restarts_per_hour: int = Field(
-        default=3, ge=1, description="Alert when a container restarts more often than this in an hour; default 3"
+        default=3, ge=1, le=100,
+        description="Alert when a container restarts more often than this in an hour (kubelet's crash-loop "
+        "back-off allows about a dozen); default 3",
     )
 
 
@@ -213,16 +252,17 @@ class Observability(Section):
     """metrics-server, kube-prometheus-stack with alert rules, and fluent-bit to CloudWatch Logs."""
 
     prometheus_replicas: int = Field(
-        default=2, ge=1, description="Prometheus pods (each scrapes everything); default 2"
+        default=2, ge=1, le=MAX_REPLICAS, description="Prometheus pods (each scrapes everything); default 2"
     )
     alertmanager_replicas: int = Field(
-        default=2, ge=1, description="Alertmanager pods (clustered, deduplicating); default 2"
+        default=2, ge=1, le=MAX_REPLICAS, description="Alertmanager pods (clustered, deduplicating); default 2"
     )
     prometheus_retention: str = Field(
         default="15d", description="How long Prometheus keeps samples, e.g. 15d; default 15d"
     )
     prometheus_storage_gib: int = Field(
-        default=50, ge=1, description="Persistent volume per Prometheus pod in GiB; default 50"
+        default=50, ge=1, le=MAX_VOLUME_GIB,
+        description="Persistent volume per Prometheus pod in GiB (gp3: at most 16384); default 50",
     )
     alerts: Alerts = Field(default_factory=Alerts, description="Alert thresholds; defaults as listed")
 
@@ -231,6 +271,8 @@ class Observability(Section):
     def _retention(cls, value: str) -> str:
         if not re.match(r"^\d+(h|d|w|y)$", value):
             raise custom_error("not a Prometheus retention duration", "write e.g. 15d or 2w")
+        if _duration_seconds(value) > MAX_PROMETHEUS_RETENTION_SECONDS:
+            raise custom_error("longer than 10 years", "write e.g. 30d or 1y")
         return value
 
 
@@ -238,7 +280,7 @@ class Secrets(Section):
     """External Secrets Operator: Secrets Manager secrets synced into Kubernetes Secrets."""
 
     operator_replicas: int = Field(
-        default=2, ge=1, description="External Secrets controller pods (leader-elected); default 2"
+        default=2, ge=1, le=MAX_REPLICAS, description="External Secrets controller pods (leader-elected); default 2"
     )
     refresh_interval: str = Field(
         default="1m",
@@ -251,4 +293,7 @@ class Secrets(Section):
     def _interval(cls, value: str) -> str:
         if not DURATION.match(value):
             raise custom_error("not a duration", "write seconds, minutes or hours, e.g. 15m or 1h")
+        if _duration_seconds(value) > MAX_REFRESH_SECONDS:
+            raise custom_error("longer than 24h: a rotated password would take too long to reach the pods",
+                               "write e.g. 1h")
         return value

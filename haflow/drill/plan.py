@@ -8,7 +8,6 @@ A reference that cannot be resolved raises Unresolved: the caller reports it, ne
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from typing import Any
 
 from haflow import plan
 from haflow.config.model import Environment
+from haflow.config.reader import read_json
 from haflow.plan import CDKTF_METADATA_KEY, Reference
 from haflow.synthesis import STACK_FILE, StackJson
 
@@ -107,7 +107,7 @@ def load_foundation_plan(env: Environment, plan_dir: Path) -> tuple[StackJson, s
     """
     if stack_file(plan_dir, env).is_file():
         path = stack_file(plan_dir, env)
-        stack: StackJson = json.loads(path.read_text(encoding="utf-8"))
+        stack: StackJson = read_json(path)
         return stack, str(path)
     from haflow.synthesis import synthesize
 

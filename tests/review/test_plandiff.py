@@ -103,7 +103,16 @@ def test_provider_default_tags_show_as_a_provider_change() -> None:
     old = {"provider": {"aws": [{"default_tags": [{"tags": {"env": "prod"}}]}]}}
     new = {"provider": {"aws": [{"default_tags": [{"tags": {"env": "prod", "team": "ml"}}]}]}}
     result = diff_stacks("s", old, new)
-    assert [c.address for c in result.changed] == ["provider.aws"] and result.risks == []
+    assert [c.address for c in result.providers] == ["provider.aws"] and result.risks == []
+    assert result.changed == [] and result.added == [] and not result.empty
+
+
+def test_a_provider_block_is_not_a_resource() -> None:
+    """A stack appearing (new environment, or a base without it) counts its resources, not its providers."""
+    new = {"provider": {"aws": [{"region": "eu-west-1"}]}, "resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}}}
+    result = diff_stacks("s", None, new)
+    assert result.added == ["aws_s3_bucket.b"]
+    assert [c.address for c in result.providers] == ["provider.aws"]
 
 
 def test_the_tables_speak_of_stateful_types_only() -> None:

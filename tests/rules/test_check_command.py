@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from haflow.cli import app
 from tests.config.overlays import config_dir_with
-from tests.conftest import CHECK_DATE, CONFIG_DIR
+from tests.conftest import CHECK_DATE, CONFIG_DIR, ENVIRONMENT_NAMES
 
 runner = CliRunner()
 
@@ -83,7 +83,7 @@ def test_a_broken_overlay_exits_1_naming_the_rule(tmp_path: Path) -> None:
 def test_from_a_synthesized_directory_checks_every_environment(stacks_dir: Path) -> None:
     result = check("--from", str(stacks_dir))
     assert result.exit_code == 0, result.output
-    assert "PASS dev, prod, staging: 0 error(s), 0 warning(s)" in result.output
+    assert f"PASS {', '.join(ENVIRONMENT_NAMES)}: 0 error(s), 0 warning(s)" in result.output
 
 
 def test_sarif_output_is_sarif_2_1_0_with_stack_file_locations(stacks_dir: Path) -> None:

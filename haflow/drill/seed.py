@@ -1,22 +1,34 @@
-"""Deploy into moto what a synthesized foundation plan describes, as far as the drills look at it.
+"""Seed a local endpoint (moto_server) with what a synthesized foundation plan describes, as far as the
+drills look at it: VPCs and subnets, the EKS cluster and node groups, the Aurora cluster and instances,
+the Redis replication group, the S3 buckets and their settings.
 
 Every value comes from the plan (names, AZs, CIDRs, scaling, instance identifiers, bucket settings);
 what only a real deploy produces (role ARNs, KMS keys) is stood in for. Subnet references are
-followed to the subnets created here, the way Terraform would wire them.
+followed to the subnets created here, the way Terraform would wire them. It runs against a local
+endpoint only: a real account is deployed with `cdktf deploy`, never seeded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from haflow.drill.clients import AwsClients
 from haflow.drill.plan import Plan
 from haflow.plan import block
 
-STAND_IN_ROLE = "arn:aws:iam::123456789012:role/haflow-drill-test"
+STAND_IN_ROLE = "arn:aws:iam::123456789012:role/haflow-drill-seed"
 
 
-def deploy_plan(plan: Plan, aws: AwsClients) -> None:
+class NotLocal(Exception):
+    """Seeding was asked of the real AWS APIs."""
+
+
+def seed_plan(plan: Plan, aws: AwsClients) -> None:
+    """Create in the local endpoint behind ``aws`` every resource of ``plan`` that `drill verify` checks."""
+    if aws.endpoint is None:
+        raise NotLocal("seeding writes stand-in resources: it runs against a local endpoint only "
+                       "(--endpoint-url http://127.0.0.1:5000 or LOCALSTACK_HOST); deploy a real account with cdktf")
     subnet_ids = _network(plan, aws)
     _eks(plan, aws, subnet_ids)
     _aurora(plan, aws)
@@ -24,7 +36,7 @@ def deploy_plan(plan: Plan, aws: AwsClients) -> None:
     _buckets(plan, aws)
 
 
-def _tags(plan: Plan, body: dict[str, Any]) -> list[dict[str, str]]:
+def _tags(plan: Plan, body: Mapping[str, Any]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": str(plan.literal(value))} for key, value in body.get("tags", {}).items()]
 
 
@@ -141,11 +153,13 @@ def _buckets(plan: Plan, aws: AwsClients) -> None:
     s3 = aws("s3")
     names = {bucket.name: plan.literal(bucket.body["bucket"]) for bucket in plan.resources("aws_s3_bucket")}
     # Outside us-east-1, S3 needs the bucket's region in the request.
-    where = {} if aws.region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": aws.region}}
+    where = (
+        {} if aws.region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": aws.region}}
+    )
     for name in names.values():
         s3.create_bucket(Bucket=name, **where)
 
-    def bucket_of(resource_body: dict[str, Any]) -> str:
+    def bucket_of(resource_body: Mapping[str, Any]) -> str:
         ref = plan.reference(resource_body["bucket"])
         assert ref is not None and ref.rtype == "aws_s3_bucket"
         return str(names[ref.name])

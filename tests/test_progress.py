@@ -1,0 +1,77 @@
+"""Long commands say what they are doing; `make` shows its first-run install; `make bench` fails on a missed
+target (issue 11, 8 and 9)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import CONFIG_DIR, REPO_ROOT
+
+runner = CliRunner()
+STAGE = re.compile(r"^\[\s*\d+\.\d+s\] \S")
+
+
+def test_synth_prints_its_stages_with_elapsed_seconds_on_stderr(tmp_path: Path, synth_dir: Path) -> None:
+    from haflow.cli import app
+
+    result = runner.invoke(app, ["synth", "--env", "dev", "--config-dir", str(CONFIG_DIR), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    stages = [line for line in result.stderr.splitlines() if STAGE.match(line)]
+    assert len(stages) >= 2 and any("synthesizing" in line for line in stages)
+    assert not any(STAGE.match(line) for line in result.stdout.splitlines())
+
+
+def test_quiet_silences_the_stages(tmp_path: Path, synth_dir: Path) -> None:
+    from haflow.cli import app
+
+    result = runner.invoke(app, ["-q", "synth", "--env", "dev", "--config-dir", str(CONFIG_DIR),
+                                 "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
+def test_the_first_make_synth_says_it_is_installing_and_shows_pip(tmp_path: Path) -> None:
+    shutil.copy(REPO_ROOT / "Makefile", tmp_path / "Makefile")
+    shutil.copy(REPO_ROOT / "constraints.txt", tmp_path / "constraints.txt")
+    shutil.copy(REPO_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    planned = subprocess.run(["make", "-n", "synth"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert "setting up .venv" in planned and "several minutes" in planned
+    installs = [line for line in planned.splitlines() if "pip install" in line]
+    assert installs and not any(" -q" in line or "--quiet" in line for line in installs)
+
+
+def load_bench() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_synth", REPO_ROOT / "bench" / "synth.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("synth_seconds", "exit_code"), [(0.36, 1), (0.27, 0)], ids=["missed", "met"])
+def test_make_bench_fails_when_a_target_is_missed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], synth_seconds: float, exit_code: int
+) -> None:
+    """A run measuring 0.36 against the 0.35 target (the baseline takes 1 s here) exits 1."""
+    bench = load_bench()
+
+    def measure(argv: list[str], cwd: Path = REPO_ROOT, env: dict[str, str] | None = None,
+                ok: tuple[int, ...] = (0,)) -> Any:
+        seconds = 1.0 if "-c" in argv else synth_seconds if "synth" in argv else 0.1
+        return bench.Sample(seconds, 100.0)
+
+    monkeypatch.setattr(bench, "measure", measure)
+    monkeypatch.setattr(sys, "argv", ["bench/synth.py", "--repeat", "1"])
+    assert bench.main() == exit_code
+    assert ("MISSED: ratio b/a 0.36" in capsys.readouterr().err) == (exit_code == 1)
