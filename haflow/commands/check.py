@@ -112,17 +112,20 @@ def rendered_findings(environments: list[Environment], stacks: dict[str, Any],
 
     found: dict[str, list[Finding]] = {}
     for env in environments:
-        progress.say(f"rendering {env.name}")
-        try:
-            result = render_environment(stacks, env, rendering.charts_dir)
-        except RenderUnavailable as err:
-            print_error(f"render gate cannot run for {env.name}: {err}")
-            print_error("haflow check refuses to pass without it; fix the above, or pass --no-render to skip the "
-                        "render gate explicitly")
-            return None
-        found[env.name] = evaluate_rendered(result, env)
-        progress.say(f"rendered {env.name}: {len(result.releases)} releases, {len(result.objects)} objects with "
-                 f"{result.engine} for Kubernetes {result.kube_version} in {result.seconds:.1f}s")
+        found[env.name] = []
+        for secondary in (False, True) if env.dr.enabled else (False,):
+            where = f"{env.name}-dr" if secondary else env.name
+            progress.say(f"rendering {where}")
+            try:
+                result = render_environment(stacks, env, rendering.charts_dir, secondary=secondary)
+            except RenderUnavailable as err:
+                print_error(f"render gate cannot run for {where}: {err}")
+                print_error("haflow check refuses to pass without it; fix the above, or pass --no-render to skip "
+                            "the render gate explicitly")
+                return None
+            found[env.name].extend(evaluate_rendered(result, env))
+            progress.say(f"rendered {where}: {len(result.releases)} releases, {len(result.objects)} objects with "
+                         f"{result.engine} for Kubernetes {result.kube_version} in {result.seconds:.1f}s")
     return found
 
 

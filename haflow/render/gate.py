@@ -52,9 +52,14 @@ class RenderUnavailable(RuntimeError):
 
 def render_environment(stacks: Mapping[str, Mapping[str, Any]], env: Environment, charts_dir: Path | None = None,
                        *, engine: Engine | None = None, lock: ChartLock | None = None,
-                       check_unread: bool = True) -> RenderResult:
+                       check_unread: bool = True, secondary: bool = False) -> RenderResult:
+    """Render ``env``'s platform stack against its foundation (with ``secondary``: the DR pair,
+    ``<env>-dr-platform`` on ``<env>-dr-foundation``, whose cluster lives in the secondary region)."""
     started = time.perf_counter()
-    platform_name, foundation_name = env.platform_stack_name, env.foundation_stack_name
+    platform_name, foundation_name = (
+        (f"{env.name}-dr-platform", f"{env.name}-dr-foundation") if secondary
+        else (env.platform_stack_name, env.foundation_stack_name)
+    )
     missing = [name for name in (platform_name, foundation_name) if name not in stacks]
     if missing:
         raise RenderUnavailable(f"no synthesized stack {', '.join(missing)} to render")
@@ -67,7 +72,8 @@ def render_environment(stacks: Mapping[str, Mapping[str, Any]], env: Environment
         charts = _charts(platform, lock, charts_dir, schemas)
     except (EngineUnavailable, ChartError, SchemasUnavailable) as err:
         raise RenderUnavailable(str(err)) from None
-    placeholders = Placeholders(env.region, foundation.get("output") or {})
+    region = env.dr.secondary_region if secondary and env.dr.secondary_region else env.region
+    placeholders = Placeholders(region, foundation.get("output") or {})
     result = RenderResult(env.name, kube_version, engine.name, [], [], placeholders.expressions, schemas,
                           foundation, platform, platform_name)
     for release in plan.resources(platform, HELM_RELEASE):

@@ -11,7 +11,7 @@ import pytest
 
 from haflow.config import Environment
 from haflow.plan import Resource
-from haflow.render import RenderResult
+from haflow.render import RenderResult, render_environment
 from haflow.render.placeholders import Placeholders
 from haflow.render.resources import ConversionError, to_object
 from haflow.render.schemas import KubeSchemas
@@ -162,3 +162,20 @@ def test_prod_passes_the_render_gate(rendered: dict[str, RenderResult], environm
         ("HA-RND-007", "Deployment/prefect/prefect-server-background-services"),
         ("HA-RND-009", "Deployment/monitoring/kube-prometheus-stack-operator"),
     ]
+
+
+def test_the_dr_platform_renders_on_its_own_cluster_and_passes(
+    rendered: dict[str, RenderResult], environments: dict[str, Environment], synthesized: Stacks
+) -> None:
+    env = environments["prod"]
+    assert env.dr.enabled and env.dr.secondary_region
+    result = render_environment(synthesized, env, secondary=True)
+    assert result.platform_stack == "prod-dr-platform"
+    assert result.kube_version == rendered["prod"].kube_version
+    # stand-ins for the secondary's endpoints name the secondary region, not the primary's
+    regions = {value.split(".")[2] for value in result.placeholders if value.endswith(".amazonaws.com")}
+    assert regions == {env.dr.secondary_region}, regions
+    findings = evaluate_rendered(result, env)
+    assert {f.stack for f in findings} <= {"prod-dr-platform"}
+    evaluation = evaluate(synthesized, env, extra=findings, as_of=CHECK_DATE)
+    assert [f for f in evaluation.findings if f.level == "error"] == []
