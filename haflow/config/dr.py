@@ -23,7 +23,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from haflow.config import names
-from haflow.config.model import Section, _check_region, custom_error
+from haflow.config.foundation import MAX_NODES_PER_GROUP
+from haflow.config.model import SLO_MAX_SECONDS, Section, _check_region, custom_error
+from haflow.config.platform import MAX_REPLICAS
 
 DrMode = Literal["none", "pilot_light", "warm_standby"]
 DR_MODES: tuple[DrMode, ...] = ("none", "pilot_light", "warm_standby")
@@ -121,12 +123,12 @@ class Dr(Section):
         "1 reader in warm_standby",
     )
     node_min_size_per_az: int | None = Field(
-        default=None, ge=1,
+        default=None, ge=1, le=MAX_NODES_PER_GROUP,
         description="Nodes per AZ the secondary keeps; default 1 in pilot_light, "
         "eks.node_pool.min_size_per_az in warm_standby",
     )
     platform_replicas: int = Field(
-        default=2, ge=2,
+        default=2, ge=2, le=MAX_REPLICAS,
         description="Pods of Prefect server, background services, worker, model-api and ingress in the "
         "secondary (autoscaling raises them after failover); default 2, the HA floor",
     )
@@ -141,7 +143,7 @@ class Dr(Section):
         "default <state.bucket>-<secondary_region>",
     )
     decision_seconds: int = Field(
-        default=DEFAULT_DECISION_SECONDS, ge=0,
+        default=DEFAULT_DECISION_SECONDS, ge=0, le=SLO_MAX_SECONDS,
         description="Time the runbook budgets to decide a regional failover after detection; "
         f"default {DEFAULT_DECISION_SECONDS}",
     )

@@ -444,7 +444,7 @@ class Database(Section):
         description="Logs exported to CloudWatch Logs; default [postgresql]"
     )
     log_retention_days: int = Field(
-        default=90,
+        default=90, ge=LOG_RETENTION_MIN, le=LOG_RETENTION_MAX,
         description="Retention of the exported logs' groups (/aws/rds/cluster/<id>/<log>), which the stack "
         "creates KMS-encrypted before the cluster; default 90",
     )

@@ -39,6 +39,10 @@ def repo_root(start: Path) -> Path:
         raise BaseRefError(f"{start.resolve()} is not inside a git repository: haflow diff compares git refs") from None
 
 
+# The stacks an environment synthesizes: <env>-foundation and -platform, and with DR the secondary's pair.
+ENVIRONMENT_STACK_SUFFIXES = ("foundation", "platform", "dr-foundation", "dr-platform")
+
+
 def synth_ref(repo: Path, ref: str, config_rel: Path, env_names: list[str] | None) -> dict[str, StackJson]:
     """The bootstrap stack and every stack of ``env_names`` (all when None) as ``ref``'s code synthesizes
     ``ref``'s config.
@@ -74,8 +78,8 @@ def synth_ref(repo: Path, ref: str, config_rel: Path, env_names: list[str] | Non
         stacks = read_stacks(out)
         if env_names is None:
             return stacks
-        return {name: stack for name, stack in stacks.items()
-                if name == SHARED or name.rsplit("-", 1)[0] in env_names}
+        wanted = {f"{env}-{suffix}" for env in env_names for suffix in ENVIRONMENT_STACK_SUFFIXES}
+        return {name: stack for name, stack in stacks.items() if name == SHARED or name in wanted}
     finally:
         subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(worktree)],
                        capture_output=True, check=False)

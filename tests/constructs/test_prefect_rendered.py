@@ -24,6 +24,7 @@ from haflow.constructs.prefect import (
 from haflow.constructs.reloader import RELOADER_SECRET_ANNOTATION, reloader_values
 from haflow.constructs.trust import RDS_CA_BUNDLE_KEY, RDS_CA_CONFIG_MAP, RDS_CA_MOUNT_PATH
 from haflow.stacks import foundation
+from tests.conftest import ENVIRONMENT_NAMES
 from tests.constructs.platform_fixtures import FAKE_INPUTS
 from tests.constructs.rendering import Manifest, container, find, pod_spec, render
 
@@ -44,7 +45,7 @@ def scaled(value: int | str, replicas: int, *, round_up: bool) -> int:
     return math.ceil(share) if round_up else math.floor(share)
 
 
-@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env_name", ENVIRONMENT_NAMES)
 def test_rolling_update_is_accepted_by_the_api_server_and_never_drops_a_pod(
     environments: dict[str, Environment], env_name: str
 ) -> None:
@@ -81,7 +82,7 @@ def test_every_prefect_container_verifies_aurora_against_the_rds_ca_bundle(
     assert volumes[mount["name"]]["configMap"]["name"] == RDS_CA_CONFIG_MAP
 
 
-@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env_name", ENVIRONMENT_NAMES)
 def test_work_pool_template_runs_flows_in_the_flow_namespace_as_the_irsa_service_account(
     environments: dict[str, Environment], env_name: str
 ) -> None:
