@@ -81,8 +81,8 @@ def test_unused_suppressions_are_reported_as_warnings(environments: dict[str, En
 def test_bad_suppressions_are_config_errors(tmp_path: Path, suppression: str, path: str, problem: str) -> None:
     prod = (CONFIG_DIR / "prod.yaml").read_text(encoding="utf-8")
     # prepended to prod's own list, so it is suppressions[0]
-    overlay = prod.replace("\nsuppressions:\n", f"\nsuppressions:\n  - {suppression}\n", 1)
-    assert overlay != prod
+    overlay = (prod.replace("\nsuppressions:\n", f"\nsuppressions:\n  - {suppression}\n", 1)
+               if "\nsuppressions:\n" in prod else f"{prod}suppressions:\n  - {suppression}\n")
     config_dir = config_dir_with(tmp_path, {"prod.yaml": overlay})
     with pytest.raises(ConfigError) as raised:
         load_environments(["prod"], config_dir)
