@@ -198,7 +198,7 @@ def _validate(
             loc = tuple(error["loc"])
             problem, fix = _describe(error, loc)
             value = MISSING if error["type"] == "missing" else error.get("input", MISSING)
-            source = overlay_path if _has_path(overlay_doc, loc) or not _has_path(base_doc, loc) else base_path
+            source = overlay_path if _overlay_owns(overlay_doc, base_doc, loc) else base_path
             if loc == ("name",):
                 suggestion = overlay_path.with_name(rename_suggestion(name, available) + overlay_path.suffix)
                 fix = f"rename the overlay file, e.g. to {display(suggestion)}"
@@ -206,7 +206,7 @@ def _validate(
         return None, issues
     for violation in run_checks(env):
         loc = parse_path(violation.path)
-        source = overlay_path if _has_path(overlay_doc, loc) or not _has_path(base_doc, loc) else base_path
+        source = overlay_path if _overlay_owns(overlay_doc, base_doc, loc) else base_path
         issues.append(ConfigIssue(display(source), violation.path, violation.value, violation.problem, violation.fix))
     return (None if issues else env), issues
 
@@ -226,6 +226,13 @@ def parse_path(path: str) -> tuple[Any, ...]:
             parts.append(name)
         parts.extend(int(index) for index in indexes)
     return tuple(parts)
+
+
+def _overlay_owns(overlay_doc: Any, base_doc: Any, loc: tuple[Any, ...]) -> bool:
+    """The overlay set the value at ``loc``, or a list on its way (lists replace, so base has no say in it)."""
+    if _has_path(overlay_doc, loc) or not _has_path(base_doc, loc):
+        return True
+    return any(isinstance(part, int) and _has_path(overlay_doc, loc[:index]) for index, part in enumerate(loc))
 
 
 def _has_path(doc: Any, loc: tuple[Any, ...]) -> bool:
