@@ -69,6 +69,58 @@ def tls_parameter_group(scope: Construct, *, name: str, engine_major: int) -> Rd
         ],
     )
 
+def exported_log_groups(
+    scope: Construct, *, cluster_identifier: str, config: DatabaseConfig, kms_key_arn: str
+) -> list[CloudwatchLogGroup]:
+    """The log groups of ``config.log_exports``, created before the cluster exports to them.
+
+    RDS would create them itself on first export, unencrypted and kept forever; creating them first sets
+    the key and the retention. https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.CloudWatch.html
+    """
+    return [
+        CloudwatchLogGroup(
+            scope, f"log-group-{export}", name=f"/aws/rds/cluster/{cluster_identifier}/{export}",
+            retention_in_days=config.log_retention_days, kms_key_id=kms_key_arn,
+        )
+        for export in config.log_exports
+    ]
+
+
+def aurora_instances(
+    scope: Construct, *, name: str, cluster: RdsCluster, config: DatabaseConfig, availability_zones: list[str],
+    subnet_group_name: str, kms_key_arn: str,
+) -> dict[str, RdsClusterInstance]:
+    """One instance of ``cluster`` per AZ in ``availability_zones`` (instance i gets promotion tier i), with
+    Enhanced Monitoring: OS metrics of each instance, for diagnosing a failover or a slow writer.
+    https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Monitoring.OS.Enabling.html
+    No AZ, no instance and no monitoring role (a headless secondary cluster)."""
+    if not availability_zones:
+        return {}
+    protect = config.protect_from_destroy
+    monitoring_role = IamRole(
+        scope, "monitoring-role", name=f"{name}-rds-monitoring",
+        assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"),
+    )
+    IamRolePolicyAttachment(
+        scope, "monitoring-role-policy", role=monitoring_role.name,
+        policy_arn=f"arn:{DataAwsPartition(scope, 'partition').partition}:iam::aws:policy/{MONITORING_POLICY}",
+    )
+    return {
+        az: RdsClusterInstance(
+            scope, f"instance-{az}", identifier=f"{name}-aurora-{az}", cluster_identifier=cluster.id,
+            engine=ENGINE, engine_version=cluster.engine_version, instance_class=config.instance_class,
+            availability_zone=az, promotion_tier=config.tier_of(index),
+            db_subnet_group_name=subnet_group_name, publicly_accessible=False,
+            auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
+            performance_insights_enabled=True, performance_insights_kms_key_id=kms_key_arn,
+            performance_insights_retention_period=config.performance_insights_retention_days,
+            monitoring_interval=MONITORING_INTERVAL_SECONDS, monitoring_role_arn=monitoring_role.arn,
+            lifecycle=prevent_destroy(protect),
+        )
+        for index, az in enumerate(availability_zones)
+    }
+
+
 
 class Database(Construct):
     """The Aurora cluster, its instances (one per AZ), a TLS-only parameter group and a security group."""
@@ -109,26 +161,10 @@ class Database(Construct):
             client_security_group_id=client_security_group_id,
         )
         parameter_group = tls_parameter_group(self, name=name, engine_major=config.engine_major)
-        # Enhanced Monitoring: OS metrics of each instance, for diagnosing a failover or a slow writer.
-        # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Monitoring.OS.Enabling.html
-        monitoring_role = IamRole(
-            self, "monitoring-role", name=f"{name}-rds-monitoring",
-            assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"),
-        )
-        IamRolePolicyAttachment(
-            self, "monitoring-role-policy", role=monitoring_role.name,
-            policy_arn=f"arn:{DataAwsPartition(self, 'partition').partition}:iam::aws:policy/{MONITORING_POLICY}",
-        )
         cluster_identifier = f"{name}-aurora"
-        # RDS would create these groups itself on first export, unencrypted and kept forever; creating them
-        # first sets the key and the retention. https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.CloudWatch.html
-        self.log_groups = [
-            CloudwatchLogGroup(
-                self, f"log-group-{export}", name=f"/aws/rds/cluster/{cluster_identifier}/{export}",
-                retention_in_days=config.log_retention_days, kms_key_id=log_kms_key_arn,
-            )
-            for export in config.log_exports
-        ]
+        self.log_groups = exported_log_groups(
+            self, cluster_identifier=cluster_identifier, config=config, kms_key_arn=log_kms_key_arn,
+        )
         self.cluster = RdsCluster(
             self, "cluster", cluster_identifier=cluster_identifier, engine=ENGINE, engine_version=config.engine_version,
             database_name=config.database_name, master_username=config.master_username,
@@ -150,19 +186,11 @@ class Database(Construct):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=protect, ignore_changes=["global_cluster_identifier"])
             if replica_region else prevent_destroy(protect),
         )
-        self.instances: dict[str, RdsClusterInstance] = {}
-        for index, az in enumerate(availability_zones[: config.instances]):
-            self.instances[az] = RdsClusterInstance(
-                self, f"instance-{az}", identifier=f"{name}-aurora-{az}", cluster_identifier=self.cluster.id,
-                engine=ENGINE, engine_version=self.cluster.engine_version, instance_class=config.instance_class,
-                availability_zone=az, promotion_tier=config.tier_of(index),
-                db_subnet_group_name=subnet_group_name, publicly_accessible=False,
-                auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
-                performance_insights_enabled=True, performance_insights_kms_key_id=self.key.arn,
-                performance_insights_retention_period=config.performance_insights_retention_days,
-                monitoring_interval=MONITORING_INTERVAL_SECONDS, monitoring_role_arn=monitoring_role.arn,
-                lifecycle=prevent_destroy(protect),
-            )
+        self.instances = aurora_instances(
+            self, name=name, cluster=self.cluster, config=config,
+            availability_zones=availability_zones[: config.instances], subnet_group_name=subnet_group_name,
+            kms_key_arn=self.key.arn,
+        )
 
         self.endpoint = self.cluster.endpoint
         self.reader_endpoint = self.cluster.reader_endpoint

@@ -12,23 +12,18 @@ a literal, so the stack holding this construct reads nothing from the primary re
 from __future__ import annotations
 
 from cdktf import Token
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
-from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
 from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from constructs import Construct
 
 from haflow.config.foundation import Database as DatabaseConfig
 from haflow.constructs.database import (
     ENGINE,
-    MONITORING_INTERVAL_SECONDS,
-    MONITORING_POLICY,
     POSTGRES_PORT,
+    aurora_instances,
+    exported_log_groups,
     tls_parameter_group,
 )
-from haflow.constructs.iam import assume_role_policy
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
 from haflow.constructs.security_group import admit_only_eks
 
@@ -54,9 +49,11 @@ class GlobalDatabase(Construct):
         vpc_id: str,
         subnet_group_name: str,
         client_security_group_id: str,
+        log_kms_key_arn: str,
     ) -> None:
         """``name`` prefixes the secondary's resources (the environment's secondary name, e.g. prod-dr);
-        ``instances`` 0 keeps the secondary headless; instance i goes to ``availability_zones[i]``."""
+        ``instances`` 0 keeps the secondary headless; instance i goes to ``availability_zones[i]``;
+        ``log_kms_key_arn`` encrypts the exported logs' groups (a key of this region CloudWatch Logs may use)."""
         super().__init__(scope, id_)
         protect = config.protect_from_destroy
         self.global_cluster = RdsGlobalCluster(
@@ -73,6 +70,9 @@ class GlobalDatabase(Construct):
             service="PostgreSQL", vpc_id=vpc_id, port=POSTGRES_PORT, client_security_group_id=client_security_group_id,
         )
         parameter_group = tls_parameter_group(self, name=name, engine_major=config.engine_major)
+        self.log_groups = exported_log_groups(
+            self, cluster_identifier=f"{name}-aurora", config=config, kms_key_arn=log_kms_key_arn,
+        )
         # A secondary cluster takes no master user or database name: both come with the replicated storage.
         self.cluster = RdsCluster(
             self, "cluster", cluster_identifier=f"{name}-aurora", engine=ENGINE, engine_version=config.engine_version,
@@ -88,32 +88,15 @@ class GlobalDatabase(Construct):
             final_snapshot_identifier=f"{name}-aurora-final" if config.final_snapshot else None,
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=list(config.log_exports),
+            depends_on=list(self.log_groups) or None,
             # AWS sets the replication source of a secondary itself:
             # https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_global_cluster
             lifecycle={"prevent_destroy": protect, "ignore_changes": ["replication_source_identifier"]},
         )
-        self.instances: dict[str, RdsClusterInstance] = {}
-        if instances:
-            monitoring_role = IamRole(
-                self, "monitoring-role", name=f"{name}-rds-monitoring",
-                assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"),
-            )
-            IamRolePolicyAttachment(
-                self, "monitoring-role-policy", role=monitoring_role.name,
-                policy_arn=f"arn:{DataAwsPartition(self, 'partition').partition}:iam::aws:policy/{MONITORING_POLICY}",
-            )
-            for index, az in enumerate(availability_zones[:instances]):
-                self.instances[az] = RdsClusterInstance(
-                    self, f"instance-{az}", identifier=f"{name}-aurora-{az}", cluster_identifier=self.cluster.id,
-                    engine=ENGINE, engine_version=self.cluster.engine_version, instance_class=config.instance_class,
-                    availability_zone=az, promotion_tier=config.tier_of(index),
-                    db_subnet_group_name=subnet_group_name, publicly_accessible=False,
-                    auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
-                    performance_insights_enabled=True, performance_insights_kms_key_id=self.key.arn,
-                    performance_insights_retention_period=config.performance_insights_retention_days,
-                    monitoring_interval=MONITORING_INTERVAL_SECONDS, monitoring_role_arn=monitoring_role.arn,
-                    lifecycle=prevent_destroy(protect),
-                )
+        self.instances = aurora_instances(
+            self, name=name, cluster=self.cluster, config=config, availability_zones=availability_zones[:instances],
+            subnet_group_name=subnet_group_name, kms_key_arn=self.key.arn,
+        )
         self.endpoint = self.cluster.endpoint
         self.reader_endpoint = self.cluster.reader_endpoint
         self.port = Token.as_string(self.cluster.port)

@@ -106,7 +106,7 @@ class DrFoundationStack(TerraformStack):
             config=env.database, instances=dr.secondary_database_instances(),
             availability_zones=dr.availability_zones, vpc_id=self.network.vpc_id,
             subnet_group_name=self.network.db_subnet_group_name,
-            client_security_group_id=self.eks.cluster_security_group_id,
+            client_security_group_id=self.eks.cluster_security_group_id, log_kms_key_arn=self.logs_key.arn,
         )
         # A fresh Redis, not a Global Datastore: Prefect keeps messaging and leases there, not records,
         # and a Global Datastore's secondary is read-only until promoted, a second manual failover for

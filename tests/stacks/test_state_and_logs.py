@@ -46,12 +46,16 @@ def test_aurora_log_exports_go_to_groups_the_stack_owns(
     synthesized: dict[str, Any], environments: dict[str, Environment], env_name: str
 ) -> None:
     env = environments[env_name]
-    stack = synthesized[env.foundation_stack_name]
-    (cluster_id, cluster), = resources(stack, "aws_rds_cluster").items()
-    groups = {body["name"]: (logical_id, body) for logical_id, body in resources(stack, "aws_cloudwatch_log_group")
-              .items()}
-    for export in cluster["enabled_cloudwatch_logs_exports"]:
-        logical_id, group = groups[f"/aws/rds/cluster/{cluster['cluster_identifier']}/{export}"]
-        assert group["kms_key_id"].startswith("${aws_kms_key.")
-        assert group["retention_in_days"] == env.database.log_retention_days
-        assert f"aws_cloudwatch_log_group.{logical_id}" in cluster["depends_on"], cluster_id
+    # the primary cluster, and with DR the secondary cluster in its own region
+    names = [env.foundation_stack_name, *([f"{env.name}-dr-foundation"] if env.dr.enabled else [])]
+    for name in names:
+        stack = synthesized[name]
+        (cluster_id, cluster), = resources(stack, "aws_rds_cluster").items()
+        groups = {body["name"]: (logical_id, body)
+                  for logical_id, body in resources(stack, "aws_cloudwatch_log_group").items()}
+        assert cluster["enabled_cloudwatch_logs_exports"], name
+        for export in cluster["enabled_cloudwatch_logs_exports"]:
+            logical_id, group = groups[f"/aws/rds/cluster/{cluster['cluster_identifier']}/{export}"]
+            assert group["kms_key_id"].startswith("${aws_kms_key.")
+            assert group["retention_in_days"] == env.database.log_retention_days
+            assert f"aws_cloudwatch_log_group.{logical_id}" in cluster["depends_on"], (name, cluster_id)
