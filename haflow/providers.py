@@ -8,6 +8,11 @@ package: ``from cdktf_cdktf_provider_aws.vpc import Vpc`` then imports exactly t
 The synthesized JSON is byte-identical to the eager import (tests/test_providers.py proves it);
 set ``HAFLOW_EAGER_PROVIDERS=1`` to import the documented way instead.
 
+The generated code checks every argument with typeguard, and before each check resolves the type
+hints of a module-level stub function (``typing.get_type_hints(_typecheckingstub__...)``): about
+11,000 resolutions for a 10-environment synth, a tenth of its time. The stubs never change, so in the
+fast mode each one's hints are resolved once and reused; the checks themselves still run.
+
 Importing this module is cheap (no binding is imported); import it before any binding module
 (``haflow.constructs`` and ``haflow.stacks`` do so in their ``__init__``).
 """
@@ -20,6 +25,8 @@ import importlib.util
 import os
 import sys
 import types
+import typing
+from typing import Any
 
 PROVIDER_PACKAGES = (
     "cdktf_cdktf_provider_aws",
@@ -27,6 +34,9 @@ PROVIDER_PACKAGES = (
     "cdktf_cdktf_provider_kubernetes",
 )
 EAGER_ENV = "HAFLOW_EAGER_PROVIDERS"
+# Packages whose jsii-generated type-checking stubs get their hints resolved once.
+JSII_PACKAGES = (*PROVIDER_PACKAGES, "cdktf", "constructs")
+_STUB_PREFIX = "_typecheckingstub__"
 
 
 def _register_namespace(package: str) -> None:
@@ -44,6 +54,30 @@ def _register_namespace(package: str) -> None:
     sys.modules[package] = module
 
 
+def _is_binding_stub(obj: Any) -> bool:
+    module = getattr(obj, "__module__", None) or ""
+    return getattr(obj, "__name__", "").startswith(_STUB_PREFIX) and module.split(".", 1)[0] in JSII_PACKAGES
+
+
+def _cache_stub_type_hints() -> None:
+    """Resolve each generated stub's type hints once (see the module docstring); anything else as before."""
+    resolve = typing.get_type_hints
+    if getattr(resolve, "caches_binding_stubs", False):
+        return
+    resolved: dict[Any, dict[str, Any]] = {}
+
+    def get_type_hints(obj: Any, globalns: Any = None, localns: Any = None, include_extras: bool = False
+                       ) -> dict[str, Any]:
+        if globalns is None and localns is None and not include_extras and _is_binding_stub(obj):
+            if obj not in resolved:
+                resolved[obj] = resolve(obj)
+            return dict(resolved[obj])
+        return resolve(obj, globalns, localns, include_extras)
+
+    get_type_hints.caches_binding_stubs = True  # type: ignore[attr-defined]
+    typing.get_type_hints = get_type_hints
+
+
 def install() -> None:
     """Make the provider packages importable module by module (or eagerly under HAFLOW_EAGER_PROVIDERS)."""
     eager = os.environ.get(EAGER_ENV, "") not in ("", "0")
@@ -52,6 +86,8 @@ def install() -> None:
             importlib.import_module(package)
         else:
             _register_namespace(package)
+    if not eager:
+        _cache_stub_type_hints()
 
 
 install()

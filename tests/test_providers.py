@@ -38,3 +38,17 @@ def test_jsii_runs_on_a_supported_node(eager_synth: tuple[Path, str]) -> None:
     _, stderr = eager_synth
     assert "end-of-life" not in stderr
     assert "DeprecationWarning" not in stderr
+
+
+def test_cached_stub_hints_still_type_check_every_argument() -> None:
+    import typing
+
+    from cdktf import App, TerraformStack
+    from cdktf_cdktf_provider_aws.vpc import Vpc
+
+    assert getattr(typing.get_type_hints, "caches_binding_stubs", False)
+    stack = TerraformStack(App(), "typecheck")
+    Vpc(stack, "good", cidr_block="10.0.0.0/16")
+    for attempt in ("first", "second"):  # the second call reads the cached hints
+        with pytest.raises(TypeError, match="cidr_block"):
+            Vpc(stack, f"bad-{attempt}", cidr_block=16)  # type: ignore[arg-type]

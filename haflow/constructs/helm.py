@@ -51,9 +51,14 @@ RELEASE_TIMEOUT_SECONDS = 900
 RELEASE_HISTORY = 10
 
 
+# libyaml's emitter when PyYAML was built with it (a tenth of the pure-Python one's time; the same YAML,
+# which the snapshots check), else the pure-Python safe dumper.
+_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def render_values(values: dict[str, Any]) -> str:
     """YAML for helm_release.values; never line-wrapped, so Terraform references stay whole."""
-    return yaml.safe_dump(values, sort_keys=True, width=1_000_000, default_flow_style=False)
+    return yaml.dump(values, Dumper=_DUMPER, sort_keys=True, width=1_000_000, default_flow_style=False)
 
 
 def helm_release(
