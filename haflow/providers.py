@@ -8,10 +8,15 @@ package: ``from cdktf_cdktf_provider_aws.vpc import Vpc`` then imports exactly t
 The synthesized JSON is byte-identical to the eager import (tests/test_providers.py proves it);
 set ``HAFLOW_EAGER_PROVIDERS=1`` to import the documented way instead.
 
-The generated code checks every argument with typeguard, and before each check resolves the type
-hints of a module-level stub function (``typing.get_type_hints(_typecheckingstub__...)``): about
-11,000 resolutions for a 10-environment synth, a tenth of its time. The stubs never change, so in the
-fast mode each one's hints are resolved once and reused; the checks themselves still run.
+The generated code checks every argument twice. In Python, with typeguard, after resolving the type
+hints of a module-level stub function (``typing.get_type_hints(_typecheckingstub__...)``); then the
+receiver, the jsii kernel, deserializes every value against the assembly's own type of it and refuses
+a mismatch with an error naming the key (``Key 'enableDnsHostnames': ... Value is not a boolean``).
+The kernel's check is the stricter one: typeguard 2 lets a string through where ``bool | IResolvable``
+is expected, the kernel does not (tests/test_providers.py shows both). In the fast mode the Python
+copy is skipped for calls from the generated bindings (typeguard called from anywhere else still
+checks), a fifth of a synth's time; the stubs' hints, which the generated code still reads, are
+resolved once and reused.
 
 Importing this module is cheap (no binding is imported); import it before any binding module
 (``haflow.constructs`` and ``haflow.stacks`` do so in their ``__init__``).
@@ -78,6 +83,24 @@ def _cache_stub_type_hints() -> None:
     typing.get_type_hints = get_type_hints
 
 
+def _skip_binding_typeguard() -> None:
+    """typeguard.check_type returns at once when a generated binding calls it (see the module docstring)."""
+    import typeguard
+
+    check = typeguard.check_type
+    if getattr(check, "skips_binding_calls", False):
+        return
+
+    def check_type(*args: Any, **kwargs: Any) -> Any:
+        caller = sys._getframe(1).f_globals.get("__name__") or ""
+        if caller.split(".", 1)[0] in JSII_PACKAGES:
+            return None  # the jsii kernel checks this value against the assembly's type
+        return check(*args, **kwargs)
+
+    check_type.skips_binding_calls = True  # type: ignore[attr-defined]
+    typeguard.check_type = check_type
+
+
 def install() -> None:
     """Make the provider packages importable module by module (or eagerly under HAFLOW_EAGER_PROVIDERS)."""
     eager = os.environ.get(EAGER_ENV, "") not in ("", "0")
@@ -88,6 +111,7 @@ def install() -> None:
             _register_namespace(package)
     if not eager:
         _cache_stub_type_hints()
+        _skip_binding_typeguard()
 
 
 install()

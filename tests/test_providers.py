@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -40,15 +42,40 @@ def test_jsii_runs_on_a_supported_node(eager_synth: tuple[Path, str]) -> None:
     assert "DeprecationWarning" not in stderr
 
 
-def test_cached_stub_hints_still_type_check_every_argument() -> None:
-    import typing
-
+@pytest.mark.parametrize(
+    ("arguments", "key", "expected"),
+    [
+        ({"cidr_block": 16}, "cidrBlock", "string"),
+        # typeguard 2 lets this one through (a str passes its IResolvable protocol check); the kernel does not
+        ({"cidr_block": "10.0.0.0/16", "enable_dns_hostnames": "yes"}, "enableDnsHostnames", "boolean"),
+        ({"cidr_block": "10.0.0.0/16", "tags": ["team"]}, "tags", "map<string>"),
+        ({"cidr_block": "10.0.0.0/16", "tags": {"team": 1}}, "tags", "map<string>"),
+    ],
+    ids=["int-for-string", "str-for-bool", "list-for-map", "int-in-map"],
+)
+def test_a_wrong_type_is_refused_by_the_jsii_kernel_naming_the_key(
+    arguments: dict[str, object], key: str, expected: str
+) -> None:
+    """The fast mode skips typeguard inside the bindings; the receiver still refuses every wrong type."""
     from cdktf import App, TerraformStack
     from cdktf_cdktf_provider_aws.vpc import Vpc
 
-    assert getattr(typing.get_type_hints, "caches_binding_stubs", False)
     stack = TerraformStack(App(), "typecheck")
-    Vpc(stack, "good", cidr_block="10.0.0.0/16")
-    for attempt in ("first", "second"):  # the second call reads the cached hints
-        with pytest.raises(TypeError, match="cidr_block"):
-            Vpc(stack, f"bad-{attempt}", cidr_block=16)  # type: ignore[arg-type]
+    Vpc(stack, "good", cidr_block="10.0.0.0/16", tags={"team": "ml"})
+    with pytest.raises(RuntimeError, match=rf"Key '{key}': Unable to deserialize value as {re.escape(expected)}"):
+        Vpc(stack, "bad", **arguments)  # type: ignore[arg-type]
+
+
+def test_typeguard_still_checks_outside_the_bindings() -> None:
+    import typeguard
+
+    from haflow import providers
+
+    assert getattr(typeguard.check_type, "skips_binding_calls", False), "haflow.providers did not install"
+    assert providers.EAGER_ENV not in os.environ or os.environ[providers.EAGER_ENV] in ("", "0")
+    with pytest.raises(TypeError, match="must be str"):
+        typeguard.check_type("value", 16, str)
+    # the generated stubs' hints are still resolved once and reused
+    import typing
+
+    assert getattr(typing.get_type_hints, "caches_binding_stubs", False)
