@@ -64,6 +64,10 @@ class StateBackend(Section):
         "default alias/haflow/terraform-state",
     )
 
+    def object_key(self, stack_name: str) -> str:
+        """The key of ``stack_name``'s state object (its lock file is this plus ``.tflock``)."""
+        return f"{self.key_prefix}/{stack_name}.tfstate"
+
     @field_validator("bucket")
     @classmethod
     def _bucket_name(cls, value: str) -> str:

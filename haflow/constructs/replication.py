@@ -96,6 +96,54 @@ class ReplicaBucket(Construct):
         self.bucket_arn = self.bucket.arn
 
 
+def rtc_rule(
+    rule_id: str, *, priority: int, prefix: str, destination_arn: str, replica_key: str,
+    replicate_delete_markers: bool,
+) -> S3BucketReplicationConfigurationRule:
+    """A replication rule for SSE-KMS objects under ``prefix``, re-encrypted with ``replica_key`` in the
+    destination, with Replication Time Control and its metrics at 15 minutes."""
+    return S3BucketReplicationConfigurationRule(
+        id=rule_id, status="Enabled", priority=priority,
+        filter=S3BucketReplicationConfigurationRuleFilter(prefix=prefix),
+        delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
+            status="Enabled" if replicate_delete_markers else "Disabled"
+        ),
+        source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
+            sse_kms_encrypted_objects=S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(
+                status="Enabled"
+            )
+        ),
+        destination=S3BucketReplicationConfigurationRuleDestination(
+            bucket=destination_arn, storage_class="STANDARD",
+            encryption_configuration=S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
+                replica_kms_key_id=replica_key
+            ),
+            replication_time=S3BucketReplicationConfigurationRuleDestinationReplicationTime(
+                status="Enabled",
+                time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(minutes=RTC_MINUTES),
+            ),
+            metrics=S3BucketReplicationConfigurationRuleDestinationMetrics(
+                status="Enabled",
+                event_threshold=S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(minutes=RTC_MINUTES),
+            ),
+        ),
+    )
+
+
+def read_for_replication(source_bucket_arn: str, source_key_arn: str, source_region: str) -> list[dict[str, Any]]:
+    """The replication role's statements on the source side: its configuration and object versions, and
+    decrypting them only through S3 on the source bucket's objects."""
+    return [
+        {"Effect": "Allow", "Action": list(SOURCE_BUCKET_ACTIONS), "Resource": source_bucket_arn},
+        {"Effect": "Allow", "Action": list(SOURCE_OBJECT_ACTIONS), "Resource": f"{source_bucket_arn}/*"},
+        {
+            "Effect": "Allow", "Action": "kms:Decrypt", "Resource": source_key_arn,
+            "Condition": {"StringLike": {"kms:ViaService": f"s3.{source_region}.amazonaws.com",
+                                         "kms:EncryptionContext:aws:s3:arn": f"{source_bucket_arn}/*"}},
+        },
+    ]
+
+
 class ArtifactsReplication(Construct):
     """Replicate every object of ``source`` to the replica bucket in ``destination_region`` with RTC."""
 
@@ -116,16 +164,11 @@ class ArtifactsReplication(Construct):
         destination_actions = [*DESTINATION_OBJECT_ACTIONS]
         if replicate_delete_markers:
             destination_actions.append(DELETE_MARKER_ACTION)
+        source_statements = read_for_replication(source.bucket_arn, source.key.arn, source_region)
         statements: list[dict[str, Any]] = [
-            {"Effect": "Allow", "Action": list(SOURCE_BUCKET_ACTIONS), "Resource": source.bucket_arn},
-            {"Effect": "Allow", "Action": list(SOURCE_OBJECT_ACTIONS), "Resource": f"{source.bucket_arn}/*"},
+            *source_statements[:2],
             {"Effect": "Allow", "Action": destination_actions, "Resource": f"{destination_arn}/*"},
-            # Decrypt what is read from the source, only through S3 on the source bucket's objects.
-            {
-                "Effect": "Allow", "Action": "kms:Decrypt", "Resource": source.key.arn,
-                "Condition": {"StringLike": {"kms:ViaService": f"s3.{source_region}.amazonaws.com",
-                                             "kms:EncryptionContext:aws:s3:arn": f"{source.bucket_arn}/*"}},
-            },
+            source_statements[2],
             # Encrypt replicas with the key the replica's alias names, only through S3 in its region.
             {
                 "Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
@@ -141,40 +184,9 @@ class ArtifactsReplication(Construct):
                       policy=policy_document(*statements))
         self.configuration = S3BucketReplicationConfigurationA(
             self, "configuration", bucket=source.bucket.id, role=self.role.arn,
-            rule=[
-                S3BucketReplicationConfigurationRule(
-                    id=f"artifacts-to-{destination_region}", status="Enabled", priority=1,
-                    filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
-                    delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
-                        status="Enabled" if replicate_delete_markers else "Disabled"
-                    ),
-                    source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
-                        sse_kms_encrypted_objects=(
-                            S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(
-                                status="Enabled"
-                            )
-                        )
-                    ),
-                    destination=S3BucketReplicationConfigurationRuleDestination(
-                        bucket=destination_arn, storage_class="STANDARD",
-                        encryption_configuration=(
-                            S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
-                                replica_kms_key_id=alias_arn
-                            )
-                        ),
-                        replication_time=S3BucketReplicationConfigurationRuleDestinationReplicationTime(
-                            status="Enabled",
-                            time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(minutes=RTC_MINUTES),
-                        ),
-                        metrics=S3BucketReplicationConfigurationRuleDestinationMetrics(
-                            status="Enabled",
-                            event_threshold=S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(
-                                minutes=RTC_MINUTES
-                            ),
-                        ),
-                    ),
-                )
-            ],
+            rule=[rtc_rule(f"artifacts-to-{destination_region}", priority=1, prefix="",
+                           destination_arn=destination_arn, replica_key=alias_arn,
+                           replicate_delete_markers=replicate_delete_markers)],
             # S3 refuses a replication configuration on a bucket whose versioning is not on yet.
             depends_on=[source.node.find_child("versioning")],
         )

@@ -84,7 +84,8 @@ def _regressions(env: Environment, base_stacks: dict[str, StackJson],
         from haflow.rules import evaluate
     except ImportError:
         return [], "rule pack (haflow.rules.evaluate) not available: HA regressions not assessed"
-    own = (env.foundation_stack_name, env.platform_stack_name, env.dr_foundation_stack_name,
+    # the shared bootstrap stack too: it holds the environment's state bucket (and its replication)
+    own = (SHARED, env.foundation_stack_name, env.platform_stack_name, env.dr_foundation_stack_name,
            env.dr_platform_stack_name)
     head = {name: stack for name, stack in head_stacks.items() if name in own}
     base = {name: stack for name, stack in base_stacks.items() if name in own}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from haflow import dr_posture, plan
 from haflow.plan import as_list, block
-from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
+from haflow.rules.engine import BOOTSTRAP_STACK, ERROR, NOT_APPLICABLE, Outcome, rule
 from haflow.rules.stack import Resource, Stack
 
 if TYPE_CHECKING:
@@ -216,3 +216,47 @@ def stateful_accounted_for(resource: Resource, stack: Stack, env: Environment) -
         return NOT_APPLICABLE
     found = dr_posture.posture(resource, dict(stack.document))
     return [] if found.kind else [found.how]
+
+
+@rule(
+    id="HA-DR-007",
+    level=ERROR,
+    title="The primary stacks' Terraform state is replicated to the DR state bucket in the secondary region",
+    rationale="The DR stacks keep their state in the secondary region; the primary stacks' state lives in the "
+    "primary's bucket. Without a copy, losing the primary region loses the record of what the primary stacks "
+    "manage, and rebuilding or failing back starts from imports instead of a plan.",
+    fix="Give the environment's state bucket (bootstrap stack) an aws_s3_bucket_replication_configuration "
+    "whose Enabled rules cover <key_prefix>/<env>-foundation.tfstate and <env>-platform.tfstate, copy to the "
+    "DR state bucket with Replication Time Control, and replicate delete markers (the lock files').",
+    subjects=("aws_s3_bucket",),
+)
+def state_replicated(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
+    if stack.name != BOOTSTRAP_STACK or bucket.body.get("bucket") != env.state.bucket:
+        return NOT_APPLICABLE
+    keys = [env.state.object_key(name) for name in (env.foundation_stack_name, env.platform_stack_name)]
+    rules = [item for configuration in stack.referencing(bucket, "aws_s3_bucket_replication_configuration", "bucket")
+             for item in as_list(configuration.body.get("rule"))
+             if any(key.startswith(str(block(item.get("filter")).get("prefix", ""))) for key in keys)]
+    if not env.dr.enabled and not rules:
+        return NOT_APPLICABLE  # the shared bucket may replicate other environments' state
+    replica = env.dr.state_bucket_for(env.state.bucket) if env.dr.enabled else None
+    covered: set[str] = set()
+    problems = []
+    for rule_body in rules:
+        destination = block(rule_body.get("destination"))
+        target = stack.resolve(destination.get("bucket"), "aws_s3_bucket")
+        if target is None or (replica is not None and target.body.get("bucket") != replica):
+            continue
+        name = rule_body.get("id")
+        if rule_body.get("status") != "Enabled":
+            problems.append(f"rule {name} is {rule_body.get('status')}")
+            continue
+        if block(block(destination.get("replication_time")).get("time")).get("minutes") != RTC_MINUTES:
+            problems.append(f"rule {name}: Replication Time Control is not on at {RTC_MINUTES} min")
+        if block(rule_body.get("delete_marker_replication")).get("status") != "Enabled":
+            problems.append(f"rule {name}: delete markers are not replicated (a lock file's delete would not be)")
+        covered.add(str(block(rule_body.get("filter")).get("prefix", "")))
+    for key in keys:
+        if not any(key.startswith(prefix) for prefix in covered):
+            problems.append(f"s3://{env.state.bucket}/{key} is not replicated to s3://{replica or 'a DR bucket'}")
+    return problems

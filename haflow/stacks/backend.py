@@ -29,7 +29,7 @@ def require_terraform(stack: TerraformStack) -> None:
 
 def use_s3_backend(stack: TerraformStack, state: StateBackend, stack_name: str) -> S3Backend:
     backend = S3Backend(
-        stack, bucket=state.bucket, key=f"{state.key_prefix}/{stack_name}.tfstate", region=state.region,
+        stack, bucket=state.bucket, key=state.object_key(stack_name), region=state.region,
         encrypt=True, kms_key_id=state.kms_key_alias,
     )
     stack.add_override("terraform.backend.s3.use_lockfile", True)

@@ -1,5 +1,9 @@
 """bootstrap: the S3 bucket(s) holding every environment's Terraform state, with a local backend.
 
+An environment with DR keeps its DR stacks' state in a bucket of the secondary region, and its primary
+stacks' state is replicated there (S3 CRR with RTC), so losing either region loses no state: after
+losing the primary, plan the primary stacks against the replica (README, Disaster recovery).
+
 Deploy it first (`cdktf deploy bootstrap`); its own state stays in ./terraform.bootstrap.tfstate
 at the repository root (outside cdktf.out, which synth replaces), so keep that file safe or
 move it into the bucket once it exists.
@@ -12,7 +16,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from haflow.config.model import Environment
-from haflow.constructs.state_bucket import StateBucket
+from haflow.constructs.state_bucket import StateBucket, StateCopy, StateReplication
 from haflow.stacks.backend import require_terraform
 from haflow.stacks.dr_common import dr_state
 
@@ -44,7 +48,20 @@ class BootstrapStack(TerraformStack):
             )
             for region in regions
         }
+        created = {}
         for bucket, region in buckets:
-            state = StateBucket(self, bucket, bucket_name=bucket, key_alias=aliases[(bucket, region)],
-                                provider=providers[region])
+            created[(bucket, region)] = state = StateBucket(
+                self, bucket, bucket_name=bucket, key_alias=aliases[(bucket, region)], provider=providers[region])
             TerraformOutput(self, f"{bucket}-arn", value=state.bucket_arn)
+        copies: dict[tuple[str, str], list[StateCopy]] = {}
+        for env in environments:
+            if env.dr.enabled:
+                replica = dr_state(env)
+                copies.setdefault((env.state.bucket, env.state.region), []).append(StateCopy(
+                    keys=tuple(env.state.object_key(name) for name in (env.foundation_stack_name,
+                                                                       env.platform_stack_name)),
+                    destination=created[(replica.bucket, replica.region)], destination_region=replica.region,
+                ))
+        for (bucket, region), state_copies in sorted(copies.items()):
+            StateReplication(self, f"{bucket}-replication", source=created[(bucket, region)], source_bucket=bucket,
+                             source_region=region, copies=state_copies)

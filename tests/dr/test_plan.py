@@ -86,7 +86,7 @@ def test_dev_egresses_through_a_regional_nat_gateway(synthesized: dict[str, Stac
 def test_every_dr_rule_is_compliant_on_prod(synthesized: dict[str, StackJson],
                                             environments: dict[str, Environment]) -> None:
     found = dr_results(synthesized, environments["prod"])
-    assert sorted(found) == [f"HA-DR-00{i}" for i in range(1, 7)]
+    assert sorted(found) == [f"HA-DR-00{i}" for i in range(1, 8)]
     assert all(Status.COMPLIANT in statuses and Status.NON_COMPLIANT not in statuses for statuses in found.values())
     assert not evaluate(synthesized, environments["prod"]).errors
 
@@ -126,6 +126,25 @@ def _unreplicated_bucket(stacks: dict[str, StackJson]) -> None:
     stacks["prod-foundation"]["resource"].pop("aws_s3_bucket_replication_configuration")
 
 
+def _state_rules(stacks: dict[str, StackJson]) -> list[dict[str, Any]]:
+    configurations = resources(stacks["bootstrap"], "aws_s3_bucket_replication_configuration").values()
+    return [rule for configuration in configurations for rule in configuration["rule"]]
+
+
+def _state_unreplicated(stacks: dict[str, StackJson]) -> None:
+    stacks["bootstrap"]["resource"].pop("aws_s3_bucket_replication_configuration")
+
+
+def _platform_state_left_out(stacks: dict[str, StackJson]) -> None:
+    for configuration in resources(stacks["bootstrap"], "aws_s3_bucket_replication_configuration").values():
+        configuration["rule"] = [r for r in configuration["rule"] if "platform" not in r["filter"]["prefix"]]
+
+
+def _lock_deletes_kept(stacks: dict[str, StackJson]) -> None:
+    for rule in _state_rules(stacks):
+        rule["delete_marker_replication"]["status"] = "Disabled"
+
+
 @pytest.mark.parametrize(
     ("mutate", "rule_id", "words"),
     [
@@ -136,6 +155,9 @@ def _unreplicated_bucket(stacks: dict[str, StackJson]) -> None:
         (_calls_primary_region, "HA-DR-004", "calls the primary region"),
         (_half_dns, "HA-DR-005", "dr.dns is not configured"),
         (_unreplicated_bucket, "HA-DR-006", "no replication configuration"),
+        (_state_unreplicated, "HA-DR-007", "haflow/prod-foundation.tfstate is not replicated"),
+        (_platform_state_left_out, "HA-DR-007", "haflow/prod-platform.tfstate is not replicated"),
+        (_lock_deletes_kept, "HA-DR-007", "delete markers are not replicated"),
     ],
 )
 def test_each_dr_rule_finds_its_violation(synthesized: dict[str, StackJson], environments: dict[str, Environment],
@@ -145,6 +167,27 @@ def test_each_dr_rule_finds_its_violation(synthesized: dict[str, StackJson], env
     assert not errors(stacks, env, rule_id)
     mutate(stacks)
     assert any(words in message for message in errors(stacks, env, rule_id)), errors(stacks, env, rule_id)
+
+
+def test_prods_primary_state_replicates_to_the_dr_state_bucket(synthesized: dict[str, StackJson],
+                                                                environments: dict[str, Environment]) -> None:
+    env = environments["prod"]
+    bootstrap = synthesized["bootstrap"]
+    buckets = {name: body["bucket"] for name, body in resources(bootstrap, "aws_s3_bucket").items()}
+    keys = {name: body for name, body in resources(bootstrap, "aws_kms_key").items()}
+    (configuration,) = resources(bootstrap, "aws_s3_bucket_replication_configuration").values()
+    assert configuration["bucket"].startswith("${aws_s3_bucket.")
+    assert buckets[configuration["bucket"].split(".")[1]] == env.state.bucket
+    assert {rule["filter"]["prefix"] for rule in configuration["rule"]} == {
+        f"{env.state.key_prefix}/prod-foundation.tfstate", f"{env.state.key_prefix}/prod-platform.tfstate"}
+    for rule in configuration["rule"]:
+        destination = rule["destination"]
+        assert buckets[destination["bucket"].split(".")[1]] == f"{env.state.bucket}-us-west-2"
+        replica_key = destination["encryption_configuration"]["replica_kms_key_id"].split(".")[1]
+        assert keys[replica_key]["provider"] == "aws.us-west-2"
+    # dev's and staging's state (no DR) is not copied
+    assert not any("dev" in rule["filter"]["prefix"] or "staging" in rule["filter"]["prefix"]
+                   for rule in configuration["rule"])
 
 
 def test_region_report_meets_prods_objectives_with_sources(synthesized: dict[str, StackJson],
