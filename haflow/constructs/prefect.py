@@ -78,6 +78,44 @@ REDIS_BROKER = "prefect_redis.messaging"
 # https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#max-unavailable
 ROLLING_UPDATE = {"maxUnavailable": "0%", "maxSurge": "25%"}
 
+# The background-services container's command, run through the image's entrypoint as the chart's default
+# (`prefect server services start`), with one addition: the process exits when its Docket worker dies.
+# Prefect 3.8.3 runs the Docket worker (late runs, deployment scheduling, cancellation and pause clean-up,
+# lease repossession: Docket perpetual tasks) as an asyncio task that nothing awaits until shutdown. After a
+# Redis failover, the first command on each pooled connection opened to the old primary fails; when that
+# happens while a task is claimed or completed, pydocket 0.23.1 re-raises the ConnectionError inside its
+# TaskGroup, which wraps it in an ExceptionGroup that Worker._run's reconnect loop (`except ConnectionError`)
+# does not catch. The worker task ends, the process stays up serving its other services, and nothing restarts
+# it (the chart has no probe values for this Deployment): no run is marked Late or scheduled again until the
+# pod is replaced. Exiting hands the recovery to the kubelet (restartPolicy Always): a new process
+# reconnects and re-seeds the perpetual tasks at start. Shown by scenario 5 of tests/smoke.
+DOCKET_WORKER_GUARD = """\
+import asyncio, os, sys, traceback
+from docket import Worker
+from prefect.cli import app
+
+run_forever = Worker.run_forever
+
+
+async def run_forever_or_exit(self):
+    try:
+        await run_forever(self)
+    except asyncio.CancelledError:
+        raise
+    except BaseException as error:
+        print(f"haflow: the Docket worker {self.name} stopped on {error!r}; exiting so that the kubelet "
+              "restarts the container", file=sys.stderr, flush=True)
+        traceback.print_exception(error, file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(1)
+
+
+Worker.run_forever = run_forever_or_exit
+sys.argv = ["prefect", "server", "services", "start"]
+sys.exit(app())
+"""
+BACKGROUND_SERVICES_ARGS = ["python", "-c", DOCKET_WORKER_GUARD]
+
 
 def server_api_url() -> str:
     """The in-cluster URL of the Prefect API (the chart's Service, fullname prefect-server)."""
@@ -142,6 +180,7 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
         "backgroundServices": {
             "runAsSeparateDeployment": True,
             "replicaCount": config.background_services_replicas,
+            "args": list(BACKGROUND_SERVICES_ARGS),
             "affinity": anti_affinity_across_zones_and_hosts(BACKGROUND_SERVICES_LABELS),
             "extraVolumes": [ca_volume()],
             "extraVolumeMounts": [ca_volume_mount()],

@@ -22,10 +22,17 @@ from tests.smoke import podenv
 from tests.smoke.client import Api, RequestFailed, ready
 from tests.smoke.conftest import READY_TIMEOUT, WORK_POOL, Measurements, Running, Session, create_deployment
 from tests.smoke.processes import wait_for
+from tests.smoke.stack import MAX_RESTART_BACKOFF, RESTART_BACKOFF
 
 TERMINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 RUN_TIMEOUT = 90.0
 LATE_POOL = "smoke-no-worker"  # a pool no worker polls: its runs can only become Late
+# Scenario 5's bound on Docket's recovery (see the test): pydocket 0.23.1's Worker reconnection_delay (Prefect
+# 3.8.3 keeps the default), PREFECT_SERVER_SERVICES_LATE_RUNS_LOOP_SECONDS (default), a process start.
+RECONNECT_SECONDS = 5.0
+LATE_RUNS_LOOP_SECONDS = 5.0
+PROCESS_START_SECONDS = 30.0
+GUARD_MESSAGE = "haflow: the Docket worker"
 
 
 def now(offset: float = 0.0) -> str:
@@ -227,24 +234,31 @@ def test_5_redis_failover_messaging_and_docket_recover(
     wait_for(lambda: bool(events_for(api, run_id, "prefect.flow-run.Completed")), 60,
              what="a Completed event after the Redis failover persisted (messaging)")
     events_seconds = time.monotonic() - start
-    # docket: the late-runs service is a Docket perpetual task in Redis. A chain severed by the failover is
-    # re-seeded within docket's AUTOMATIC_PERPETUAL_RESEED_INTERVAL_SECONDS (60 s); bound: that + 30 s
+    # docket: the late-runs service is a Docket perpetual task, run by the Docket worker of the background
+    # services. The worker reconnects RECONNECT_SECONDS after losing Redis; the first command on each pooled
+    # connection to the old server then fails, and when that happens while a task is claimed or completed,
+    # pydocket 0.23.1 ends the worker (an ExceptionGroup its reconnect loop does not catch) while the process
+    # lives on. The rendered container command exits then (haflow.constructs.prefect.DOCKET_WORKER_GUARD)
+    # and the kubelet restarts it after its back-off. Bound: the reconnect + the late-runs loop + the back-off
+    # + a process start (about 7 s measured, allowed 30 s on a loaded 2-core machine).
+    background = tier.background_instances()
+    backoff = min(RESTART_BACKOFF * 2 ** len(tier.restarts_of(background)), MAX_RESTART_BACKOFF)
+    bound = RECONNECT_SECONDS + LATE_RUNS_LOOP_SECONDS + backoff + PROCESS_START_SECONDS
     try:
-        wait_for(lambda: api.state(late)[1] == "Late", 90, what="a due run marked Late after the failover (docket)")
-        docket_seconds: float | None = time.monotonic() - start
-    except TimeoutError:
-        docket_seconds = None
+        wait_for(lambda: api.state(late)[1] == "Late", max(bound - (time.monotonic() - start), 0),
+                 what="a due run marked Late after the failover (docket)")
+    except TimeoutError as error:
+        raise AssertionError(f"{error} ({bound:.0f} s from the failover)\n{tier.logs(background)}") from None
+    docket_seconds = time.monotonic() - start
     new_restarts = tier.restarts_of()[restarts_before:]
+    guard_fired = sum(line.startswith(GUARD_MESSAGE) for name in background
+                      for line in tier.processes[name].log.read_text(errors="replace").splitlines())
     measurements.record("5. Redis failover: every API ready again", api_seconds)
     measurements.record("5. Redis failover: a run Completed through the worker", run_seconds)
     measurements.record("5. Redis failover: messaging (event persisted)", events_seconds)
-    measurements.record("5. Redis failover: docket (late run marked)", docket_seconds or -1.0,
-                        f"restarts: {[(r.instance, r.exit_code) for r in new_restarts]}"
-                        + ("" if docket_seconds else "; NOT within 90 s: the background services stayed up but their "
-                           "Docket perpetual services stalled (see README, known findings)"))
-    if docket_seconds is None:
-        pytest.xfail("after a Redis failover Prefect 3.8.3's Docket perpetual services (late runs) did not resume "
-                     "within 90 s while the background-services process stayed alive (no liveness probe restarts it)")
+    measurements.record("5. Redis failover: docket (late run marked)", docket_seconds,
+                        f"bound {bound:.0f} s; restarts: {[(r.instance, r.exit_code) for r in new_restarts]}; "
+                        f"Docket worker died and the process exited: {guard_fired} time(s) this session")
 
 
 def test_4_aurora_style_failover_recovers_within_the_reported_rto(
