@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
+from haflow.constructs.prefect import GUARD_STOP_SECONDS
 from haflow.report import estimate
 from haflow.synthesis import StackJson
 from tests.smoke import podenv
@@ -259,6 +260,55 @@ def test_5_redis_failover_messaging_and_docket_recover(
     measurements.record("5. Redis failover: docket (late run marked)", docket_seconds,
                         f"bound {bound:.0f} s; restarts: {[(r.instance, r.exit_code) for r in new_restarts]}; "
                         f"Docket worker died and the process exited: {guard_fired} time(s) this session")
+
+
+# Test-only fault: the Docket worker of one extra background-services process dies as pydocket 0.23.1's
+# does after a Redis failover (an ExceptionGroup around a ConnectionError), FAULT_AFTER seconds after start.
+FAULT_AFTER = 8.0
+FAULT_SITECUSTOMIZE = f"""\
+import asyncio
+from docket import Worker
+
+
+async def _dies(self):
+    await asyncio.sleep({FAULT_AFTER})
+    raise ExceptionGroup("unhandled errors in a TaskGroup", [ConnectionError("injected by the haflow smoke")])
+
+
+Worker.run_forever = _dies
+"""
+
+
+def test_5b_a_dead_docket_worker_stops_the_services_in_order_and_exits_1(
+    running: Running, session: Session, measurements: Measurements
+) -> None:
+    """The rendered background-services command (DOCKET_WORKER_GUARD) on a worker that dies for sure:
+    scenario 5 hits the death only in some runs. The services stop the way Ctrl-C stops them (so the event
+    persister writes what it has acknowledged), well before the hard-exit backstop, and the exit is 1."""
+    tier = running.tier
+    fault_dir = session.root / "docket-fault"
+    fault_dir.mkdir(exist_ok=True)
+    (fault_dir / "sitecustomize.py").write_text(FAULT_SITECUSTOMIZE, encoding="utf-8")
+    instance = "background-fault"
+    tier.pod(podenv.BACKGROUND, instance, extra_env={
+        "PYTHONPATH": (str(fault_dir), "test-only: sitecustomize kills the Docket worker"),
+    })
+    tier.held.add(instance)  # the kubelet stand-in must not restart it: this test watches one life
+    start = time.monotonic()
+    process = tier.start(instance)
+    try:
+        wait_for(lambda: not process.alive(), FAULT_AFTER + GUARD_STOP_SECONDS + 30,
+                 what="the background services exiting after their Docket worker died")
+    finally:
+        process.stop(timeout=5)
+    seconds = time.monotonic() - start
+    log = process.log.read_text(encoding="utf-8", errors="replace")
+    assert GUARD_MESSAGE in log, process.tail()
+    assert "All services stopped" in log, f"the services did not stop in order:\n{process.tail()}"
+    assert process.returncode() == 1, process.tail()
+    assert seconds < FAULT_AFTER + GUARD_STOP_SECONDS, f"the hard-exit backstop ended it ({seconds:.1f} s)"
+    measurements.record("5b. Docket worker died: services stopped in order, exit 1", seconds - FAULT_AFTER,
+                        f"(backstop at {GUARD_STOP_SECONDS} s)")
 
 
 def test_4_aurora_style_failover_recovers_within_the_reported_rto(
