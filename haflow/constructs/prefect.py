@@ -78,6 +78,59 @@ REDIS_BROKER = "prefect_redis.messaging"
 # https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#max-unavailable
 ROLLING_UPDATE = {"maxUnavailable": "0%", "maxSurge": "25%"}
 
+# The background-services container's command, run through the image's entrypoint as the chart's default
+# (`prefect server services start`), with one addition: the process stops when its Docket worker dies.
+# Prefect 3.8.3 runs the Docket worker (late runs, deployment scheduling, cancellation and pause clean-up,
+# lease repossession: Docket perpetual tasks) as an asyncio task that nothing awaits until shutdown. After a
+# Redis failover, the first command on each pooled connection opened to the old primary fails; when that
+# happens while a task is claimed or completed, pydocket 0.23.1 re-raises the ConnectionError inside its
+# TaskGroup, which wraps it in an ExceptionGroup that Worker._run's reconnect loop (`except ConnectionError`)
+# does not catch. The worker task ends, the process stays up serving its other services, and nothing restarts
+# it (the chart has no probe values for this Deployment): no run is marked Late or scheduled again until the
+# pod is replaced. So the guard stops the process the way Ctrl-C does (SIGINT): every service stops in order,
+# and the event persister writes the events it has already acknowledged to Redis (a hard exit would lose up
+# to its 5 s flush interval of them). Then it exits 1 and the kubelet restarts the container
+# (restartPolicy Always); the new process reconnects and re-seeds the perpetual tasks. Should that orderly
+# stop hang (Redis still away), a hard exit follows after GUARD_STOP_SECONDS. Shown by scenario 5 of
+# tests/smoke.
+GUARD_STOP_SECONDS = 30
+DOCKET_WORKER_GUARD = f"""\
+import asyncio, os, signal, sys, threading, traceback
+from docket import Worker
+from prefect.cli import app
+
+run_forever = Worker.run_forever
+died = []
+
+
+async def run_forever_or_stop(self):
+    try:
+        await run_forever(self)
+    except asyncio.CancelledError:
+        raise
+    except BaseException as error:
+        died.append(error)
+        print(f"haflow: the Docket worker {{self.name}} stopped on {{error!r}}; stopping the services so that "
+              "the kubelet restarts the container", file=sys.stderr, flush=True)
+        traceback.print_exception(error, file=sys.stderr)
+        sys.stderr.flush()
+        threading.Timer({GUARD_STOP_SECONDS}, os._exit, (1,)).start()
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+Worker.run_forever = run_forever_or_stop
+sys.argv = ["prefect", "server", "services", "start"]
+try:
+    app()
+except SystemExit:
+    if not died:
+        raise
+if died:  # the services have stopped in order; exit now, not after the backstop timer
+    sys.stderr.flush()
+    os._exit(1)
+"""
+BACKGROUND_SERVICES_ARGS = ["python", "-c", DOCKET_WORKER_GUARD]
+
 
 def server_api_url() -> str:
     """The in-cluster URL of the Prefect API (the chart's Service, fullname prefect-server)."""
@@ -142,6 +195,7 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
         "backgroundServices": {
             "runAsSeparateDeployment": True,
             "replicaCount": config.background_services_replicas,
+            "args": list(BACKGROUND_SERVICES_ARGS),
             "affinity": anti_affinity_across_zones_and_hosts(BACKGROUND_SERVICES_LABELS),
             "extraVolumes": [ca_volume()],
             "extraVolumeMounts": [ca_volume_mount()],
