@@ -93,14 +93,28 @@ ROLLING_UPDATE = {"maxUnavailable": "0%", "maxSurge": "25%"}
 # (restartPolicy Always); the new process reconnects and re-seeds the perpetual tasks. Should that orderly
 # stop hang (Redis still away), a hard exit follows after GUARD_STOP_SECONDS. Shown by scenario 5 of
 # tests/smoke.
+# The dead worker may have been running a perpetual task: its runs key still says `running` and its stream
+# message is pending under the dead consumer, so the new process neither re-seeds the task (docket counts it
+# live) nor gets the message until the worker's redelivery_timeout has passed, which Prefect leaves at
+# docket's 5 minutes: five minutes without late-run marking or scheduling. The guard sets it to
+# DOCKET_REDELIVERY_SECONDS; a live worker renews its leases 4 times per timeout, so only a dead worker's
+# message is taken over.
 GUARD_STOP_SECONDS = 30
+DOCKET_REDELIVERY_SECONDS = 30
 DOCKET_WORKER_GUARD = f"""\
 import asyncio, os, signal, sys, threading, traceback
+from datetime import timedelta
 from docket import Worker
 from prefect.cli import app
 
 run_forever = Worker.run_forever
+worker_init = Worker.__init__
 died = []
+
+
+def worker_init_with_short_redelivery(self, *args, **kwargs):
+    kwargs.setdefault("redelivery_timeout", timedelta(seconds={DOCKET_REDELIVERY_SECONDS}))
+    worker_init(self, *args, **kwargs)
 
 
 async def run_forever_or_stop(self):
@@ -119,6 +133,7 @@ async def run_forever_or_stop(self):
 
 
 Worker.run_forever = run_forever_or_stop
+Worker.__init__ = worker_init_with_short_redelivery
 sys.argv = ["prefect", "server", "services", "start"]
 try:
     app()

@@ -158,6 +158,15 @@ class PrefectTier:
         self.held.discard(instance)
         return self.start(instance)
 
+    def remove(self, instance: str) -> None:
+        """Stop a scenario's extra pod for good and forget it (later scenarios see only the rendered pods)."""
+        self.held.add(instance)
+        process = self.processes.pop(instance, None)
+        if process is not None:
+            process.stop(timeout=5)
+        self.pods.pop(instance, None)
+        self.held.discard(instance)
+
     def stop_all(self) -> None:
         self._stopping.set()
         self._kubelet.join(timeout=5)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
-from haflow.constructs.prefect import GUARD_STOP_SECONDS
+from haflow.constructs.prefect import DOCKET_REDELIVERY_SECONDS, GUARD_STOP_SECONDS
 from haflow.report import estimate
 from haflow.synthesis import StackJson
 from tests.smoke import podenv
@@ -244,7 +244,10 @@ def test_5_redis_failover_messaging_and_docket_recover(
     # + a process start (about 7 s measured, allowed 30 s on a loaded 2-core machine).
     background = tier.background_instances()
     backoff = min(RESTART_BACKOFF * 2 ** len(tier.restarts_of(background)), MAX_RESTART_BACKOFF)
-    bound = RECONNECT_SECONDS + LATE_RUNS_LOOP_SECONDS + backoff + PROCESS_START_SECONDS
+    # If the worker died running the late-runs task, its message comes back only after the redelivery timeout
+    # the rendered command sets (haflow.constructs.prefect.DOCKET_REDELIVERY_SECONDS), from its death.
+    bound = (RECONNECT_SECONDS + LATE_RUNS_LOOP_SECONDS
+             + max(backoff + PROCESS_START_SECONDS, DOCKET_REDELIVERY_SECONDS + LATE_RUNS_LOOP_SECONDS))
     try:
         wait_for(lambda: api.state(late)[1] == "Late", max(bound - (time.monotonic() - start), 0),
                  what="a due run marked Late after the failover (docket)")
@@ -300,7 +303,7 @@ def test_5b_a_dead_docket_worker_stops_the_services_in_order_and_exits_1(
         wait_for(lambda: not process.alive(), FAULT_AFTER + GUARD_STOP_SECONDS + 30,
                  what="the background services exiting after their Docket worker died")
     finally:
-        process.stop(timeout=5)
+        tier.remove(instance)
     seconds = time.monotonic() - start
     log = process.log.read_text(encoding="utf-8", errors="replace")
     assert GUARD_MESSAGE in log, process.tail()
@@ -309,6 +312,65 @@ def test_5b_a_dead_docket_worker_stops_the_services_in_order_and_exits_1(
     assert seconds < FAULT_AFTER + GUARD_STOP_SECONDS, f"the hard-exit backstop ended it ({seconds:.1f} s)"
     measurements.record("5b. Docket worker died: services stopped in order, exit 1", seconds - FAULT_AFTER,
                         f"(backstop at {GUARD_STOP_SECONDS} s)")
+
+
+def test_5c_a_worker_that_died_running_late_runs_hands_the_task_over_after_the_redelivery_timeout(
+    running: Running, session: Session, late_deployment: str, measurements: Measurements
+) -> None:
+    """The worker dies right after claiming monitor_late_runs (test-only fault, as a lost connection does):
+    the task's runs key says running and its message is pending under the dead consumer, so the restarted
+    process neither re-seeds it nor gets it before the redelivery timeout. With docket's default (5 min)
+    nothing is marked Late for five minutes; the rendered command sets DOCKET_REDELIVERY_SECONDS."""
+    tier, api = running.tier, running.api
+    rendered_background = tier.background_instances()
+    for name in rendered_background:  # only the faulty process may take the task
+        tier.kill(name)
+    fault_dir = session.root / "docket-claim-fault"
+    fault_dir.mkdir(exist_ok=True)
+    marker = fault_dir / "died"
+    (fault_dir / "sitecustomize.py").write_text(f"""\
+from pathlib import Path
+from docket.execution import Execution
+from redis.exceptions import ConnectionError
+
+claim = Execution.claim
+
+
+async def claim_then_lose_the_connection(self, worker):
+    claimed = await claim(self, worker)
+    if self.key == "monitor_late_runs" and not Path({str(marker)!r}).exists():
+        Path({str(marker)!r}).touch()
+        raise ConnectionError("injected by the haflow smoke: connection lost after the claim")
+    return claimed
+
+
+Execution.claim = claim_then_lose_the_connection
+""", encoding="utf-8")
+    instance = "background-claim-fault"
+    tier.pod(podenv.BACKGROUND, instance, extra_env={
+        "PYTHONPATH": (str(fault_dir), "test-only: sitecustomize loses the connection after one claim"),
+    })
+    try:
+        tier.start(instance)  # not held: the kubelet stand-in restarts it after the guard stops it
+        late = scheduled_run(api, late_deployment, at_offset=-60)
+        wait_for(marker.exists, 60, what="the fault in monitor_late_runs' claim")
+        died = time.monotonic()
+        bound = max(RESTART_BACKOFF + PROCESS_START_SECONDS, DOCKET_REDELIVERY_SECONDS) + 2 * LATE_RUNS_LOOP_SECONDS
+        try:
+            wait_for(lambda: api.state(late)[1] == "Late", bound, what="the due run marked Late by the restarted "
+                     "process (after the redelivery timeout)")
+        except TimeoutError as error:
+            raise AssertionError(f"{error}\n{tier.logs([instance])}") from None
+        seconds = time.monotonic() - died
+        restarts = tier.restarts_of([instance])
+        assert restarts and restarts[0].exit_code == 1, f"the guard did not stop the process: {tier.logs([instance])}"
+    finally:
+        tier.remove(instance)
+        for name in rendered_background:
+            tier.revive(name)
+    measurements.record("5c. worker died running late runs: run marked Late after", seconds,
+                        f"from the death; redelivery timeout {DOCKET_REDELIVERY_SECONDS} s (docket's default: "
+                        f"300 s), bound {bound:.0f} s")
 
 
 def test_4_aurora_style_failover_recovers_within_the_reported_rto(
