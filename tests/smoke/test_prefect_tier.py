@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from tests.smoke import podenv
 from tests.smoke.client import Api, RequestFailed, ready
 from tests.smoke.conftest import READY_TIMEOUT, WORK_POOL, Measurements, Running, Session, create_deployment
 from tests.smoke.processes import wait_for
-from tests.smoke.stack import MAX_RESTART_BACKOFF, RESTART_BACKOFF
+from tests.smoke.stack import MAX_RESTART_BACKOFF, RESTART_BACKOFF, PrefectTier
 
 TERMINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 RUN_TIMEOUT = 90.0
@@ -282,6 +283,16 @@ Worker.run_forever = _dies
 """
 
 
+def faulty_background_pod(tier: PrefectTier, session: Session, instance: str, sitecustomize: str, why: str) -> Path:
+    """An extra background-services pod, as rendered, whose Python first runs ``sitecustomize`` (a test-only
+    fault); returns the fault's directory."""
+    fault_dir = session.root / instance
+    fault_dir.mkdir(exist_ok=True)
+    (fault_dir / "sitecustomize.py").write_text(sitecustomize, encoding="utf-8")
+    tier.pod(podenv.BACKGROUND, instance, extra_env={"PYTHONPATH": (str(fault_dir), f"test-only: {why}")})
+    return fault_dir
+
+
 def test_5b_a_dead_docket_worker_stops_the_services_in_order_and_exits_1(
     running: Running, session: Session, measurements: Measurements
 ) -> None:
@@ -289,13 +300,8 @@ def test_5b_a_dead_docket_worker_stops_the_services_in_order_and_exits_1(
     scenario 5 hits the death only in some runs. The services stop the way Ctrl-C stops them (so the event
     persister writes what it has acknowledged), well before the hard-exit backstop, and the exit is 1."""
     tier = running.tier
-    fault_dir = session.root / "docket-fault"
-    fault_dir.mkdir(exist_ok=True)
-    (fault_dir / "sitecustomize.py").write_text(FAULT_SITECUSTOMIZE, encoding="utf-8")
     instance = "background-fault"
-    tier.pod(podenv.BACKGROUND, instance, extra_env={
-        "PYTHONPATH": (str(fault_dir), "test-only: sitecustomize kills the Docket worker"),
-    })
+    faulty_background_pod(tier, session, instance, FAULT_SITECUSTOMIZE, "sitecustomize kills the Docket worker")
     tier.held.add(instance)  # the kubelet stand-in must not restart it: this test watches one life
     start = time.monotonic()
     process = tier.start(instance)
@@ -325,10 +331,9 @@ def test_5c_a_worker_that_died_running_late_runs_hands_the_task_over_after_the_r
     rendered_background = tier.background_instances()
     for name in rendered_background:  # only the faulty process may take the task
         tier.kill(name)
-    fault_dir = session.root / "docket-claim-fault"
-    fault_dir.mkdir(exist_ok=True)
-    marker = fault_dir / "died"
-    (fault_dir / "sitecustomize.py").write_text(f"""\
+    instance = "background-claim-fault"
+    marker = session.root / f"{instance}-died"
+    faulty_background_pod(tier, session, instance, f"""\
 from pathlib import Path
 from docket.execution import Execution
 from redis.exceptions import ConnectionError
@@ -345,11 +350,7 @@ async def claim_then_lose_the_connection(self, worker):
 
 
 Execution.claim = claim_then_lose_the_connection
-""", encoding="utf-8")
-    instance = "background-claim-fault"
-    tier.pod(podenv.BACKGROUND, instance, extra_env={
-        "PYTHONPATH": (str(fault_dir), "test-only: sitecustomize loses the connection after one claim"),
-    })
+""", "sitecustomize loses the connection after one claim")
     try:
         tier.start(instance)  # not held: the kubelet stand-in restarts it after the guard stops it
         late = scheduled_run(api, late_deployment, at_offset=-60)
