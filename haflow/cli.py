@@ -142,17 +142,22 @@ def check(
         typer.Option("--checkov-skips", help="checkov skips file; default checkov-skips.yaml at the root of the "
                      "repository holding --config-dir"),
     ] = None,
+    deploy: Annotated[
+        bool, typer.Option("--deploy", help="Also refuse (exit 2) the example values of environments/base.yaml "
+                           "(state bucket, deploy runner repository): run it before any cdktf deploy")
+    ] = False,
 ) -> None:
     """Resilience and security rules (RULES.md) on the synthesized plan and on the rendered Helm releases.
 
-    Exit 1 on unsuppressed errors, 2 on bad input or when the render gate cannot run.
+    Exit 1 on unsuppressed errors, 2 on bad input, when the render gate cannot run, or (--deploy) when an
+    example value of environments/base.yaml is still set.
     """
     from haflow.commands import check as command
 
     rendering = command.RenderOptions(enabled=not no_render, charts_dir=charts_dir)
     raise typer.Exit(
         command.run(env or [], config_dir, from_dir, output_format, checkov, checkov_skips, rendering=rendering,
-                    as_of=as_of)
+                    as_of=as_of, deploy=deploy)
     )
 
 
