@@ -16,8 +16,10 @@ def main() -> int:
         print(err.render(), file=sys.stderr)
         return 2
     examples = warn_text(environments)
-    if examples:  # cdktf deploy runs this too: the last thing said before Terraform plans
-        print(examples, file=sys.stderr, flush=True)
+    if examples:
+        # cdktf deploy runs this too, so it is said before Terraform plans. On stdout: the cdktf CLI shows the
+        # app's stdout as it is and relays every stderr line as an "[ERROR]" line, even on success.
+        print(examples, flush=True)
     from haflow.app import build_app  # loads cdktf and the bindings: only for a valid configuration
 
     build_app(environments).synth()

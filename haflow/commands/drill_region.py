@@ -62,9 +62,9 @@ def run(request: RegionRequest) -> int:
             if not request.yes:
                 # Say what would happen before anything needs credentials or a reachable endpoint.
                 print(f"dry run: would run the {kind} of global cluster {target.global_cluster}, making "
-                      f"{target.secondary_cluster} in {aws.where} the writer (plan: {source}), timed against a "
-                      f"region RTO of {rto_seconds} s and logged to {request.log}. Nothing was changed; re-run "
-                      f"with --yes to run the drill.")
+                      f"{target.secondary_cluster} ({target.region}, {aws.where}) the writer (plan: {source}), timed "
+                      f"against a region RTO of {rto_seconds} s and logged to {request.log}. Nothing was changed; "
+                      f"re-run with --yes to run the drill.")
                 state = region_preflight(aws, target)
                 writer = state.global_writer_cluster.rsplit(":", 1)[-1] if state.global_writer_cluster else "none"
                 print(f"would fail over global cluster {target.global_cluster}: writer {writer} -> "

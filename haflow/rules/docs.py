@@ -33,6 +33,9 @@ addresses, in findings and in suppressions, are `Kind/namespace/name` for an obj
 """
 
 
+SUPPRESSION_FAMILY = "suppressions"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -40,6 +43,10 @@ def _cell(text: str) -> str:
 def render_rules_markdown() -> str:
     out = [HEADER]
     families = list(dict.fromkeys(rule.family for rule in RULES))
+    checks = [r for r in RULES if r.family == SUPPRESSION_FAMILY]
+    rule_families = [family for family in families if family != SUPPRESSION_FAMILY]
+    out.append(f"{len(RULES) - len(checks)} rules in {len(rule_families)} families ({', '.join(rule_families)}), "
+               f"plus {len(checks)} checks of the suppressions themselves ({', '.join(r.id for r in checks)}).\n")
     out.append("| id | level | family | title |")
     out.append("|---|---|---|---|")
     out += [f"| [{r.id}](#{r.id.lower()}) | {r.level} | {r.family} | {_cell(r.title)} |" for r in RULES]

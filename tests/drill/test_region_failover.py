@@ -148,7 +148,7 @@ def test_the_readme_recipe_on_prod_says_what_moto_lacks_after_a_fresh_seed(
     dry = drill(CONFIG_DIR, plan_dir, moto_endpoint, log)
     assert dry.exit_code == 2, dry.output
     assert dry.output.startswith("dry run: would run the unplanned failover (detach and promote) of global cluster "
-                                 "prod-global, making prod-dr-aurora in ")
+                                 "prod-global, making prod-dr-aurora (us-west-2, endpoint 127.0.0.1:")
     assert "would fail over global cluster prod-global: writer prod-aurora -> prod-dr-aurora (now available, " \
            "writer instance " in dry.output
     assert "1. RemoveFromGlobalCluster prod-dr-aurora" in dry.output and "already is the writer" not in dry.output
