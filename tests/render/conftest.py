@@ -16,11 +16,11 @@ import pytest
 import yaml
 
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.render import RenderResult, render_environment
 from haflow.render.charts import load_lock, search_path
 from haflow.rules.engine import Finding
 from haflow.rules.rendered import evaluate_rendered
-from haflow.synthesis import StackJson
 from tests.charts import charts_missing
 
 Stacks = dict[str, StackJson]

@@ -24,12 +24,11 @@ from typer.testing import CliRunner
 from haflow.cli import app
 from haflow.commands.charts import pull
 from haflow.config import Environment
-from haflow.plan import chart_name, resources
+from haflow.plan import StackJson, chart_name, resources
 from haflow.render import RenderUnavailable, render_environment
 from haflow.render.charts import ChartLock, LockedFile, fetch_url, load_lock, reference_charts, sha256_of
 from haflow.render.charts import pull as pull_packages
 from haflow.render.mirror import HelmIgnore, content_digest, helm_filtered, pack, package_files
-from haflow.synthesis import StackJson
 from tests.conftest import CONFIG_DIR
 
 runner = CliRunner()
