@@ -45,14 +45,17 @@ check: $(STAMP)
 test: $(STAMP) smoke-deps
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
+	$(BIN)/zizmor --offline --quiet .github/workflows
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
+	$(BIN)/zizmor --offline --quiet .github/workflows
 
 bench: $(STAMP)
 	$(BIN)/python bench/synth.py
+	$(BIN)/python bench/review.py
 
 schema: $(STAMP)
 	$(BIN)/haflow schema

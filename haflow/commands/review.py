@@ -68,7 +68,8 @@ def run(plan_arguments: list[str], envs: list[str], config_dir: Path, output_for
             print_error(str(err))
             return EXIT_BAD_INPUT
         if stack in named:
-            print_error(f"--plan {argument}: stack {stack} is already given by --plan {named[stack]}; one plan per stack")
+            print_error(f"--plan {argument}: stack {stack} is already given by --plan {named[stack]}; "
+                        "one plan per stack")
             return EXIT_BAD_INPUT
         named[stack] = path
 

@@ -20,8 +20,9 @@ GITHUB_COMMENT_LIMIT = 65_536
 DEFAULT_BUDGET = GITHUB_COMMENT_LIMIT - 536
 MAX_HEAD_RISKS = 200
 DRIFT_WORDS = {"update": "changed ", "destroy": "deleted ", "create": "appeared "}
-SECTIONS = (("replace", "Replaced"), ("destroy", "Destroyed"), ("forget", "Forgotten (left in place, no longer managed)"),
-            ("create", "Created"), ("update", "Updated in place"), ("read", "Read (data sources)"))
+SECTIONS = (("replace", "Replaced"), ("destroy", "Destroyed"),
+            ("forget", "Forgotten (left in place, no longer managed)"), ("create", "Created"),
+            ("update", "Updated in place"), ("read", "Read (data sources)"))
 
 
 def to_json(result: PlanReview) -> str:

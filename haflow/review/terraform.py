@@ -140,7 +140,8 @@ def write_state(path: Path, resources: list[dict[str, Any]]) -> None:
     path.write_text(json.dumps(state, indent=1), encoding="utf-8")
 
 
-def strip_unknown(body: Mapping[str, Any], block: Mapping[str, Any], prefix: str = "") -> tuple[dict[str, Any], list[str]]:
+def strip_unknown(body: Mapping[str, Any], block: Mapping[str, Any],
+                  prefix: str = "") -> tuple[dict[str, Any], list[str]]:
     """``body`` without the attributes and nested blocks ``block`` (a provider schema block) does not have,
     and the paths dropped."""
     attributes = block.get("attributes") or {}

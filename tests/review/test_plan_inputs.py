@@ -121,7 +121,7 @@ def bad_inputs(tmp_path: Path, scenario: tuple[dict[str, Any], Path]) -> dict[st
         "empty": ("empty.json", "", "empty"),
     }
     made = {key: (tmp_path / file, message) for key, (file, _, message) in cases.items()}
-    for key, (file, text, _) in cases.items():
+    for file, text, _ in cases.values():
         (tmp_path / file).write_text(text)
     workdir = scenario[1].parent
     made["text plan"] = (workdir / "scenarios.txt", "a text plan (the output of `terraform plan`)")

@@ -64,7 +64,7 @@ def test_haflow_uses_the_types_the_table_covers(check: dict[str, Any]) -> None:
 
 def test_the_unchanged_foundation_resources_plan_clean(check: dict[str, Any]) -> None:
     actions = {rtype: check["changes"][f"{rtype}.base"]["change"]["actions"] for rtype in check["types"]}
-    assert actions == dict.fromkeys(check["types"], ["no-op"])
+    assert actions == {rtype: ["no-op"] for rtype in check["types"]}
 
 
 def test_every_attribute_the_table_lists_replaces_the_resource(check: dict[str, Any]) -> None:
