@@ -4,8 +4,10 @@ actions and HA regressions from the rule pack run over the planned values.
 The rule pack reads synthesized stacks; a plan's values are the same attributes with references resolved
 (or unknown until apply). It is run twice per stack: over ``change.before`` of the resources that exist
 and over the planned values. A finding only on the planned side is a regression; a finding whose value
-the plan does not hold yet ("cannot verify ...") is not one, it is counted as not readable. Findings
-both sides share (a value the plan shows differently from a synthesized stack) cancel out.
+the plan does not hold yet ("cannot verify ...") is not one, it is counted as not readable. A rule that
+already failed for the resource before the plan (same rule, stack and address, whatever its message)
+is not new: findings both sides share (a value the plan shows differently from a synthesized stack)
+cancel out.
 """
 
 from __future__ import annotations
@@ -52,13 +54,13 @@ def plan_regressions(plans: list[StackPlan], env: Environment) -> tuple[list[Reg
     before = {plan.stack: as_stack(plan.before) for plan in plans}
     after = {plan.stack: as_stack(plan.planned) for plan in plans}
     try:
-        old = {(f.rule_id, f.stack, f.address, f.message) for f in evaluate(before, env).findings}
+        old = {(f.rule_id, f.stack, f.address) for f in evaluate(before, env).findings}
         new = evaluate(after, env).findings
     except Exception as err:  # a failing rule pack must not hide the data-loss review
         return [], f"rule pack failed over the planned values, HA regressions not assessed: {type(err).__name__}: {err}"
     regressions, unreadable = [], 0
     for finding in new:
-        if (finding.rule_id, finding.stack, finding.address, finding.message) in old:
+        if (finding.rule_id, finding.stack, finding.address) in old:
             continue
         if str(finding.message).startswith(UNREADABLE_PREFIX):
             unreadable += 1

@@ -141,21 +141,3 @@ def test_each_bad_input_exits_2_saying_what_was_given_and_what_is_expected(
     assert message in result.output and str(path) in result.output
     assert "terraform show -json" in result.output or "0.x and 1.x" in result.output
     assert "Traceback" not in result.output
-
-
-@pytest.mark.parametrize(("arguments", "message"), [
-    (["--plan", "plan.json"], "cannot tell which stack this plan is of"),
-    (["--plan", "a=x.json", "--plan", "a=y.json"], "stack a is already given"),
-    (["--plan", "a=x.json", "--format", "html"], "--format 'html': choose one of markdown, json"),
-    (["--plan", "a=x.json", "--fail-on", "everything"], "--fail-on 'everything'"),
-    (["--plan", "a=missing.json"], "missing.json: cannot read it"),
-    (["--plan", "a=x.json", "--env", "nowhere"], "--env nowhere: no such environment"),
-])
-def test_bad_arguments_exit_2(arguments: list[str], message: str, tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "x.json").write_text(shared_plan(MODIFY).read_text())
-    (tmp_path / "y.json").write_text(shared_plan(MODIFY).read_text())
-    result = runner.invoke(app, ["review", *arguments, "--config-dir", str(CONFIG_DIR)])
-    assert result.exit_code == 2, result.output
-    assert message in result.output

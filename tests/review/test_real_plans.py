@@ -155,3 +155,18 @@ def test_a_plan_of_a_few_hundred_resources_fits_a_github_comment_and_says_it_was
     assert "- ... and " in text  # the risk list is capped, and says by how much
     assert text.splitlines()[-1].startswith("**Truncated to fit a GitHub comment")
     assert len(to_json(PlanReview([plan]))) > GITHUB_COMMENT_LIMIT  # the JSON has all of it
+
+
+def test_ha_regressions_are_the_rule_findings_new_in_the_planned_values(
+        scenario_plan: tuple[dict[str, Any], Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """Named as prod's foundation, the plan is judged by prod's rule pack: before vs planned values."""
+    code = command.run([f"prod-foundation={scenario_plan[1]}"], [], CONFIG_DIR, "json", "ha-regression")
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1
+    found = {(r["rule_id"], r["address"]) for r in document["ha_regressions"]}
+    assert {("HA-DL-002", "aws_rds_cluster.keep"),  # skip_final_snapshot turned on
+            ("HA-DL-003", "aws_s3_bucket.logs"),  # force_destroy turned on
+            ("HA-DB-002", "aws_rds_cluster.keep")} <= found  # deletion_protection turned off
+    # the other cluster never had deletion protection: not a regression of this plan
+    assert ("HA-DB-002", "aws_rds_cluster.db") not in found
+    assert not any(r["message"].startswith("cannot verify") for r in document["ha_regressions"])
