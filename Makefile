@@ -45,12 +45,14 @@ check: $(STAMP)
 test: $(STAMP) smoke-deps
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/zizmor --offline --quiet .github/workflows
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/zizmor --offline --quiet .github/workflows
 
 bench: $(STAMP)
