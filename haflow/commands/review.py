@@ -8,28 +8,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from haflow import progress
+from haflow import contract, progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_or_report, print_error
 from haflow.config import ConfigError, Environment
 
 FORMATS = ("markdown", "json")
 FAIL_ON = ("data-loss", "ha-regression", "any")
 STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-STACK_FILE = "cdk.tf.json"
-# The environment stack names haflow synthesizes (haflow.config.model.Environment.stack_names), longest first.
-ENVIRONMENT_STACK_SUFFIXES = ("dr-foundation", "dr-platform", "foundation", "platform")
 
 
 def stack_owner(stack: str, env_names: list[str]) -> str:
-    """The environment that owns ``stack`` ("" for none, e.g. the shared bootstrap stack).
-
-    The one place this is decided: it switches to ``haflow.contract.stack_owner`` when that lands.
-    """
-    for suffix in ENVIRONMENT_STACK_SUFFIXES:
-        env = stack.removesuffix(f"-{suffix}")
-        if env != stack and env in env_names:
-            return env
-    return ""
+    """The environment of ``env_names`` that owns ``stack`` (haflow.contract.stack_owner); "" for none: the
+    shared bootstrap stack, or a stack of an environment this configuration does not have."""
+    owner = contract.stack_owner(stack)
+    return owner if owner in env_names else ""
 
 
 def parse_plan_argument(argument: str) -> tuple[str, Path]:
@@ -124,6 +116,8 @@ def _environment_names(config_dir: Path) -> list[str]:
 def _synthesized(stack: str, plan: Path, synth_dir: Path | None) -> dict[str, Any] | None:
     """The stack's cdk.tf.json: from --synth-dir, else beside the plan (cdktf.out/stacks/<stack>/)."""
     from haflow.config.reader import read_json
+
+    from haflow.plan import STACK_FILE
 
     candidate = (synth_dir / "stacks" / stack / STACK_FILE) if synth_dir else plan.parent / STACK_FILE
     if not candidate.is_file():
