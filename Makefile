@@ -57,15 +57,18 @@ test: $(STAMP) smoke-deps
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/zizmor --offline --quiet .github/workflows
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/zizmor --offline --quiet .github/workflows
 
 bench: $(STAMP)
 	$(BIN)/python bench/synth.py
+	$(BIN)/python bench/review.py
 
 schema: $(STAMP)
 	$(BIN)/haflow schema

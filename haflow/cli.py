@@ -226,6 +226,42 @@ def diff(
     raise typer.Exit(command.run(base, env or [], config_dir, output_format, fail_on))
 
 
+@app.command("review")
+def review_plan(
+    plan: Annotated[
+        list[str],
+        typer.Option("--plan", help="A stack's `terraform show -json` output: cdktf.out/stacks/<stack>/PLAN.json or "
+                     "STACK=PLAN.json; repeat for several stacks"),
+    ],
+    env: Annotated[
+        list[str] | None,
+        typer.Option("--env", "-e", help="The environment whose config judges the plans (default: each stack's owner)"),
+    ] = None,
+    config_dir: ConfigDirOption = DEFAULT_CONFIG_DIR,
+    output_format: Annotated[str, typer.Option("--format", help="markdown or json")] = "markdown",
+    fail_on: Annotated[
+        str | None, typer.Option("--fail-on", help="Exit 1 on: data-loss, ha-regression or any")
+    ] = None,
+    synth_dir: Annotated[
+        Path | None,
+        typer.Option("--synth-dir", help="cdktf.out holding stacks/<stack>/cdk.tf.json, to check prevent_destroy "
+                     "(default: the cdk.tf.json beside each plan)"),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option("--base", help="Also list the HA regressions of the synthesized diff against this git ref"),
+    ] = None,
+) -> None:
+    """Review the real plans: created/updated/replaced/destroyed/forgotten/moved/imported per stack, data-loss
+    risks from the plans' actions, HA regressions from the rule pack over the planned values, drift, outputs.
+
+    Exit 1 when --fail-on matches, 2 on bad input (a file that is not a JSON plan of format 0.x or 1.x).
+    """
+    from haflow.commands import review as command
+
+    raise typer.Exit(command.run(plan, env or [], config_dir, output_format, fail_on, synth_dir, base))
+
+
 def main() -> None:
     app()
 
