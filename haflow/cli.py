@@ -38,7 +38,7 @@ class GuardedGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as err:
-            from haflow.config.errors import ConfigError
+            from haflow.errors import ConfigError
             from haflow.output import OutputError
 
             if ctx.params.get("debug") or os.environ.get(DEBUG_VARIABLE):

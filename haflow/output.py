@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from haflow.config.reader import display
+from haflow.reader import display
 
 MANIFEST = "manifest.json"
 STACKS_DIR = "stacks"

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from haflow.config.model import Environment
-from haflow.config.reader import read_json
 from haflow.output import MANIFEST, STACKS_DIR, OutputError, claim_output_dir, is_previous_output
+from haflow.reader import read_json
 
 StackJson = dict[str, Any]
 STACK_FILE = "cdk.tf.json"

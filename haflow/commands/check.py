@@ -18,7 +18,7 @@ from typing import Any
 from haflow import progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, guarded, load_or_report, print_error
 from haflow.config import Environment
-from haflow.config.reader import MAX_JSON_BYTES, display, read_text
+from haflow.reader import MAX_JSON_BYTES, display, read_text
 from haflow.rules import evaluate
 from haflow.rules.checkov_gate import CheckovOutcome, load_skips, run_checkov, skips_file_for
 from haflow.rules.engine import BOOTSTRAP_STACK, Finding, stacks_of

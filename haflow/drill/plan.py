@@ -16,8 +16,8 @@ from typing import Any
 
 from haflow import plan
 from haflow.config.model import Environment
-from haflow.config.reader import read_json
 from haflow.plan import CDKTF_METADATA_KEY, Reference
+from haflow.reader import read_json
 from haflow.synthesis import STACK_FILE, StackJson
 
 TOKEN = re.compile(r"\$\{([^}]*)\}")

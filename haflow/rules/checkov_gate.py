@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from haflow.config.errors import MISSING, ConfigError, ConfigIssue
-from haflow.config.reader import display, read_yaml
+from haflow.errors import MISSING, ConfigError, ConfigIssue
 from haflow.output import repository_root
+from haflow.reader import display, read_yaml
 from haflow.rules.engine import ERROR, UNUSED_CHECKOV_SKIP, Finding
 from haflow.synthesis import STACK_FILE
 
