@@ -11,7 +11,7 @@ from haflow.config.checks.violation import Check, Violation
 from haflow.config.model import Environment
 from haflow.config.subnets import SubnetPlanError, plan_subnets
 from haflow.config.zones import zones_of
-from haflow.rules import RULE_IDS
+from haflow.rule_ids import RULE_IDS
 
 MIN_AZS = 2
 RESOURCE_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+$")
@@ -68,7 +68,7 @@ def check_subnet_plan(env: Environment) -> Iterator[Violation]:
 
 
 def check_suppressions(env: Environment) -> Iterator[Violation]:
-    """A suppression must name a rule of the pack (haflow.rules, provider-free) and resource addresses."""
+    """A suppression must name a rule of the pack (haflow.rule_ids, generated from it) and resource addresses."""
     for index, suppression in enumerate(env.suppressions):
         if suppression.rule not in RULE_IDS:
             close = difflib.get_close_matches(suppression.rule, sorted(RULE_IDS), n=1)
