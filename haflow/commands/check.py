@@ -15,13 +15,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from haflow import progress
+from haflow import contract, progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, guarded, load_or_report, print_error
 from haflow.config import Environment
 from haflow.reader import MAX_JSON_BYTES, display, read_text
 from haflow.rules import evaluate
 from haflow.rules.checkov_gate import CheckovOutcome, load_skips, run_checkov, skips_file_for
-from haflow.rules.engine import BOOTSTRAP_STACK, Finding, stacks_of
+from haflow.rules.engine import Finding, stacks_of
 from haflow.rules.render import FORMATS, CheckReport, render
 from haflow.rules.rendered import RENDER_CHECKS, evaluate_rendered
 from haflow.synthesis import STACK_FILE, read_stacks, synthesize
@@ -143,7 +143,7 @@ def _report(environments: list[Environment], stacks: dict[str, Any], root: Path,
     outcome: CheckovOutcome | None = None
     if checkov:
         env_of = {name: env.name for env in environments for name in stacks_of(env, stacks)
-                  if name != BOOTSTRAP_STACK}
+                  if name != contract.BOOTSTRAP_STACK}
         progress.say(f"running checkov on {len(names)} stack(s)")
         try:
             outcome = run_checkov({name: stacks[name] for name in names}, skips, env_of)

@@ -25,7 +25,7 @@ def run(base: str, envs: list[str], config_dir: Path, output_format: str, fail_o
     if environments is None or every is None:
         return EXIT_BAD_INPUT
 
-    from haflow.review import review
+    from haflow.review import environments_of, review
     from haflow.review.baseref import BaseRefError, repo_root, synth_ref
     from haflow.review.render import to_json, to_markdown
     from haflow.synthesis import synthesize
@@ -42,7 +42,7 @@ def run(base: str, envs: list[str], config_dir: Path, output_format: str, fail_o
           tempfile.TemporaryDirectory(prefix="haflow-diff-head-") as tmp):
         # The bootstrap stack from every environment, as on the base side, so it compares like for like.
         head_stacks = synthesize(environments, Path(tmp) / "cdktf.out", bootstrap_from=every)
-    base_env_names = sorted({name.rsplit("-", 1)[0] for name in base_stacks if "-" in name})
+    base_env_names = environments_of(base_stacks)
     with progress.stage("comparing the plans"):
         result = review(base, base_stacks, head_stacks, environments, base_env_names)
     print(to_json(result) if output_format == "json" else to_markdown(result), end="")

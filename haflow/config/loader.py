@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from haflow import contract
 from haflow.config import names
 from haflow.config.checks import run_checks
 from haflow.config.model import Environment
@@ -173,7 +174,8 @@ def rename_suggestion(name: str, taken: list[str]) -> str:
     cleaned = re.sub(r"^[^a-z]+", "", cleaned)[:16].rstrip("-")
     stem = cleaned if len(cleaned) >= 3 else f"env-{cleaned}".rstrip("-")
     candidates = [stem, *(f"{stem[:13].rstrip('-')}-{n}" for n in range(2, 100))]
-    return next(c for c in candidates if names.ENV_NAME.match(c) and c not in taken)
+    return next(c for c in candidates if names.ENV_NAME.match(c) and c not in taken
+                and not c.endswith(contract.RESERVED_ENV_SUFFIX))
 
 
 def _validate(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from haflow import contract
 from haflow.config import names
 from haflow.config.artifacts import Artifacts
 from haflow.config.cache import Cache
@@ -152,6 +153,13 @@ class Environment(Section):
                 "starting with a letter (they go into S3, RDS and EKS names)",
                 "rename the overlay file, e.g. environments/prod.yaml",
             )
+        if value.endswith(contract.RESERVED_ENV_SUFFIX):
+            owner = value[: -len(contract.RESERVED_ENV_SUFFIX)]
+            raise custom_error(
+                f"environment names may not end in {contract.RESERVED_ENV_SUFFIX!r}: this environment's stack "
+                f"{value}-foundation would be the disaster-recovery foundation stack of an environment {owner!r}",
+                "rename the overlay file",
+            )
         return value
 
     @field_validator("region")
@@ -178,22 +186,21 @@ class Environment(Section):
 
     @property
     def foundation_stack_name(self) -> str:
-        return f"{self.name}-foundation"
+        return contract.stack_name(self.name, contract.StackRole.FOUNDATION)
 
     @property
     def platform_stack_name(self) -> str:
-        return f"{self.name}-platform"
+        return contract.stack_name(self.name, contract.StackRole.PLATFORM)
 
     @property
     def dr_foundation_stack_name(self) -> str:
-        return f"{self.name}-dr-foundation"
+        return contract.stack_name(self.name, contract.StackRole.DR_FOUNDATION)
 
     @property
     def dr_platform_stack_name(self) -> str:
-        return f"{self.name}-dr-platform"
+        return contract.stack_name(self.name, contract.StackRole.DR_PLATFORM)
 
     @property
     def stack_names(self) -> tuple[str, ...]:
         """This environment's own stacks, the DR pair only when dr.mode is not none."""
-        dr = (self.dr_foundation_stack_name, self.dr_platform_stack_name) if self.dr.enabled else ()
-        return (self.foundation_stack_name, self.platform_stack_name, *dr)
+        return contract.environment_stacks(self.name, dr=self.dr.enabled)

@@ -13,12 +13,11 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
+from haflow import contract
 from haflow.constructs.helm import CLUSTER_AUTOSCALER, helm_release, requests, spread_across_zones_and_hosts
-from haflow.constructs.secrets import IRSA_ANNOTATION
 
-NAMESPACE = "kube-system"
+NAMESPACE = contract.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace
 RELEASE_NAME = "cluster-autoscaler"
-SERVICE_ACCOUNT = "cluster-autoscaler"
 # Two pods with leader election: a lost node does not stop scaling for the time a reschedule takes.
 REPLICAS = 2
 # The chart's pod labels (fullname aws-cluster-autoscaler for cloudProvider aws).
@@ -32,7 +31,8 @@ def cluster_autoscaler_values(cluster_name: str, region: str, role_arn: str) -> 
         "autoDiscovery": {"clusterName": cluster_name},
         "replicaCount": REPLICAS,
         "rbac": {
-            "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT, "annotations": {IRSA_ANNOTATION: role_arn}}
+            "serviceAccount": {"create": True, "name": contract.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name,
+                               "annotations": {contract.IRSA_ANNOTATION: role_arn}}
         },
         "extraArgs": {
             "balance-similar-node-groups": True,

@@ -23,9 +23,9 @@ from haflow.constructs.database import SECRET_READ_ACTIONS
 from haflow.constructs.irsa import ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
 from haflow.constructs.security_group import admit_only_eks
+from haflow.contract import REDIS_PORT
 
 ENGINE = "redis"
-REDIS_PORT = 6379
 # Redis AUTH tokens: 16-128 printable characters without / " @ (letters and digits only here, so
 # the token also drops into a redis:// URL unescaped):
 # https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth.html

@@ -30,9 +30,9 @@ from haflow.constructs.iam import assume_role_policy
 from haflow.constructs.irsa import ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
 from haflow.constructs.security_group import admit_only_eks
+from haflow.contract import POSTGRES_PORT
 
 ENGINE = "aurora-postgresql"
-POSTGRES_PORT = 5432
 # rds.force_ssl = 1 refuses unencrypted connections:
 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Security.html#AuroraPostgreSQL.Security.SSL.RequiringSSL
 FORCE_SSL_PARAMETER = "rds.force_ssl"

@@ -52,6 +52,7 @@ from cdktf_cdktf_provider_aws.launch_template import (
 )
 from constructs import Construct
 
+from haflow import contract
 from haflow.config.eks import GRAVITON_INSTANCE_TYPE
 from haflow.config.eks import Eks as EksConfig
 from haflow.constructs.iam import assume_role_policy
@@ -71,12 +72,12 @@ ROOT_VOLUME_TYPE = "gp3"
 AMI_TYPE_X86 = "AL2023_x86_64_STANDARD"
 AMI_TYPE_ARM = "AL2023_ARM_64_STANDARD"
 AMI_TYPE_GPU = "AL2023_x86_64_NVIDIA"
-GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
+GPU_TAINT = {"key": contract.GPU_TAINT_KEY, "value": contract.GPU_TAINT_VALUE, "effect": contract.GPU_TAINT_EFFECT_EKS}
 POOL_LABEL = "haflow/pool"
 # The label the NVIDIA device plugin chart's default required node affinity accepts without Node Feature
 # Discovery ("We allow a GPU deployment to be forced by setting the following label to true"):
 # nvidia-device-plugin chart 0.17.4 values.yaml, affinity.nodeAffinity.
-GPU_PRESENT_LABEL = {"nvidia.com/gpu.present": "true"}
+GPU_PRESENT_LABEL = {contract.GPU_PRESENT_LABEL_KEY: contract.GPU_PRESENT_LABEL_VALUE}
 # AWS managed policies for the cluster and node roles:
 # https://docs.aws.amazon.com/eks/latest/userguide/cluster-iam-role.html,
 # https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html

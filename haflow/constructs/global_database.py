@@ -19,13 +19,13 @@ from constructs import Construct
 from haflow.config.database import Database as DatabaseConfig
 from haflow.constructs.database import (
     ENGINE,
-    POSTGRES_PORT,
     aurora_instances,
     exported_log_groups,
     tls_parameter_group,
 )
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
 from haflow.constructs.security_group import admit_only_eks
+from haflow.contract import POSTGRES_PORT
 
 
 def global_cluster_identifier(environment: str) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
-from haflow.constructs.eks import GPU_TAINT, POOL_LABEL
+from haflow import contract
+from haflow.constructs.eks import POOL_LABEL
 from haflow.constructs.helm import NVIDIA_DEVICE_PLUGIN, helm_release, requests
 
 NAMESPACE = "kube-system"
@@ -27,7 +28,7 @@ def device_plugin_values() -> dict[str, Any]:
         # a term it accepts, since EKS nodes have no Node Feature Discovery labels.
         "nodeSelector": {POOL_LABEL: "gpu"},
         "tolerations": [
-            {"key": GPU_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"},
+            dict(contract.GPU_TOLERATION),
             {"key": "CriticalAddonsOnly", "operator": "Exists"},
         ],
         # A GPU node without its plugin advertises no GPUs: never evict it for ordinary pods.

@@ -16,6 +16,8 @@ from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
+from haflow.contract import ZONE_TOPOLOGY_KEY
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -104,7 +106,7 @@ def spread_across_zones_and_hosts(labels: dict[str, str]) -> list[dict[str, Any]
     return [
         {
             "maxSkew": 1,
-            "topologyKey": "topology.kubernetes.io/zone",
+            "topologyKey": ZONE_TOPOLOGY_KEY,
             "whenUnsatisfiable": "DoNotSchedule",
             "labelSelector": {"matchLabels": dict(labels)},
         },
@@ -125,7 +127,7 @@ def anti_affinity_across_zones_and_hosts(labels: dict[str, str]) -> dict[str, An
                 {
                     "weight": 100,
                     "podAffinityTerm": {
-                        "topologyKey": "topology.kubernetes.io/zone",
+                        "topologyKey": ZONE_TOPOLOGY_KEY,
                         "labelSelector": {"matchLabels": dict(labels)},
                     },
                 },

@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from haflow.constructs.iam import policy_document
+from haflow.contract import ServiceAccount
 
 # The audience the EKS Pod Identity Webhook puts into projected service-account tokens.
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -26,16 +27,6 @@ class OidcIssuer:
 
     provider_arn: str
     issuer_host: str
-
-
-@dataclass(frozen=True)
-class ServiceAccount:
-    namespace: str
-    name: str
-
-    @property
-    def subject(self) -> str:
-        return f"system:serviceaccount:{self.namespace}:{self.name}"
 
 
 def web_identity_trust_policy(oidc: OidcIssuer, account: ServiceAccount) -> str:

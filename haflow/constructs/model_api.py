@@ -21,15 +21,15 @@ from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1
 from cdktf_cdktf_provider_kubernetes.service_v1 import ServiceV1
 from constructs import Construct
 
+from haflow import contract
 from haflow.config.platform import ModelApi
-from haflow.constructs.eks import GPU_TAINT, POOL_LABEL
-from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, IRSA_ANNOTATION, SyncedSecret
+from haflow.constructs.eks import POOL_LABEL
+from haflow.constructs.platform_inputs import PlatformInputs
+from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, SyncedSecret
 from haflow.constructs.structs import struct_kwargs
-from haflow.stacks.contract import PlatformInputs
 
 NAME = "model-api"
-NAMESPACE = "model-api"
-SERVICE_ACCOUNT = "model-api"
+NAMESPACE = contract.MODEL_API_SERVICE_ACCOUNT.namespace
 SERVICE_PORT = 80
 HEALTH_PATH = "/health"
 READY_PATH = "/ready"
@@ -37,7 +37,6 @@ RUN_AS_USER = 10001
 REDIS_SECRET = "model-api-redis"
 REDIS_URL_KEY = "redis-url"
 # The foundation's GPU node group: labelled POOL_LABEL=gpu and tainted so only GPU pods land there.
-GPU_RESOURCE = "nvidia.com/gpu"
 GPU_NODE_SELECTOR = {POOL_LABEL: "gpu"}
 # ingress-nginx canary annotations: https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary
 CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary"
@@ -79,9 +78,9 @@ def pod_spec(config: ModelApi, inputs: PlatformInputs, *, track: str, image_tag:
     requests = {"cpu": config.resources.cpu_request, "memory": config.resources.memory_request}
     limits = {"cpu": config.resources.cpu_limit, "memory": config.resources.memory_limit}
     if config.gpu_count:
-        requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(config.gpu_count)
+        requests[contract.GPU_RESOURCE] = limits[contract.GPU_RESOURCE] = str(config.gpu_count)
     spec: dict[str, Any] = {
-        "service_account_name": SERVICE_ACCOUNT,
+        "service_account_name": contract.MODEL_API_SERVICE_ACCOUNT.name,
         "security_context": {
             "run_as_non_root": True,
             "run_as_user": str(RUN_AS_USER),
@@ -92,7 +91,7 @@ def pod_spec(config: ModelApi, inputs: PlatformInputs, *, track: str, image_tag:
         "topology_spread_constraint": [
             {
                 "max_skew": 1,
-                "topology_key": "topology.kubernetes.io/zone",
+                "topology_key": contract.ZONE_TOPOLOGY_KEY,
                 "when_unsatisfiable": "DoNotSchedule",
                 "label_selector": [{"match_labels": labels(track)}],
             },
@@ -134,7 +133,7 @@ def pod_spec(config: ModelApi, inputs: PlatformInputs, *, track: str, image_tag:
     }
     if config.gpu_count:
         spec["node_selector"] = dict(GPU_NODE_SELECTOR)
-        spec["toleration"] = [{"key": GPU_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"}]
+        spec["toleration"] = [dict(contract.GPU_TOLERATION)]
     return spec
 
 
@@ -157,7 +156,8 @@ class ModelApiWorkload(Construct):
         self._depends_on = list(depends_on)
         self.service_account = ServiceAccountV1(
             self, "service-account",
-            metadata=_metadata(SERVICE_ACCOUNT, annotations={IRSA_ANNOTATION: inputs.model_api_role_arn}),
+            metadata=_metadata(contract.MODEL_API_SERVICE_ACCOUNT.name,
+                               annotations={contract.IRSA_ANNOTATION: inputs.model_api_role_arn}),
             provider=provider,
             depends_on=self._depends_on,
         )

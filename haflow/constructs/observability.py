@@ -11,6 +11,7 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
+from haflow import contract
 from haflow.config.platform import Alerts, Observability
 from haflow.constructs.helm import (
     FLUENT_BIT,
@@ -20,12 +21,10 @@ from haflow.constructs.helm import (
     requests,
     spread_across_zones_and_hosts,
 )
-from haflow.constructs.secrets import IRSA_ANNOTATION
 
 MONITORING_NAMESPACE = "monitoring"
-LOGGING_NAMESPACE = "logging"
+LOGGING_NAMESPACE = contract.FLUENT_BIT_SERVICE_ACCOUNT.namespace
 SYSTEM_NAMESPACE = "kube-system"
-FLUENT_BIT_SERVICE_ACCOUNT = "fluent-bit"
 METRICS_SERVER_REPLICAS = 2
 METRICS_SERVER_LABELS = {"app.kubernetes.io/name": "metrics-server", "app.kubernetes.io/instance": "metrics-server"}
 # kube-state-metrics: two pods, so a drained node does not blind the alerts built on it. Both serve the same
@@ -146,7 +145,7 @@ def kube_prometheus_stack_values(config: Observability, flow_run_namespace: str,
                 "resources": requests("500m", "2Gi"),
                 "retention": config.prometheus_retention,
                 "podAntiAffinity": "soft",
-                "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
+                "podAntiAffinityTopologyKey": contract.ZONE_TOPOLOGY_KEY,
                 # Select every ServiceMonitor, PodMonitor and rule in the cluster, not only this release's.
                 "serviceMonitorSelectorNilUsesHelmValues": False,
                 "podMonitorSelectorNilUsesHelmValues": False,
@@ -168,7 +167,7 @@ def kube_prometheus_stack_values(config: Observability, flow_run_namespace: str,
                 "replicas": config.alertmanager_replicas,
                 "resources": requests("50m", "64Mi"),
                 "podAntiAffinity": "soft",
-                "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
+                "podAntiAffinityTopologyKey": contract.ZONE_TOPOLOGY_KEY,
             }
         },
         # The chart runs one operator pod (replicas: 1 in its template) and prometheus-operator has no leader
@@ -204,8 +203,8 @@ def fluent_bit_values(region: str, log_group_name: str, role_arn: str) -> dict[s
         "kind": "DaemonSet",
         "serviceAccount": {
             "create": True,
-            "name": FLUENT_BIT_SERVICE_ACCOUNT,
-            "annotations": {IRSA_ANNOTATION: role_arn},
+            "name": contract.FLUENT_BIT_SERVICE_ACCOUNT.name,
+            "annotations": {contract.IRSA_ANNOTATION: role_arn},
         },
         "tolerations": [{"operator": "Exists"}],
         "resources": requests("50m", "64Mi"),

@@ -16,6 +16,7 @@ from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_kubernetes.pod_disruption_budget_v1 import PodDisruptionBudgetV1
 from constructs import Construct
 
+from haflow import contract
 from haflow.config.platform import Prefect, Resources
 from haflow.constructs.helm import (
     PREFECT_SERVER,
@@ -23,16 +24,15 @@ from haflow.constructs.helm import (
     anti_affinity_across_zones_and_hosts,
     helm_release,
 )
+from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.constructs.reloader import reload_on
-from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, IRSA_ANNOTATION, SyncedSecret
+from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, SyncedSecret
 from haflow.constructs.trust import RdsCaBundle, ca_file, ca_volume, ca_volume_mount
 from haflow.constructs.work_pool import base_job_template_json
-from haflow.stacks.contract import PlatformInputs
 
 SERVER_NAMESPACE = "prefect"
 SERVER_RELEASE = "prefect-server"
 WORKER_RELEASE = "prefect-worker"
-WORKER_SERVICE_ACCOUNT = "prefect-worker"
 SERVER_PORT = 4200  # the chart's service.port
 SERVER_LABELS = {
     "app.kubernetes.io/name": "prefect-server",
@@ -248,7 +248,8 @@ def prefect_worker_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
                 "type": "kubernetes",
                 "baseJobTemplate": {
                     "configuration": base_job_template_json(
-                        namespace=config.flow_run_namespace, service_account=WORKER_SERVICE_ACCOUNT
+                        namespace=config.flow_run_namespace,
+                        service_account=contract.PREFECT_WORKER_SERVICE_ACCOUNT_NAME,
                     ),
                 },
             },
@@ -258,8 +259,8 @@ def prefect_worker_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
         },
         "serviceAccount": {
             "create": True,
-            "name": WORKER_SERVICE_ACCOUNT,
-            "annotations": {IRSA_ANNOTATION: inputs.prefect_worker_role_arn},
+            "name": contract.PREFECT_WORKER_SERVICE_ACCOUNT_NAME,
+            "annotations": {contract.IRSA_ANNOTATION: inputs.prefect_worker_role_arn},
         },
     }
 

@@ -19,6 +19,7 @@ from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProv
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
+from haflow import contract
 from haflow.config.platform import Secrets
 from haflow.constructs.helm import (
     EXTERNAL_SECRETS,
@@ -30,12 +31,10 @@ from haflow.constructs.helm import (
     spread_across_zones_and_hosts,
 )
 
-NAMESPACE = "external-secrets"
+NAMESPACE = contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT.namespace
 RELEASE_NAME = "external-secrets"
-SERVICE_ACCOUNT = "external-secrets"
 STORE_NAME = "aws-secrets-manager"
 MANIFESTS_CHART = Path(__file__).resolve().parent.parent / "charts" / "manifests"
-IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 # external-secrets.io/v1 is the served API from ESO 0.17 on (v1beta1 was removed in 1.0).
 ESO_API = "external-secrets.io/v1"
 CONTROLLER_LABELS = {"app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": RELEASE_NAME}
@@ -72,7 +71,8 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
         "replicaCount": config.operator_replicas,
         # Also the cert controller's: --enable-leader-election.
         "leaderElect": ha,
-        "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT, "annotations": {IRSA_ANNOTATION: role_arn}},
+        "serviceAccount": {"create": True, "name": contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT.name,
+                           "annotations": {contract.IRSA_ANNOTATION: role_arn}},
         "podDisruptionBudget": {"enabled": ha, "minAvailable": 1},
         "topologySpreadConstraints": spread_across_zones_and_hosts(CONTROLLER_LABELS),
         "livenessProbe": {"enabled": True},

@@ -18,14 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from haflow import contract
 from haflow.plan import REFERENCE, Reference
 
 _EXPRESSION = re.compile(r"\$\{[^}]*\}")
 _REMOTE_OUTPUT = re.compile(r"^\$\{data\.terraform_remote_state\.[^.}]+\.outputs\.([^.}\[]+)\}$")
 ACCOUNT = "123456789012"
 # The EKS service-linked endpoints and data-store endpoints AWS hands out look like this.
-_PORTS = {"aws_db_instance": 5432, "aws_rds_cluster": 5432, "aws_elasticache_replication_group": 6379,
-          "aws_elasticache_cluster": 6379}
+_PORTS = {"aws_db_instance": contract.POSTGRES_PORT, "aws_rds_cluster": contract.POSTGRES_PORT,
+          "aws_elasticache_replication_group": contract.REDIS_PORT, "aws_elasticache_cluster": contract.REDIS_PORT}
 _ARN_SERVICE = {"aws_iam_role": "iam", "aws_iam_policy": "iam", "aws_secretsmanager_secret": "secretsmanager",
                 "aws_kms_key": "kms", "aws_s3_bucket": "s3", "aws_sqs_queue": "sqs", "aws_sns_topic": "sns",
                 "aws_iam_openid_connect_provider": "iam", "aws_eks_cluster": "eks"}

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from haflow.contract import ZONE_TOPOLOGY_KEY
 from haflow.plan import Resource, as_bool, as_int, as_list, block, lookup, release_values
 from haflow.report import sources as aws
 from haflow.report.model import Component, Figure, absent
 from haflow.report.plan import Plan
 
-ZONE_KEY = "topology.kubernetes.io/zone"
 ELB_SUBNET_TAG = "kubernetes.io/role/elb"
 
 MULTI_AZ_COMPUTE = Figure(aws.EC2_REGION_SLA_PERCENT, aws.EC2_REGION_SLA.id)
@@ -280,7 +280,7 @@ def s3(plan: Plan) -> Component:
 
 def _spread_over_zones(constraints: Any) -> bool:
     return any(
-        isinstance(item, dict) and item.get("topologyKey", item.get("topology_key")) == ZONE_KEY
+        isinstance(item, dict) and item.get("topologyKey", item.get("topology_key")) == ZONE_TOPOLOGY_KEY
         for item in as_list(constraints)
     )
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from haflow import contract
 from haflow.config.model import Environment
 from haflow.review.plandiff import Risk, StackDiff, diff_stacks
 from haflow.synthesis import StackJson
-
-SHARED = "bootstrap"
 
 
 @dataclass(frozen=True)
@@ -50,18 +50,24 @@ class Review:
         return [regression for env in self.environments for regression in env.regressions]
 
 
+def environments_of(stacks: Iterable[str]) -> list[str]:
+    """The environments that own the named stacks (the bootstrap stack is nobody's), sorted."""
+    return sorted({owner for name in stacks if (owner := contract.stack_owner(name)) is not None})
+
+
 def review(base: str, base_stacks: dict[str, StackJson], head_stacks: dict[str, StackJson],
            environments: list[Environment], base_env_names: list[str]) -> Review:
     """Compare the plans; ``environments`` are the head's, ``base_env_names`` those the base had."""
     head_names = [env.name for env in environments]
     names = head_names + [name for name in base_env_names if name not in head_names]
     reviews = []
-    if SHARED in base_stacks or SHARED in head_stacks:
-        reviews.append(EnvironmentReview(SHARED, [diff_stacks(SHARED, base_stacks.get(SHARED),
-                                                              head_stacks.get(SHARED))]))
+    shared = contract.BOOTSTRAP_STACK
+    if shared in base_stacks or shared in head_stacks:
+        reviews.append(EnvironmentReview(shared, [diff_stacks(shared, base_stacks.get(shared),
+                                                              head_stacks.get(shared))]))
     by_name = {env.name: env for env in environments}
     for name in names:
-        stack_names = sorted({s for s in (*base_stacks, *head_stacks) if s.startswith(f"{name}-")})
+        stack_names = sorted({s for s in (*base_stacks, *head_stacks) if contract.stack_owner(s) == name})
         env_review = EnvironmentReview(name, [diff_stacks(s, base_stacks.get(s), head_stacks.get(s))
                                               for s in stack_names])
         env = by_name.get(name)
@@ -85,8 +91,8 @@ def _regressions(env: Environment, base_stacks: dict[str, StackJson],
     except ImportError:
         return [], "rule pack (haflow.rules.evaluate) not available: HA regressions not assessed"
     # the shared bootstrap stack too: it holds the environment's state bucket (and its replication)
-    own = (SHARED, env.foundation_stack_name, env.platform_stack_name, env.dr_foundation_stack_name,
-           env.dr_platform_stack_name)
+    own = {contract.BOOTSTRAP_STACK, *(name for name in (*head_stacks, *base_stacks)
+                                       if contract.stack_owner(name) == env.name)}
     head = {name: stack for name, stack in head_stacks.items() if name in own}
     base = {name: stack for name, stack in base_stacks.items() if name in own}
     try:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from haflow.review import SHARED
+from haflow import contract
 from haflow.synthesis import StackJson, read_stacks
 
 SYNTH_TIMEOUT_SECONDS = 900
@@ -37,10 +37,6 @@ def repo_root(start: Path) -> Path:
         return Path(git(start, "rev-parse", "--show-toplevel"))
     except BaseRefError:
         raise BaseRefError(f"{start.resolve()} is not inside a git repository: haflow diff compares git refs") from None
-
-
-# The stacks an environment synthesizes: <env>-foundation and -platform, and with DR the secondary's pair.
-ENVIRONMENT_STACK_SUFFIXES = ("foundation", "platform", "dr-foundation", "dr-platform")
 
 
 def synth_ref(repo: Path, ref: str, config_rel: Path, env_names: list[str] | None) -> dict[str, StackJson]:
@@ -78,8 +74,8 @@ def synth_ref(repo: Path, ref: str, config_rel: Path, env_names: list[str] | Non
         stacks = read_stacks(out)
         if env_names is None:
             return stacks
-        wanted = {f"{env}-{suffix}" for env in env_names for suffix in ENVIRONMENT_STACK_SUFFIXES}
-        return {name: stack for name, stack in stacks.items() if name == SHARED or name in wanted}
+        return {name: stack for name, stack in stacks.items()
+                if name == contract.BOOTSTRAP_STACK or contract.stack_owner(name) in env_names}
     finally:
         subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(worktree)],
                        capture_output=True, check=False)

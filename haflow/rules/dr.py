@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from haflow import dr_posture, plan
+from haflow import contract, dr_posture, plan
 from haflow.plan import as_list, block
-from haflow.rules.engine import BOOTSTRAP_STACK, ERROR, NOT_APPLICABLE, Outcome, rule
+from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
 from haflow.rules.stack import Resource, Stack
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ def stateful_accounted_for(resource: Resource, stack: Stack, env: Environment) -
     subjects=("aws_s3_bucket",),
 )
 def state_replicated(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
-    if stack.name != BOOTSTRAP_STACK or bucket.body.get("bucket") != env.state.bucket:
+    if stack.name != contract.BOOTSTRAP_STACK or bucket.body.get("bucket") != env.state.bucket:
         return NOT_APPLICABLE
     keys = [env.state.object_key(name) for name in (env.foundation_stack_name, env.platform_stack_name)]
     rules = [item for configuration in stack.referencing(bucket, "aws_s3_bucket_replication_configuration", "bucket")

@@ -14,6 +14,7 @@ from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
+from haflow import contract
 from haflow.rules.stack import Resource, Stack, Unresolved
 
 if TYPE_CHECKING:
@@ -22,11 +23,6 @@ if TYPE_CHECKING:
 Level = Literal["error", "warning"]
 ERROR: Level = "error"
 WARNING: Level = "warning"
-
-# The shared state-bucket stack (haflow.stacks.bootstrap.BOOTSTRAP_STACK; not imported because that
-# module loads cdktf). Every environment's evaluation includes it.
-BOOTSTRAP_STACK = "bootstrap"
-
 
 class Status(Enum):
     COMPLIANT = "compliant"
@@ -156,9 +152,7 @@ class Evaluation:
 def stacks_of(env: Environment, stacks: Mapping[str, Any]) -> list[str]:
     """The stacks of ``stacks`` that belong to ``env``: the shared bootstrap stack, its own two, and its DR
     pair when synthesized (named whatever dr.mode says, so a plan that still has them is judged)."""
-    own = {BOOTSTRAP_STACK, env.foundation_stack_name, env.platform_stack_name,
-           env.dr_foundation_stack_name, env.dr_platform_stack_name}
-    return [name for name in stacks if name in own]
+    return [name for name in stacks if name == contract.BOOTSTRAP_STACK or contract.stack_owner(name) == env.name]
 
 
 def check_stack(stack: Stack, env: Environment, rules: list[Rule]) -> list[Result]:

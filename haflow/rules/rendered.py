@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from haflow import plan
+from haflow import contract, plan
+from haflow.contract import ZONE_TOPOLOGY_KEY
 from haflow.rules.engine import ERROR, WARNING, Finding, Level, Rule, register_meta
 
 if TYPE_CHECKING:
@@ -29,12 +30,9 @@ RenderCheck = Callable[["RenderResult"], Iterable[Problem]]
 RENDER_CHECKS: dict[str, RenderCheck] = {}
 FAMILY = "rendered"
 
-ZONE_KEY = "topology.kubernetes.io/zone"
 CONTROLLERS = ("Deployment", "StatefulSet")
 OPERATED = ("Prometheus", "Alertmanager")  # custom resources prometheus-operator runs as StatefulSets
-ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 DEVICE_PLUGIN_CHART = "nvidia-device-plugin"
-GPU_TAINT_KEY = "nvidia.com/gpu"
 
 
 def rendered_rule(*, id: str, level: Level, title: str, rationale: str, fix: str,
@@ -176,14 +174,14 @@ def evictable(pdb: RenderedObject, pods: int) -> int | None:
 def _spreads_over_zones(workload: Workload) -> bool:
     spec = workload.pod_spec
     for constraint in spec.get("topologySpreadConstraints") or []:
-        if constraint.get("topologyKey") == ZONE_KEY and selects(constraint.get("labelSelector"),
+        if constraint.get("topologyKey") == ZONE_TOPOLOGY_KEY and selects(constraint.get("labelSelector"),
                                                                  workload.pod_labels):
             return True
     anti = ((spec.get("affinity") or {}).get("podAntiAffinity")) or {}
     terms = list(anti.get("requiredDuringSchedulingIgnoredDuringExecution") or [])
     preferred = anti.get("preferredDuringSchedulingIgnoredDuringExecution") or []
     terms += [term.get("podAffinityTerm") or {} for term in preferred]
-    return any(term.get("topologyKey") == ZONE_KEY and selects(term.get("labelSelector"), workload.pod_labels)
+    return any(term.get("topologyKey") == ZONE_TOPOLOGY_KEY and selects(term.get("labelSelector"), workload.pod_labels)
                for term in terms)
 
 
@@ -410,7 +408,7 @@ def _gpu_node_groups(foundation: Mapping[str, Any]) -> Iterator[plan.Resource]:
     for group in plan.resources(foundation, "aws_eks_node_group"):
         ami = str(group.body.get("ami_type", ""))
         taints = [plan.block(taint).get("key") for taint in plan.as_list(group.body.get("taint"))]
-        if "NVIDIA" in ami or "GPU" in ami or GPU_TAINT_KEY in taints:
+        if "NVIDIA" in ami or "GPU" in ami or contract.GPU_TAINT_KEY in taints:
             yield group
 
 
@@ -483,7 +481,7 @@ def irsa_trust(result: RenderResult) -> Iterator[Problem]:
     resolver = Placeholders("", result.foundation.get("output") or {})
     for account in result.by_kind("ServiceAccount"):
         annotations = (account.manifest.get("metadata") or {}).get("annotations") or {}
-        arn = annotations.get(ROLE_ARN_ANNOTATION)
+        arn = annotations.get(contract.IRSA_ANNOTATION)
         if not arn:
             continue
         subject = f"system:serviceaccount:{account.namespace}:{account.name}"
@@ -491,7 +489,7 @@ def irsa_trust(result: RenderResult) -> Iterator[Problem]:
         target = resolver.target(expression) if expression else None
         role = plan.find(result.foundation, target.rtype, target.name) if target else None
         if role is None or role.type != "aws_iam_role":
-            yield account.address, (f"{_origin(account)}: {ROLE_ARN_ANNOTATION} {arn!r} is not a role of the "
+            yield account.address, (f"{_origin(account)}: {contract.IRSA_ANNOTATION} {arn!r} is not a role of the "
                                     f"foundation stack")
             continue
         trusted = trusted_subjects(role)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from haflow.contract import ZONE_TOPOLOGY_KEY
 from haflow.plan import HELM_RELEASE, block
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, WARNING, Outcome, rule
 from haflow.rules.helm import Values, chart_name, values_of
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from haflow.config.model import Environment
 
 MIN_REPLICAS = 2
-ZONE_KEY = "topology.kubernetes.io/zone"
 DEPLOYMENT = "kubernetes_deployment_v1"
 PDB = "kubernetes_pod_disruption_budget_v1"
 HPA = "kubernetes_horizontal_pod_autoscaler_v2"
@@ -120,7 +120,7 @@ def _has_zone_affinity(affinity: Mapping[str, Any], term_key: str, topology_key:
         terms.extend(value if isinstance(value, list) else [value])
     for term in terms:
         nested = block(term.get("pod_affinity_term") or term.get("podAffinityTerm")) or term
-        if nested.get(topology_key) == ZONE_KEY:
+        if nested.get(topology_key) == ZONE_TOPOLOGY_KEY:
             return True
     return False
 
@@ -133,7 +133,7 @@ def deployment_workload(deployment: Resource, stack: Stack) -> Workload:
     labels = deployment.value("spec.template.metadata.labels")
     spreads = pod.get("topology_spread_constraint", [])
     spreads = spreads if isinstance(spreads, list) else [spreads]
-    zone_spread = any(item.get("topology_key") == ZONE_KEY for item in spreads) or _has_zone_affinity(
+    zone_spread = any(item.get("topology_key") == ZONE_TOPOLOGY_KEY for item in spreads) or _has_zone_affinity(
         block(pod.get("affinity")), "pod_anti_affinity", "topology_key"
     )
     containers = pod.get("container", [])
@@ -235,7 +235,7 @@ def chart_workload(release: Resource, spec: ChartWorkload, values: Values, stack
     if budget is None:
         budget = budget_for(labels, _namespace(release.body.get("namespace"), stack), stack)
     spreads = values.get(f"{prefix}.topologySpreadConstraints", []) or []
-    zone_spread = any(item.get("topologyKey") == ZONE_KEY for item in spreads) or _has_zone_affinity(
+    zone_spread = any(item.get("topologyKey") == ZONE_TOPOLOGY_KEY for item in spreads) or _has_zone_affinity(
         values.get(f"{prefix}.affinity", {}) or {}, "podAntiAffinity", "topologyKey"
     )
     requests = values.get(f"{prefix}.resources.requests", dict(spec.default_requests)) or {}
@@ -372,13 +372,13 @@ def probes(resource: Resource, stack: Stack, env: Environment) -> Outcome:
     title="Pods are spread across availability zones",
     rationale="Without a zone topology spread constraint (or zone anti-affinity) the scheduler may put "
     "every replica in one AZ, and replicas then do not survive that AZ.",
-    fix=f"Add a topology spread constraint on {ZONE_KEY} (or pod anti-affinity with that topology key).",
+    fix=f"Add a topology spread constraint on {ZONE_TOPOLOGY_KEY} (or pod anti-affinity with that topology key).",
     subjects=WORKLOAD_SUBJECTS,
 )
 def zone_spread(resource: Resource, stack: Stack, env: Environment) -> Outcome:
     def problems(workload: Workload) -> Iterator[str]:
         if not workload.zone_spread:
-            yield f"{workload.name}: nothing spreads its pods over {ZONE_KEY}"
+            yield f"{workload.name}: nothing spreads its pods over {ZONE_TOPOLOGY_KEY}"
 
     return per_workload(resource, stack, problems)
 

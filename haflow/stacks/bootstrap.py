@@ -15,12 +15,12 @@ from cdktf import LocalBackend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from haflow import contract
 from haflow.config.model import Environment
 from haflow.constructs.state_bucket import StateBucket, StateCopy, StateReplication
 from haflow.stacks.backend import require_terraform
 from haflow.stacks.dr_common import dr_state
 
-BOOTSTRAP_STACK = "bootstrap"
 # cdktf runs terraform in cdktf.out/stacks/<stack>; this path leads back to the repository root.
 LOCAL_STATE_PATH = "../../../terraform.bootstrap.tfstate"
 
@@ -29,7 +29,7 @@ class BootstrapStack(TerraformStack):
     """One state bucket per distinct (bucket, region) the environments use."""
 
     def __init__(self, scope: Construct, *, environments: list[Environment]) -> None:
-        super().__init__(scope, BOOTSTRAP_STACK)
+        super().__init__(scope, contract.BOOTSTRAP_STACK)
         LocalBackend(self, path=LOCAL_STATE_PATH)
         require_terraform(self)
         # Environments with DR keep the DR stacks' state in a bucket of the secondary region, so that
@@ -44,7 +44,7 @@ class BootstrapStack(TerraformStack):
             region: AwsProvider(
                 self, f"aws-{region}" if len(regions) > 1 else "aws", region=region,
                 alias=region if len(regions) > 1 else None,
-                default_tags=[{"tags": {**shared_tags, "haflow/stack": BOOTSTRAP_STACK}}],
+                default_tags=[{"tags": {**shared_tags, contract.TAG_STACK: contract.BOOTSTRAP_STACK}}],
             )
             for region in regions
         }

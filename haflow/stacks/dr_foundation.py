@@ -18,6 +18,7 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from haflow import contract
 from haflow.config.model import Environment
 from haflow.constructs.artifacts import (
     BUCKET_READ_ACTIONS,
@@ -32,24 +33,14 @@ from haflow.constructs.database import SECRET_READ_ACTIONS, master_secret_name
 from haflow.constructs.dns_failover import DnsFailoverRecords
 from haflow.constructs.eks import Eks
 from haflow.constructs.global_database import GlobalDatabase
-from haflow.constructs.irsa import ServiceAccount, ServiceAccountRole
+from haflow.constructs.irsa import ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
+from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.constructs.replication import ReplicaBucket
 from haflow.stacks.backend import use_s3_backend
-from haflow.stacks.contract import PlatformInputs
 from haflow.stacks.dr_common import dr_state, replica_bucket, secondary_name, secondary_region
-from haflow.stacks.foundation import (
-    CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
-    EXTERNAL_SECRETS_SERVICE_ACCOUNT,
-    FLUENT_BIT_SERVICE_ACCOUNT,
-    MODEL_API_SERVICE_ACCOUNT,
-    PREFECT_WORKER_SERVICE_ACCOUNT,
-    default_tags,
-)
-
-# Tag telling an operator (and `haflow drill verify`) which side of the pair a resource is on.
-REGION_ROLE_TAG = "haflow/region-role"
+from haflow.stacks.foundation import default_tags
 
 
 class DrFoundationStack(TerraformStack):
@@ -64,7 +55,8 @@ class DrFoundationStack(TerraformStack):
         dr = env.dr
         use_s3_backend(self, dr_state(env), stack_name)
         AwsProvider(self, "aws", region=region,
-                    default_tags=[{"tags": {**default_tags(env, stack_name), REGION_ROLE_TAG: "secondary"}}])
+                    default_tags=[{"tags": {**default_tags(env, stack_name),
+                                             contract.TAG_REGION_ROLE: contract.REGION_ROLE_SECONDARY}}])
 
         account = DataAwsCallerIdentity(self, "account")
         partition = DataAwsPartition(self, "partition")
@@ -166,11 +158,11 @@ class DrFoundationStack(TerraformStack):
         """The same IRSA roles as the primary's, granted on this region's copies."""
         env = self.env
         accounts = {
-            "prefect-worker": ServiceAccount(env.prefect.flow_run_namespace, PREFECT_WORKER_SERVICE_ACCOUNT),
-            "model-api": MODEL_API_SERVICE_ACCOUNT,
-            "cluster-autoscaler": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
-            "fluent-bit": FLUENT_BIT_SERVICE_ACCOUNT,
-            "external-secrets": EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+            "prefect-worker": contract.prefect_worker_service_account(env.prefect.flow_run_namespace),
+            "model-api": contract.MODEL_API_SERVICE_ACCOUNT,
+            "cluster-autoscaler": contract.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+            "fluent-bit": contract.FLUENT_BIT_SERVICE_ACCOUNT,
+            "external-secrets": contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT,
         }
         roles = {
             key: ServiceAccountRole(self, f"{key}-role", role_name=f"{name}-{key}", oidc=self.eks.oidc,

@@ -13,8 +13,8 @@ from typing import Any
 from constructs import Construct
 
 from haflow.config.model import Environment
+from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.merge import deep_merge
-from haflow.stacks.contract import PlatformInputs
 from haflow.stacks.dr_common import dr_state
 from haflow.stacks.platform import PlatformStack
 

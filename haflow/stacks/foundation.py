@@ -8,6 +8,7 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from haflow import contract
 from haflow.config.model import Environment
 from haflow.constructs.artifacts import Artifacts
 from haflow.constructs.bucket import AccessLogBucket
@@ -15,25 +16,17 @@ from haflow.constructs.cache import Cache
 from haflow.constructs.database import Database
 from haflow.constructs.deploy_runner import DeployRunner
 from haflow.constructs.eks import Eks
-from haflow.constructs.irsa import ServiceAccount, ServiceAccountRole
+from haflow.constructs.irsa import ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
+from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.stacks.backend import use_s3_backend
-from haflow.stacks.contract import PlatformInputs
 from haflow.stacks.dr_common import replicate_artifacts
-
-# The service accounts the platform stack runs, each trusted by exactly one IRSA role. The platform
-# stack must create these names (the Prefect worker's namespace comes from prefect.flow_run_namespace).
-PREFECT_WORKER_SERVICE_ACCOUNT = "prefect-worker"
-MODEL_API_SERVICE_ACCOUNT = ServiceAccount("model-api", "model-api")
-CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = ServiceAccount("kube-system", "cluster-autoscaler")
-FLUENT_BIT_SERVICE_ACCOUNT = ServiceAccount("logging", "fluent-bit")
-EXTERNAL_SECRETS_SERVICE_ACCOUNT = ServiceAccount("external-secrets", "external-secrets")
 
 
 def default_tags(env: Environment, stack_name: str) -> dict[str, str]:
     """Tags the AWS provider puts on every resource of the stack."""
-    return {**env.tags, "haflow/environment": env.name, "haflow/stack": stack_name}
+    return {**env.tags, contract.TAG_ENVIRONMENT: env.name, contract.TAG_STACK: stack_name}
 
 
 class FoundationStack(TerraformStack):
@@ -135,11 +128,11 @@ class FoundationStack(TerraformStack):
         """One IRSA role per platform workload, each granted only what that workload does."""
         env = self.env
         accounts = {
-            "prefect-worker": ServiceAccount(env.prefect.flow_run_namespace, PREFECT_WORKER_SERVICE_ACCOUNT),
-            "model-api": MODEL_API_SERVICE_ACCOUNT,
-            "cluster-autoscaler": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
-            "fluent-bit": FLUENT_BIT_SERVICE_ACCOUNT,
-            "external-secrets": EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+            "prefect-worker": contract.prefect_worker_service_account(env.prefect.flow_run_namespace),
+            "model-api": contract.MODEL_API_SERVICE_ACCOUNT,
+            "cluster-autoscaler": contract.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+            "fluent-bit": contract.FLUENT_BIT_SERVICE_ACCOUNT,
+            "external-secrets": contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT,
         }
         roles = {
             key: ServiceAccountRole(self, f"{key}-role", role_name=f"{env.name}-{key}", oidc=self.eks.oidc,

@@ -23,13 +23,13 @@ from haflow.constructs.gpu import NvidiaDevicePlugin
 from haflow.constructs.ingress import IngressNginx
 from haflow.constructs.model_api import ModelApiWorkload, model_api_synced_secrets
 from haflow.constructs.observability import ClusterObservability
+from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.constructs.prefect import PrefectPlatform, prefect_synced_secrets
 from haflow.constructs.reloader import Reloader
 from haflow.constructs.secrets import ExternalSecrets
 from haflow.constructs.storage import DefaultStorageClass
 from haflow.constructs.structs import struct_kwargs
 from haflow.stacks.backend import use_s3_backend
-from haflow.stacks.contract import PlatformInputs
 
 # https://docs.aws.amazon.com/eks/latest/userguide/create-kubeconfig.html (the exec credential plugin)
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"

@@ -65,3 +65,12 @@ def test_the_rename_suggestion_never_points_at_an_existing_environment(tmp_path:
     assert suggested == rename_suggestion(bad, existing)
     assert rename_suggestion("Prod_EU", ["prod-eu"]) == "prod-eu-2"
     assert rename_suggestion("x", []) == "env-x"
+
+
+def test_an_environment_named_like_another_ones_dr_stacks_is_refused(tmp_path: Path) -> None:
+    """prod-dr's foundation stack would be named prod-dr-foundation: prod's DR foundation stack (cdktf: exit 3)."""
+    config_dir = config_dir_with(tmp_path, {"prod-dr.yaml": NEW})
+    [issue] = issues_at(config_dir, "prod-dr", "name")
+    assert "may not end in '-dr'" in issue.problem and "prod-dr-foundation" in issue.problem
+    assert issue.fix.endswith("environments/prod-dr-2.yaml")
+    assert rename_suggestion("Prod-DR", []) == "prod-dr-2"

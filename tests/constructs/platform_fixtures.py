@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from haflow.stacks.contract import PlatformInputs
+from haflow.constructs.platform_inputs import PlatformInputs
 from tests.conftest import REPO_ROOT
 
 CONTRACTS_ENV = "HAFLOW_CHART_CONTRACTS"

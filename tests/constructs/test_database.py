@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
-from haflow.constructs.database import FORCE_SSL_PARAMETER, POSTGRES_PORT
+from haflow.constructs.database import FORCE_SSL_PARAMETER
+from haflow.contract import POSTGRES_PORT, REDIS_PORT
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.constructs.test_eks import foundation
 from tests.plan import referenced, resources
@@ -59,7 +60,7 @@ def test_cluster_is_encrypted_with_a_managed_password_and_tls_only(synthesized: 
 
 @pytest.mark.parametrize(("env", "port", "rtype"), [
     (env, port, rtype) for env in ENVIRONMENT_NAMES
-    for port, rtype in ((POSTGRES_PORT, "aws_rds_cluster"), (6379, "aws_elasticache_replication_group"))
+    for port, rtype in ((POSTGRES_PORT, "aws_rds_cluster"), (REDIS_PORT, "aws_elasticache_replication_group"))
 ])
 def test_data_stores_admit_only_the_eks_cluster_security_group(
     synthesized: dict[str, Any], env: str, port: int, rtype: str

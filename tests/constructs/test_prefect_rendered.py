@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from haflow import contract
 from haflow.config import Environment
 from haflow.constructs import reloader
 from haflow.constructs.helm import PREFECT_SERVER, PREFECT_WORKER, RELOADER
@@ -23,7 +24,6 @@ from haflow.constructs.prefect import (
 )
 from haflow.constructs.reloader import RELOADER_SECRET_ANNOTATION, reloader_values
 from haflow.constructs.trust import RDS_CA_BUNDLE_KEY, RDS_CA_CONFIG_MAP, RDS_CA_MOUNT_PATH
-from haflow.stacks import foundation
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.constructs.platform_fixtures import FAKE_INPUTS
 from tests.constructs.rendering import Manifest, container, find, pod_spec, render
@@ -91,7 +91,7 @@ def test_work_pool_template_runs_flows_in_the_flow_namespace_as_the_irsa_service
     template = json.loads(values["worker"]["config"]["baseJobTemplate"]["configuration"])
     variables = template["variables"]["properties"]
     assert variables["namespace"]["default"] == env.prefect.flow_run_namespace
-    assert variables["service_account_name"]["default"] == foundation.PREFECT_WORKER_SERVICE_ACCOUNT
+    assert variables["service_account_name"]["default"] == contract.PREFECT_WORKER_SERVICE_ACCOUNT_NAME
     configuration = template["job_configuration"]
     assert configuration["namespace"] == "{{ namespace }}"
     manifest = configuration["job_manifest"]
@@ -105,7 +105,7 @@ def test_work_pool_template_runs_flows_in_the_flow_namespace_as_the_irsa_service
     config_map = next(o for o in objects if o["kind"] == "ConfigMap")
     assert json.loads(config_map["data"]["baseJobTemplate.json"]) == template
     worker = find(objects, "Deployment", "prefect-worker")
-    assert pod_spec(worker)["serviceAccountName"] == foundation.PREFECT_WORKER_SERVICE_ACCOUNT
+    assert pod_spec(worker)["serviceAccountName"] == contract.PREFECT_WORKER_SERVICE_ACCOUNT_NAME
 
 
 def test_background_services_are_spread_over_zones(environments: dict[str, Environment]) -> None:

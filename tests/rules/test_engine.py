@@ -10,7 +10,7 @@ from haflow import rule_ids
 from haflow.config import ConfigError, Environment, load_environments
 from haflow.rules import RULE_IDS, RULES, evaluate
 from haflow.rules.docs import render_rule_ids_module, render_rules_markdown
-from haflow.rules.engine import BOOTSTRAP_STACK, stacks_of
+from haflow.rules.engine import stacks_of
 from tests.config.overlays import config_dir_with
 from tests.conftest import CHECK_DATE, CONFIG_DIR, REPO_ROOT
 from tests.rules.test_network import network
@@ -94,14 +94,10 @@ def test_bad_suppressions_are_config_errors(tmp_path: Path, suppression: str, pa
 
 
 def test_an_environment_is_evaluated_on_its_own_stacks_and_bootstrap(environments: dict[str, Environment]) -> None:
-    names = ["bootstrap", "dev-foundation", "prod-foundation", "prod-platform", "prod-eu-foundation"]
-    assert stacks_of(environments["prod"], dict.fromkeys(names)) == ["bootstrap", "prod-foundation", "prod-platform"]
-
-
-def test_bootstrap_stack_name_matches_the_stack() -> None:
-    from haflow.stacks.bootstrap import BOOTSTRAP_STACK as STACK_NAME
-
-    assert STACK_NAME == BOOTSTRAP_STACK
+    names = ["bootstrap", "dev-foundation", "prod-foundation", "prod-platform", "prod-eu-foundation",
+             "prod-dr-foundation", "prod-eu-dr-platform"]
+    assert stacks_of(environments["prod"], dict.fromkeys(names)) == [
+        "bootstrap", "prod-foundation", "prod-platform", "prod-dr-foundation"]
 
 
 def test_rule_ids_are_unique_and_every_rule_is_documented() -> None:

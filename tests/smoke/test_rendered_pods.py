@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from haflow.config import Environment
-from haflow.constructs.prefect import WORKER_SERVICE_ACCOUNT
+from haflow.contract import PREFECT_WORKER_SERVICE_ACCOUNT_NAME
 from tests.smoke import podenv
 from tests.smoke.conftest import PREFECT_VENV, Session
 
@@ -75,5 +75,5 @@ def test_kubernetes_base_job_template_runs_flows_where_the_worker_may(
     ).stdout)
     manifest = resolved["job_manifest"]
     assert manifest["metadata"]["namespace"] == prod.prefect.flow_run_namespace
-    assert manifest["spec"]["template"]["spec"]["serviceAccountName"] == WORKER_SERVICE_ACCOUNT
+    assert manifest["spec"]["template"]["spec"]["serviceAccountName"] == PREFECT_WORKER_SERVICE_ACCOUNT_NAME
     assert config_map["metadata"]["namespace"] == prod.prefect.flow_run_namespace

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
-from haflow.stacks.contract import PlatformInputs
+from haflow.constructs.platform_inputs import PlatformInputs
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.plan import resources
 

@@ -15,11 +15,10 @@ import jsonschema
 import pytest
 import yaml
 
-from haflow import facts
+from haflow import contract, facts
 from haflow.config import Environment
-from haflow.constructs import autoscaling, eks, gpu, model_api, observability, prefect, reloader, secrets, trust
+from haflow.constructs import eks, gpu, model_api, prefect, reloader, trust
 from haflow.constructs.helm import ALL_CHARTS
-from haflow.stacks import foundation
 from tests.conftest import ENVIRONMENT_NAMES, resources
 from tests.constructs.platform_fixtures import load_default_values, load_schema, unknown_keys
 
@@ -306,27 +305,8 @@ def test_worker_polls_the_in_cluster_api_with_its_irsa_role(synthesized: dict[st
     assert worker["worker"]["apiConfig"] == "selfHostedServer"
     assert worker["worker"]["selfHostedServerApiConfig"]["apiUrl"] == "http://prefect-server.prefect.svc.cluster.local:4200/api"
     assert worker["worker"]["config"]["type"] == "kubernetes"
-    role = worker["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    role = worker["serviceAccount"]["annotations"][contract.IRSA_ANNOTATION]
     assert foundation_ref(env_name, "aws_iam_role", "arn").fullmatch(role)
-
-
-def test_service_accounts_are_the_ones_the_foundation_trusts(environments: dict[str, Environment]) -> None:
-    env = environments["prod"]
-    trusted = {
-        (env.prefect.flow_run_namespace, foundation.PREFECT_WORKER_SERVICE_ACCOUNT),
-        (foundation.MODEL_API_SERVICE_ACCOUNT.namespace, foundation.MODEL_API_SERVICE_ACCOUNT.name),
-        (foundation.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace, foundation.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name),
-        (foundation.FLUENT_BIT_SERVICE_ACCOUNT.namespace, foundation.FLUENT_BIT_SERVICE_ACCOUNT.name),
-        (foundation.EXTERNAL_SECRETS_SERVICE_ACCOUNT.namespace, foundation.EXTERNAL_SECRETS_SERVICE_ACCOUNT.name),
-    }
-    created = {
-        (env.prefect.flow_run_namespace, prefect.WORKER_SERVICE_ACCOUNT),
-        (model_api.NAMESPACE, model_api.SERVICE_ACCOUNT),
-        (autoscaling.NAMESPACE, autoscaling.SERVICE_ACCOUNT),
-        (observability.LOGGING_NAMESPACE, observability.FLUENT_BIT_SERVICE_ACCOUNT),
-        (secrets.NAMESPACE, secrets.SERVICE_ACCOUNT),
-    }
-    assert created == trusted
 
 
 # Cluster services -------------------------------------------------------------------------------

@@ -1,0 +1,135 @@
+"""What the producers of a plan (stacks, constructs) and its readers (rules, report, review, drill,
+render) must agree on, stated once, at the bottom of the package: it imports nothing of haflow.
+
+- stack names: ``bootstrap`` and, per environment ``<env>``, ``<env>-foundation``, ``<env>-platform`` and,
+  with disaster recovery, ``<env>-dr-foundation`` and ``<env>-dr-platform``; ``stack_owner`` reads the
+  environment back out of a name. An environment name ending in ``-dr`` would make ``<env>-foundation``
+  another environment's DR stack, so config validation refuses it (``RESERVED_ENV_SUFFIX``);
+- the tags haflow puts on every AWS resource;
+- the Kubernetes keys the foundation's node groups and IAM roles and the platform's workloads must spell
+  alike (zone topology key, IRSA annotation, GPU label and taint), and each workload's service account;
+- the ports of the database and the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+# --- stacks -------------------------------------------------------------------------------------------
+
+BOOTSTRAP_STACK = "bootstrap"
+RESERVED_ENV_SUFFIX = "-dr"
+
+
+class StackRole(Enum):
+    """The stacks one environment synthesizes, by the suffix its stack names carry."""
+
+    FOUNDATION = "foundation"
+    PLATFORM = "platform"
+    DR_FOUNDATION = "dr-foundation"
+    DR_PLATFORM = "dr-platform"
+
+    @property
+    def is_dr(self) -> bool:
+        return self in (StackRole.DR_FOUNDATION, StackRole.DR_PLATFORM)
+
+    @property
+    def is_aws_only(self) -> bool:
+        """The foundation stacks hold only AWS resources; the platform stacks install into a cluster."""
+        return self in (StackRole.FOUNDATION, StackRole.DR_FOUNDATION)
+
+
+# Longest suffix first: "prod-dr-foundation" is prod's DR foundation, not a foundation of "prod-dr".
+_ROLES_BY_SUFFIX = sorted(StackRole, key=lambda role: -len(role.value))
+
+
+def stack_name(env: str, role: StackRole) -> str:
+    return f"{env}-{role.value}"
+
+
+def environment_stacks(env: str, *, dr: bool) -> tuple[str, ...]:
+    """The stacks of environment ``env``: foundation and platform, and the DR pair when ``dr``."""
+    return tuple(stack_name(env, role) for role in StackRole if dr or not role.is_dr)
+
+
+def stack_role(stack: str) -> StackRole | None:
+    """Which of its environment's stacks ``stack`` is; None for the bootstrap stack or a name haflow never makes."""
+    return _split(stack)[1]
+
+
+def stack_owner(stack: str) -> str | None:
+    """The environment a stack belongs to; None for the shared bootstrap stack or a name haflow never makes."""
+    return _split(stack)[0]
+
+
+def _split(stack: str) -> tuple[str | None, StackRole | None]:
+    for role in _ROLES_BY_SUFFIX:
+        suffix = f"-{role.value}"
+        if stack.endswith(suffix) and len(stack) > len(suffix):
+            return stack[: -len(suffix)], role
+    return None, None
+
+
+# --- tags ---------------------------------------------------------------------------------------------
+
+TAG_ENVIRONMENT = "haflow/environment"
+TAG_STACK = "haflow/stack"
+# Only on the DR stacks' providers: "secondary".
+TAG_REGION_ROLE = "haflow/region-role"
+REGION_ROLE_SECONDARY = "secondary"
+
+# --- Kubernetes keys ----------------------------------------------------------------------------------
+
+# The well-known label every node carries with its AZ: https://kubernetes.io/docs/reference/labels-annotations-taints/
+ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone"
+# IRSA: the service-account annotation the EKS pod identity webhook reads
+# (https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html)
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+# The extended resource the NVIDIA device plugin advertises and the model-api requests.
+GPU_RESOURCE = "nvidia.com/gpu"
+# The GPU node group's label: a term of the NVIDIA device plugin chart's required node affinity.
+GPU_PRESENT_LABEL_KEY = "nvidia.com/gpu.present"
+GPU_PRESENT_LABEL_VALUE = "true"
+# The GPU node group's taint (key=value:NoSchedule); EKS spells the effect NO_SCHEDULE, Kubernetes NoSchedule.
+GPU_TAINT_KEY = GPU_RESOURCE
+GPU_TAINT_VALUE = "true"
+GPU_TAINT_EFFECT_EKS = "NO_SCHEDULE"
+GPU_TAINT_EFFECT = "NoSchedule"
+# What a pod that may run on the GPU node group tolerates.
+GPU_TOLERATION = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": GPU_TAINT_EFFECT}
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """A Kubernetes service account: what an IRSA role's trust policy names and the platform creates."""
+
+    namespace: str
+    name: str
+
+    @property
+    def subject(self) -> str:
+        """The OIDC ``sub`` claim of the account's tokens."""
+        return f"system:serviceaccount:{self.namespace}:{self.name}"
+
+
+# Each workload's service account. The Prefect worker's namespace is the environment's
+# prefect.flow_run_namespace, so only its name is fixed here.
+PREFECT_WORKER_SERVICE_ACCOUNT_NAME = "prefect-worker"
+
+
+def prefect_worker_service_account(flow_run_namespace: str) -> ServiceAccount:
+    """The account the Prefect worker and its flow runs use (the one the flow IRSA role trusts)."""
+    return ServiceAccount(flow_run_namespace, PREFECT_WORKER_SERVICE_ACCOUNT_NAME)
+
+
+MODEL_API_SERVICE_ACCOUNT = ServiceAccount("model-api", "model-api")
+CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = ServiceAccount("kube-system", "cluster-autoscaler")
+FLUENT_BIT_SERVICE_ACCOUNT = ServiceAccount("logging", "fluent-bit")
+EXTERNAL_SECRETS_SERVICE_ACCOUNT = ServiceAccount("external-secrets", "external-secrets")
+
+# --- ports --------------------------------------------------------------------------------------------
+
+# Aurora PostgreSQL's default port; ElastiCache Redis's.
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
