@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from haflow.config.model import Environment
+from haflow.config.model import Environment
 
 
 @dataclass(frozen=True)
@@ -18,4 +17,4 @@ class Violation:
     fix: str
 
 
-Check = Callable[["Environment"], Iterator[Violation]]
+Check = Callable[[Environment], Iterator[Violation]]
