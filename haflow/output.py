@@ -13,10 +13,10 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from haflow.plan import STACKS_DIR
 from haflow.reader import display
 
 MANIFEST = "manifest.json"
-STACKS_DIR = "stacks"
 
 
 class OutputError(Exception):

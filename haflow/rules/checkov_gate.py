@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from haflow.errors import MISSING, ConfigError, ConfigIssue
 from haflow.output import repository_root
+from haflow.plan import STACK_FILE
 from haflow.reader import display, read_yaml
 from haflow.rules.engine import ERROR, UNUSED_CHECKOV_SKIP, Finding
-from haflow.synthesis import STACK_FILE
 
 SKIPS_FILE = Path("checkov-skips.yaml")
 MIN_REASON_LENGTH = 10

@@ -12,13 +12,13 @@ import yaml
 
 from haflow.commands import report as command
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.report import estimate
 from haflow.report.components import COMPONENTS, network, prefect
 from haflow.report.model import Component, Estimate, Figure, Slo
 from haflow.report.plan import Plan
 from haflow.report.render import to_json, to_markdown
 from haflow.report.sources import SOURCES
-from haflow.synthesis import StackJson
 from tests.conftest import CONFIG_DIR, ENVIRONMENT_NAMES
 
 

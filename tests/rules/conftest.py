@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from haflow.synthesis import STACK_FILE, StackJson
+from haflow.plan import STACK_FILE, StackJson
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,10 @@ import pytest
 
 from haflow import facts
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.rules import evaluate
 from haflow.rules.engine import REGISTRY, Result, Status, check_stack
 from haflow.rules.stack import Stack
-from haflow.synthesis import StackJson
 from tests.conftest import CHECK_DATE
 from tests.rules.fragments import Resources, ref
 
