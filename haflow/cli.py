@@ -38,7 +38,7 @@ class GuardedGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as err:
-            from haflow.config.errors import ConfigError
+            from haflow.errors import ConfigError
             from haflow.output import OutputError
 
             if ctx.params.get("debug") or os.environ.get(DEBUG_VARIABLE):
@@ -181,11 +181,13 @@ app.add_typer(charts_app, name="charts")
 @app.command()
 def rules(
     out: Annotated[Path, typer.Option("--out", help="Where to write the rule reference")] = Path("RULES.md"),
+    ids_out: Annotated[Path, typer.Option("--ids-out", help="Where to write the rule ids config validates with")]
+    = Path("haflow/rule_ids.py"),
 ) -> None:
-    """Write RULES.md, the reference of every rule, generated from the rules' metadata."""
+    """Write RULES.md, the reference of every rule, and haflow/rule_ids.py, from the rules' metadata."""
     from haflow.commands import rules as command
 
-    raise typer.Exit(command.run(out))
+    raise typer.Exit(command.run(out, ids_out))
 
 
 @app.command()

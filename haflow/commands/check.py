@@ -19,8 +19,8 @@ from haflow import contract, progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, guarded, load_or_report, print_error
 from haflow.config import Environment
 from haflow.config.placeholders import placeholder_messages
-from haflow.config.reader import MAX_JSON_BYTES, display, read_text
 from haflow.plan import STACK_FILE, read_stacks
+from haflow.reader import MAX_JSON_BYTES, display, read_text
 from haflow.rules import evaluate
 from haflow.rules.checkov_gate import CheckovOutcome, load_skips, run_checkov, skips_file_for
 from haflow.rules.engine import Finding, stacks_of

@@ -115,8 +115,8 @@ def _environment_names(config_dir: Path) -> list[str]:
 
 def _synthesized(stack: str, plan: Path, synth_dir: Path | None) -> dict[str, Any] | None:
     """The stack's cdk.tf.json: from --synth-dir, else beside the plan (cdktf.out/stacks/<stack>/)."""
-    from haflow.config.reader import read_json
     from haflow.plan import STACK_FILE
+    from haflow.reader import read_json
 
     candidate = (synth_dir / "stacks" / stack / STACK_FILE) if synth_dir else plan.parent / STACK_FILE
     if not candidate.is_file():
