@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from haflow.cli import app
 from haflow.commands.review import parse_plan_argument, stack_owner
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, ENVIRONMENT_NAMES
 from tests.review.conftest import shared_plan
 from tests.review.test_plan_inputs import MODIFY
 
@@ -44,4 +44,4 @@ def test_the_stack_comes_from_the_plans_directory_or_its_name() -> None:
                                               ("staging-platform", "staging"), ("bootstrap", ""),
                                               ("nowhere-foundation", "")])
 def test_the_owner_of_a_stack(stack: str, owner: str) -> None:
-    assert stack_owner(stack, ["dev", "prod", "staging"]) == owner
+    assert stack_owner(stack, list(ENVIRONMENT_NAMES)) == owner
