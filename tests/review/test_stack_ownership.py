@@ -8,6 +8,7 @@ from collections import Counter
 from haflow.config import Environment
 from haflow.plan import StackJson
 from haflow.review import environments_of, review
+from tests.conftest import ENVIRONMENT_NAMES
 
 
 def _prod_plans(synthesized: dict[str, StackJson]) -> dict[str, StackJson]:
