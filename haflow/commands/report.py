@@ -21,9 +21,9 @@ def run(env: str, config_dir: Path, output_format: str, out: Path | None = None)
     import tempfile
 
     from haflow.report import estimate
+    from haflow.report.format import to_json, to_markdown
     from haflow.report.region import region_estimate
-    from haflow.report.region_render import region_json, region_markdown
-    from haflow.report.render import to_json, to_markdown
+    from haflow.report.region_format import region_json, region_markdown
     from haflow.synthesis import read_stacks, synthesize
 
     environment = environments[0]

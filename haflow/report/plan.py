@@ -15,7 +15,7 @@ from haflow.plan import HELM_RELEASE, Resource
 from haflow.synthesis import StackJson
 
 
-class Plan:
+class EnvironmentPlan:
     """The stacks of one environment (foundation and platform), searchable by resource type."""
 
     def __init__(self, stacks: dict[str, StackJson]) -> None:

@@ -37,7 +37,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render_rules_markdown() -> str:
+def rules_markdown() -> str:
     out = [HEADER]
     families = list(dict.fromkeys(rule.family for rule in RULES))
     out.append("| id | level | family | title |")

@@ -16,7 +16,7 @@ from haflow.config import Environment
 from haflow.render import RenderResult
 from haflow.rules import evaluate
 from haflow.rules.engine import Finding
-from haflow.rules.rendered import RENDER_CHECKS, evaluate_rendered
+from haflow.rules.rendered import RENDERED_RULE_IDS, evaluate_rendered
 from tests.render.conftest import Stacks, about, edit_values, resource
 
 Variant = Callable[..., tuple[RenderResult, list[Finding]]]
@@ -136,7 +136,7 @@ def _with_suppression(env: Environment, address: str) -> Environment:
 def test_render_suppressions_are_not_unused_when_the_gate_is_skipped(synthesized: Stacks,
                                                                      environments: dict[str, Environment]) -> None:
     env = _with_suppression(environments["prod"], MODEL_API)
-    skipped = evaluate(synthesized, env, not_run=frozenset(RENDER_CHECKS))
+    skipped = evaluate(synthesized, env, not_run=RENDERED_RULE_IDS)
     assert [f for f in skipped.findings if f.rule_id == "HA-SUP-001"] == []
     ran = evaluate(synthesized, env, extra=[])
     assert [f.rule_id for f in ran.findings if f.rule_id == "HA-SUP-001"] == ["HA-SUP-001"]

@@ -14,9 +14,9 @@ from haflow.commands import report as command
 from haflow.config import Environment
 from haflow.report import estimate
 from haflow.report.components import COMPONENTS, network, prefect
+from haflow.report.format import to_json, to_markdown
 from haflow.report.model import Component, Estimate, Figure, Slo
-from haflow.report.plan import Plan
-from haflow.report.render import to_json, to_markdown
+from haflow.report.plan import EnvironmentPlan
 from haflow.report.sources import SOURCES
 from haflow.synthesis import StackJson
 from tests.conftest import CONFIG_DIR, ENVIRONMENT_NAMES
@@ -63,7 +63,7 @@ def test_prod_is_redundant_everywhere(synthesized: dict[str, StackJson], environ
 
 def test_single_nat_gateway_makes_egress_rto_unbounded(synth_variant: Any, environments: dict[str, Environment]) -> None:
     stacks = synth_variant("prod", {"network": {"nat_gateways": "single"}})
-    component = network(Plan({k: v for k, v in stacks.items() if k in ("prod-foundation", "prod-platform")}))
+    component = network(EnvironmentPlan({k: v for k, v in stacks.items() if k in ("prod-foundation", "prod-platform")}))
     assert component.replicas == 1
     assert [f.value for f in component.availability_factors] == [99.5]
     assert component.rto is not None and component.rto.value is None
@@ -73,11 +73,11 @@ def test_prefect_counts_its_thinnest_deployment_and_zone_anti_affinity(
     synthesized: dict[str, StackJson], synth_variant: Any
 ) -> None:
     # prod: 3 API pods, 3 workers, 2 background-services pods; the API spreads by zone anti-affinity.
-    component = prefect(Plan({k: v for k, v in synthesized.items() if k in ("prod-foundation", "prod-platform")}))
+    component = prefect(EnvironmentPlan({k: v for k, v in synthesized.items() if k in ("prod-foundation", "prod-platform")}))
     assert component.replicas == 2
     assert "spread over zones" in component.failover
     stacks = synth_variant("prod", {"prefect": {"background_services_replicas": 1}})
-    single = prefect(Plan({k: v for k, v in stacks.items() if k in ("prod-foundation", "prod-platform")}))
+    single = prefect(EnvironmentPlan({k: v for k, v in stacks.items() if k in ("prod-foundation", "prod-platform")}))
     assert single.replicas == 1
     assert [f.value for f in single.availability_factors] == [99.5]
 

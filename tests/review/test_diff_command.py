@@ -20,7 +20,7 @@ from haflow.commands import diff as command
 from haflow.config import Environment
 from haflow.review import Review, review
 from haflow.review.baseref import synth_ref
-from haflow.review.render import to_markdown
+from haflow.review.format import to_markdown
 from haflow.synthesis import StackJson
 from tests.conftest import REPO_ROOT
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from haflow.config import Environment
-from haflow.rules.engine import REGISTRY, Result, Status, check_stack
+from haflow.rules.engine import REGISTRY, Result, Status, check_scope
 from haflow.rules.stack import Stack
 
 Resources = dict[str, dict[str, dict[str, Any]]]
@@ -25,7 +25,7 @@ def merge(*parts: Resources) -> Resources:
 
 def results(rule_id: str, resources: Resources, env: Environment, stack_name: str = "prod-foundation") -> list[Result]:
     """What one rule says about every resource it applies to in a stack made of ``resources``."""
-    return check_stack(Stack(stack_name, {"resource": resources}), env, [REGISTRY[rule_id]])
+    return check_scope(Stack(stack_name, {"resource": resources}), env, [REGISTRY[rule_id]])
 
 
 def statuses(rule_id: str, resources: Resources, env: Environment) -> set[Status]:

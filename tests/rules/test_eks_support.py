@@ -10,7 +10,7 @@ import pytest
 from haflow import facts
 from haflow.config import Environment
 from haflow.rules import evaluate
-from haflow.rules.engine import REGISTRY, Result, Status, check_stack
+from haflow.rules.engine import REGISTRY, Result, Status, check_scope
 from haflow.rules.stack import Stack
 from haflow.synthesis import StackJson
 from tests.conftest import CHECK_DATE
@@ -36,7 +36,7 @@ def cluster(version: str = "1.35", support_type: str | None = "STANDARD",
 
 
 def results(rule_id: str, resources: Resources, env: Environment, as_of: date = CHECK_DATE) -> list[Result]:
-    return check_stack(Stack("prod-foundation", {"resource": resources}, as_of=as_of), env, [REGISTRY[rule_id]])
+    return check_scope(Stack("prod-foundation", {"resource": resources}, as_of=as_of), env, [REGISTRY[rule_id]])
 
 
 def messages(rule_id: str, resources: Resources, env: Environment, as_of: date = CHECK_DATE) -> list[str]:

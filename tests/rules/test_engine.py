@@ -8,7 +8,7 @@ import pytest
 
 from haflow.config import ConfigError, Environment, load_environments
 from haflow.rules import RULES, evaluate
-from haflow.rules.docs import render_rules_markdown
+from haflow.rules.docs import rules_markdown
 from haflow.rules.engine import stacks_of
 from tests.config.overlays import config_dir_with
 from tests.conftest import CHECK_DATE, CONFIG_DIR, REPO_ROOT
@@ -107,4 +107,4 @@ def test_rule_ids_are_unique_and_every_rule_is_documented() -> None:
 
 def test_committed_rules_md_is_current() -> None:
     committed = (REPO_ROOT / "RULES.md").read_text(encoding="utf-8")
-    assert committed == render_rules_markdown(), "RULES.md is stale: run `haflow rules`"
+    assert committed == rules_markdown(), "RULES.md is stale: run `haflow rules`"

@@ -1,4 +1,4 @@
-"""checkov-skips.yaml belongs to the configuration's repository, wherever haflow runs from (issue 11, 5)."""
+"""checkov-skips.yaml belongs to the configuration's repository, wherever haflow runs from."""
 
 from __future__ import annotations
 

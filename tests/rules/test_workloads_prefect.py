@@ -9,7 +9,8 @@ import yaml
 
 from haflow.config import Environment
 from haflow.rules.engine import Status
-from haflow.rules.workloads import Budget
+from haflow.rules.stack import Unverifiable
+from haflow.rules.workloads import evictable, plan_budget
 from tests.rules.fragments import Resources, merge, messages, statuses
 
 LABELS = {"app.kubernetes.io/name": "api"}
@@ -163,9 +164,14 @@ def test_values_given_as_a_terraform_expression_are_a_finding(environments: dict
 
 
 @pytest.mark.parametrize(
-    ("budget", "pods", "evictable"),
-    [(Budget(min_available="2"), 3, 1), (Budget(min_available="50%"), 3, 1), (Budget(max_unavailable="1"), 3, 1),
-     (Budget(max_unavailable="34%"), 3, 2), (Budget(min_available=3), 3, 0)],
+    ("min_available", "max_unavailable", "pods", "allowed"),
+    [("2", None, 3, 1), ("50%", None, 3, 1), (None, "1", 3, 1), (None, "34%", 3, 2), (3, None, 3, 0)],
 )
-def test_disruption_budget_arithmetic_rounds_like_kubernetes(budget: Budget, pods: int, evictable: int) -> None:
-    assert budget.evictable(pods) == evictable
+def test_plan_budgets_read_the_providers_strings(min_available: Any, max_unavailable: Any, pods: int,
+                                                 allowed: int) -> None:
+    assert evictable(plan_budget(min_available, max_unavailable), pods) == allowed
+
+
+def test_a_budget_that_is_neither_count_nor_percentage_cannot_be_verified() -> None:
+    with pytest.raises(Unverifiable, match="'two' is neither a count nor a percentage"):
+        evictable(plan_budget("two", None), 3)
