@@ -31,16 +31,21 @@ def _charts_present() -> bool:
                for directory in (default_cache(), REFERENCE_CHARTS))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def pinned_charts() -> None:
+def _require_charts() -> None:
     if not _charts_present():
         pytest.skip(f"the pinned chart packages (charts.lock) are neither in {default_cache()} nor in "
                     f"{REFERENCE_CHARTS}: run `haflow charts pull` or set HAFLOW_CHARTS_DIR")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pinned_charts() -> None:
+    _require_charts()
+
+
 @pytest.fixture(scope="session")
 def rendered(synthesized: Stacks, environments: dict[str, Environment]) -> dict[str, RenderResult]:
     """Every environment rendered once, as `haflow check` does."""
+    _require_charts()
     return {name: render_environment(synthesized, env) for name, env in environments.items()}
 
 
@@ -48,6 +53,7 @@ def rendered(synthesized: Stacks, environments: dict[str, Environment]) -> dict[
 def render_variant(synthesized: Stacks, environments: dict[str, Environment]
                    ) -> Callable[..., tuple[RenderResult, list[Finding]]]:
     """Render ``env`` after ``mutation`` edits a copy of the session's stacks; the result and its findings."""
+    _require_charts()
 
     def build(env: str, mutation: Mutation, check_unread: bool = False) -> tuple[RenderResult, list[Finding]]:
         stacks = copy.deepcopy(synthesized)

@@ -1,4 +1,4 @@
-"""Rule-pack fixtures: the session's synthesized stacks on disk (for `haflow check --from`)."""
+"""Rule-pack fixtures: the session's synthesized stacks on disk, and the render gate's output for the rendered rules."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from haflow.synthesis import STACK_FILE, StackJson
+from tests.render.conftest import render_variant, rendered  # noqa: F401 (fixtures the rendered rules' tests use)
 
 
 @pytest.fixture(scope="session")

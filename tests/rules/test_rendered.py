@@ -1,4 +1,4 @@
-"""The render gate fails on what would break at deploy or at run time, and only on that.
+"""The rendered rules fail on what would break at deploy or at run time, and only on that.
 
 Each case renders a variant of an environment's synthesized stacks (mutated in-process) and compares
 it with a variant that differs only in the fault, so every test can fail and none depends on which of
