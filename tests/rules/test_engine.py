@@ -8,10 +8,9 @@ import pytest
 
 from haflow.config import ConfigError, Environment, load_environments
 from haflow.rules import RULES, evaluate
-from haflow.rules.docs import rules_markdown
 from haflow.rules.engine import stacks_of
 from tests.config.overlays import config_dir_with
-from tests.conftest import CHECK_DATE, CONFIG_DIR, REPO_ROOT
+from tests.conftest import CHECK_DATE, CONFIG_DIR
 from tests.rules.test_network import network
 
 TWO_NAT_FINDINGS = {"aws_subnet.private-us-east-1b", "aws_subnet.private-us-east-1c"}
@@ -103,8 +102,3 @@ def test_rule_ids_are_unique_and_every_rule_is_documented() -> None:
     ids = [rule.id for rule in RULES]
     assert len(ids) == len(set(ids))
     assert all(rule.title and rule.rationale and rule.fix for rule in RULES)
-
-
-def test_committed_rules_md_is_current() -> None:
-    committed = (REPO_ROOT / "RULES.md").read_text(encoding="utf-8")
-    assert committed == rules_markdown(), "RULES.md is stale: run `haflow rules`"
