@@ -45,11 +45,13 @@ check: $(STAMP)
 test: $(STAMP) smoke-deps
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/synth.py

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from haflow.config.reader import display
+from haflow.plan import STACKS_DIR
 
 MANIFEST = "manifest.json"
-STACKS_DIR = "stacks"
 
 
 class OutputError(Exception):

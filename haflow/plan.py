@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -22,6 +23,10 @@ from haflow.merge import deep_merge
 # source's ("${data.<type>.<name>...}") names no resource of the stack.
 REFERENCE = re.compile(r"\$\{(?!data\.)([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)((?:\.|\[)[^}]*)?\}")
 CDKTF_METADATA_KEY = "//"
+# cdktf writes each stack to <outdir>/stacks/<stack>/cdk.tf.json.
+STACKS_DIR = "stacks"
+STACK_FILE = "cdk.tf.json"
+StackJson = dict[str, Any]
 HELM_RELEASE = "helm_release"
 # helm_release `set` names are dotted paths; a literal dot inside a key is written "\.".
 _UNESCAPED_DOT = re.compile(r"(?<!\\)\.")
@@ -204,3 +209,16 @@ def _assign(tree: dict[str, Any], keys: list[str], value: Any) -> None:
             child = node[key] = {}
         node = child
     node[keys[-1]] = value
+
+
+def stack_path(outdir: Path, stack: str) -> Path:
+    """Where cdktf writes ``stack`` under a synth output directory."""
+    return outdir / STACKS_DIR / stack / STACK_FILE
+
+
+def read_stacks(outdir: Path) -> dict[str, StackJson]:
+    """Every synthesized stack under ``outdir/stacks``, by stack name."""
+    from haflow.config.reader import read_json  # until the general reader leaves config/ (no import circle)
+
+    stacks_dir = outdir / STACKS_DIR
+    return {path.parent.name: read_json(path) for path in sorted(stacks_dir.glob(f"*/{STACK_FILE}"))}

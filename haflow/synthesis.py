@@ -7,14 +7,11 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from haflow.config.model import Environment
 from haflow.config.reader import read_json
-from haflow.output import MANIFEST, STACKS_DIR, OutputError, claim_output_dir, is_previous_output
-
-StackJson = dict[str, Any]
-STACK_FILE = "cdk.tf.json"
+from haflow.output import MANIFEST, OutputError, claim_output_dir, is_previous_output
+from haflow.plan import STACK_FILE, STACKS_DIR, StackJson, read_stacks
 
 
 def synthesize(
@@ -71,12 +68,6 @@ def _swap_in(staging: Path, outdir: Path) -> None:
         outdir.rename(retired / outdir.name)
     staging.rename(outdir)
     shutil.rmtree(retired, ignore_errors=True)
-
-
-def read_stacks(outdir: Path) -> dict[str, StackJson]:
-    """Every synthesized stack under ``outdir/stacks``, by stack name."""
-    stacks_dir = outdir / STACKS_DIR
-    return {path.parent.name: read_json(path) for path in sorted(stacks_dir.glob(f"*/{STACK_FILE}"))}
 
 
 def resource_counts(stack: StackJson) -> Counter[str]:

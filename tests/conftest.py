@@ -22,8 +22,9 @@ import pytest
 
 from haflow.config import Environment, environment_names, load_environments
 from haflow.merge import deep_merge
+from haflow.plan import StackJson, read_stacks
 from haflow.providers import EAGER_ENV, PROVIDER_PACKAGES
-from haflow.synthesis import StackJson, read_stacks, synthesize
+from haflow.synthesis import synthesize
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "environments"

@@ -6,7 +6,7 @@ import pytest
 
 from haflow import contract
 from haflow.contract import StackRole, stack_owner, stack_role
-from haflow.synthesis import StackJson
+from haflow.plan import StackJson
 
 
 @pytest.mark.parametrize(("stack", "owner", "role"), [

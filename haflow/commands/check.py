@@ -19,12 +19,13 @@ from haflow import contract, progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, guarded, load_or_report, print_error
 from haflow.config import Environment
 from haflow.config.reader import MAX_JSON_BYTES, display, read_text
+from haflow.plan import STACK_FILE, read_stacks
 from haflow.rules import evaluate
 from haflow.rules.checkov_gate import CheckovOutcome, load_skips, run_checkov, skips_file_for
 from haflow.rules.engine import Finding, stacks_of
 from haflow.rules.format import FORMATS, CheckReport, format_report
 from haflow.rules.rendered import RENDERED_RULE_IDS, evaluate_rendered
-from haflow.synthesis import STACK_FILE, read_stacks, synthesize
+from haflow.synthesis import synthesize
 
 # Where `haflow synth` and `cdktf synth` put stacks: SARIF locations point there when haflow
 # synthesizes into a temporary directory of its own.

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from haflow.config import ConfigError, Environment, load_environments
+from haflow.config.reader import read_json
+from haflow.plan import StackJson, stack_path
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -33,3 +36,16 @@ def guarded(action: Callable[[], int]) -> int:
     except ConfigError as err:
         print_error(err.render())
         return EXIT_BAD_INPUT
+
+
+def plan_stack(env: Environment, plan_dir: Path, stack: str) -> tuple[StackJson, str]:
+    """``stack`` as synthesized in ``plan_dir``, or from a fresh synth of ``env`` in a temporary directory when
+    ``plan_dir`` lacks it; with where it came from. The synth never touches ``plan_dir``."""
+    path = stack_path(plan_dir, stack)
+    if path.is_file():
+        return read_json(path), str(path)
+    from haflow.synthesis import synthesize  # loads cdktf and the bindings: only when there is no plan
+
+    with tempfile.TemporaryDirectory(prefix="haflow-drill-") as scratch:
+        stacks = synthesize([env], Path(scratch) / "cdktf.out")
+    return stacks[stack], f"a fresh synth of {env.name} (no {path})"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_or_report, print_error
+from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_or_report, plan_stack, print_error
 from haflow.config.model import Environment
 from haflow.drill import log as drill_log
 from haflow.drill.clients import AwsClients, EndpointError, aws_clients, translate_errors
@@ -25,7 +25,7 @@ from haflow.drill.failover import (
     redis_failover,
     redis_preflight,
 )
-from haflow.drill.plan import Plan, Unresolved, load_foundation_plan
+from haflow.drill.plan import Plan, Unresolved
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def _rto(request: Request, env: Environment | None) -> int:
 
 def _target_from_plan(kind: Kind, env: Environment | None, plan_dir: Path) -> str:
     assert env is not None  # _environment() demands --env when no id is given
-    stack, source = load_foundation_plan(env, plan_dir)
+    stack, source = plan_stack(env, plan_dir, env.foundation_stack_name)
     plan = Plan(stack)
     planned = list(plan.resources(kind.plan_type))
     if len(planned) != 1:

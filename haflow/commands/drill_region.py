@@ -12,11 +12,11 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_or_report, print_error
+from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_or_report, plan_stack, print_error
 from haflow.drill import log as drill_log
 from haflow.drill.clients import EndpointError, aws_clients, translate_errors
 from haflow.drill.failover import DrillRefused, NotImplementedByEndpoint
-from haflow.drill.region import RegionResult, load_dr_plan, region_failover, region_preflight, target_from_plan
+from haflow.drill.region import RegionResult, region_failover, region_preflight, target_from_plan
 
 COMMAND = "haflow drill failover region"
 
@@ -48,7 +48,7 @@ def run(request: RegionRequest) -> int:
     assert rto_seconds is not None  # validation requires slo.region_rto_seconds with DR
     kind = "planned switchover (no data loss)" if request.planned else "unplanned failover (detach and promote)"
     try:
-        stack, source = load_dr_plan(env, request.plan_dir)
+        stack, source = plan_stack(env, request.plan_dir, env.dr_foundation_stack_name)
         target = target_from_plan(stack, env)
         aws = aws_clients(target.region, request.endpoint_url)
         with translate_errors(aws):

@@ -8,10 +8,9 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from haflow import progress
-from haflow.commands.common import EXIT_BAD_INPUT, EXIT_OK, load_or_report, print_error
+from haflow.commands.common import EXIT_BAD_INPUT, EXIT_OK, load_or_report, plan_stack, print_error
 from haflow.drill.clients import EndpointError, aws_clients, translate_errors
-from haflow.drill.plan import Plan, load_foundation_plan
-from haflow.drill.region import load_dr_plan
+from haflow.drill.plan import Plan
 from haflow.drill.seed import NotLocal, seed_plan
 
 
@@ -28,15 +27,15 @@ def run(env_name: str, config_dir: Path, plan_dir: Path, endpoint_url: str | Non
         with translate_errors(aws):
             account = aws("sts").get_caller_identity()["Account"]
             with progress.stage(f"reading the plan of {env.foundation_stack_name}"):
-                stack, source = load_foundation_plan(env, plan_dir)
+                stack, source = plan_stack(env, plan_dir, env.foundation_stack_name)
             plan = Plan(stack, account_id=account)
             with progress.stage(f"seeding {aws.where}"):
                 seed_plan(plan, aws)
             if env.dr.enabled:
                 # The secondary region's share, where `drill verify` looks for it.
                 secondary = aws_clients(env.dr.secondary_region, endpoint_url)
-                with progress.stage(f"reading the plan of {env.name}-dr-foundation"):
-                    dr_stack, dr_source = load_dr_plan(env, plan_dir)
+                with progress.stage(f"reading the plan of {env.dr_foundation_stack_name}"):
+                    dr_stack, dr_source = plan_stack(env, plan_dir, env.dr_foundation_stack_name)
                 with translate_errors(secondary), progress.stage(f"seeding {secondary.where}"):
                     seed_plan(Plan(dr_stack, account_id=account), secondary)
                 source = f"{source} and {dr_source}"

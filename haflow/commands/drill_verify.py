@@ -7,10 +7,9 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_or_report, print_error
+from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_or_report, plan_stack, print_error
 from haflow.drill.clients import EndpointError, aws_clients, translate_errors
-from haflow.drill.plan import Plan, load_foundation_plan
-from haflow.drill.region import load_dr_plan
+from haflow.drill.plan import Plan
 from haflow.drill.verify import Posture, verify
 
 
@@ -24,11 +23,11 @@ def run(env_name: str, config_dir: Path, plan_dir: Path, endpoint_url: str | Non
         with translate_errors(aws):
             # Ask the account first: an unreachable endpoint fails in seconds, before any synth.
             account = aws("sts").get_caller_identity()["Account"]
-            stack, source = load_foundation_plan(env, plan_dir)
+            stack, source = plan_stack(env, plan_dir, env.foundation_stack_name)
             findings = verify(Plan(stack, account_id=account), aws)
             if env.dr.enabled:
                 # The secondary region's share, checked where it lives.
-                dr_stack, dr_source = load_dr_plan(env, plan_dir)
+                dr_stack, dr_source = plan_stack(env, plan_dir, env.dr_foundation_stack_name)
                 secondary = aws_clients(env.dr.secondary_region, endpoint_url)
                 with translate_errors(secondary):
                     dr_findings = verify(Plan(dr_stack, account_id=account), secondary)

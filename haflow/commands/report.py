@@ -20,11 +20,12 @@ def run(env: str, config_dir: Path, output_format: str, out: Path | None = None)
     import json
     import tempfile
 
+    from haflow.plan import read_stacks
     from haflow.report import estimate
     from haflow.report.format import to_json, to_markdown
     from haflow.report.region import region_estimate
     from haflow.report.region_format import region_json, region_markdown
-    from haflow.synthesis import read_stacks, synthesize
+    from haflow.synthesis import synthesize
 
     environment = environments[0]
     if out is not None:

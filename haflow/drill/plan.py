@@ -9,16 +9,11 @@ A reference that cannot be resolved raises Unresolved: the caller reports it, ne
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from haflow import plan
-from haflow.config.model import Environment
-from haflow.config.reader import read_json
-from haflow.plan import CDKTF_METADATA_KEY, Reference
-from haflow.synthesis import STACK_FILE, StackJson
+from haflow.plan import CDKTF_METADATA_KEY, Reference, StackJson
 
 TOKEN = re.compile(r"\$\{([^}]*)\}")
 # The attribute that holds each resource type's live identifier, which ``.id`` (and the attribute
@@ -93,24 +88,3 @@ class Plan:
                 if identifier in body:
                     return self.literal(body[identifier])
         raise Unresolved(f"{token} has no literal value in the plan")
-
-
-def stack_file(plan_dir: Path, env: Environment) -> Path:
-    return plan_dir / "stacks" / env.foundation_stack_name / STACK_FILE
-
-
-def load_foundation_plan(env: Environment, plan_dir: Path) -> tuple[StackJson, str]:
-    """The environment's foundation stack from ``plan_dir``, synthesized into a temp dir when absent.
-
-    Returns the stack and where it came from. Synthesizing never touches ``plan_dir``: another
-    environment's output there stays as it was.
-    """
-    if stack_file(plan_dir, env).is_file():
-        path = stack_file(plan_dir, env)
-        stack: StackJson = read_json(path)
-        return stack, str(path)
-    from haflow.synthesis import synthesize
-
-    with tempfile.TemporaryDirectory(prefix="haflow-drill-") as scratch:
-        stacks = synthesize([env], Path(scratch) / "cdktf.out")
-    return stacks[env.foundation_stack_name], f"a fresh synth of {env.name} (no {stack_file(plan_dir, env)})"

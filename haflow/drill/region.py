@@ -14,12 +14,9 @@ Everything runs against the secondary region: the drill needs nothing of the pri
 
 from __future__ import annotations
 
-import json
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -28,8 +25,7 @@ from botocore.parsers import ResponseParserError
 from haflow.config.model import Environment
 from haflow.drill.clients import AwsClients, error_code
 from haflow.drill.failover import POLL_SECONDS, DrillRefused, NotImplementedByEndpoint
-from haflow.plan import resources
-from haflow.synthesis import STACK_FILE, StackJson
+from haflow.plan import StackJson, resources
 
 UNIMPLEMENTED_CODES = ("InvalidAction", "NotImplemented", "NotImplementedException", "InternalFailure")
 PROMOTED_INSTANCE_SUFFIX = "promoted"
@@ -95,19 +91,6 @@ class RegionResult:
             "met": self.met,
             "completed": self.completed,
         }
-
-
-def load_dr_plan(env: Environment, plan_dir: Path) -> tuple[StackJson, str]:
-    """``<env>-dr-foundation`` from ``plan_dir``, or from a fresh synth in a temporary directory."""
-    path = plan_dir / "stacks" / env.dr_foundation_stack_name / STACK_FILE
-    if path.is_file():
-        stack: StackJson = json.loads(path.read_text(encoding="utf-8"))
-        return stack, str(path)
-    from haflow.synthesis import synthesize
-
-    with tempfile.TemporaryDirectory(prefix="haflow-drill-") as scratch:
-        stacks = synthesize([env], Path(scratch) / "cdktf.out")
-    return stacks[env.dr_foundation_stack_name], f"a fresh synth of {env.name} (no {path})"
 
 
 def target_from_plan(stack: StackJson, env: Environment) -> RegionTarget:

@@ -57,7 +57,7 @@ def render_environment(stacks: Mapping[str, Mapping[str, Any]], env: Environment
     ``<env>-dr-platform`` on ``<env>-dr-foundation``, whose cluster lives in the secondary region)."""
     started = time.perf_counter()
     platform_name, foundation_name = (
-        (f"{env.name}-dr-platform", f"{env.name}-dr-foundation") if secondary
+        (env.dr_platform_stack_name, env.dr_foundation_stack_name) if secondary
         else (env.platform_stack_name, env.foundation_stack_name)
     )
     missing = [name for name in (platform_name, foundation_name) if name not in stacks]

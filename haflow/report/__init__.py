@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from haflow.config.model import Environment
+from haflow.plan import StackJson
 from haflow.report.components import COMPONENTS
 from haflow.report.model import Component, Estimate, Figure, Slo
 from haflow.report.plan import EnvironmentPlan
-from haflow.synthesis import StackJson
 
 __all__ = ["Component", "Estimate", "Figure", "Slo", "estimate"]
 

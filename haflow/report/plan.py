@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from haflow import plan
-from haflow.plan import HELM_RELEASE, Resource
-from haflow.synthesis import StackJson
+from haflow.plan import HELM_RELEASE, Resource, StackJson
 
 
 class EnvironmentPlan:

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from haflow import dr_posture, plan
 from haflow.config.dr_checks import region_data_loss_seconds, region_recovery_seconds
 from haflow.config.model import Environment
+from haflow.plan import StackJson
 from haflow.report import sources as aws
 from haflow.report.components import COMPONENTS
 from haflow.report.model import Estimate, Figure, Slo
 from haflow.report.plan import EnvironmentPlan
-from haflow.synthesis import StackJson
 
 SECONDS_PER_MONTH = 30 * 24 * 3600
 STEP_SOURCES = {

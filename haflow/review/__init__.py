@@ -8,8 +8,8 @@ from typing import Any
 
 from haflow import contract
 from haflow.config.model import Environment
+from haflow.plan import StackJson
 from haflow.review.plandiff import Risk, StackDiff, diff_stacks
-from haflow.synthesis import StackJson
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from haflow import contract
-from haflow.synthesis import StackJson, read_stacks
+from haflow.plan import StackJson, read_stacks
 
 SYNTH_TIMEOUT_SECONDS = 900
 # Older haflow revisions have no `python -m haflow`; calling main() works for all of them.

@@ -17,9 +17,8 @@ from typing import Any
 
 import yaml
 
-from haflow.plan import block, resources
+from haflow.plan import StackJson, block, resources
 from haflow.review.replacement import NEUTRAL_ATTRIBUTES, forces_replacement, is_stateful, top_level
-from haflow.synthesis import StackJson
 
 MAX_VALUE_CHARS = 60
 SECRET_NAME = re.compile(r"password|secret|token|private_key|auth|credential", re.IGNORECASE)

@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from haflow.config.errors import MISSING, ConfigError, ConfigIssue
 from haflow.config.reader import display, read_yaml
 from haflow.output import repository_root
+from haflow.plan import STACK_FILE
 from haflow.rules.engine import ERROR, UNUSED_CHECKOV_SKIP, Finding
-from haflow.synthesis import STACK_FILE
 
 SKIPS_FILE = Path("checkov-skips.yaml")
 MIN_REASON_LENGTH = 10

@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from haflow.plan import STACK_FILE
 from haflow.rules.checkov_gate import CheckovOutcome
 from haflow.rules.engine import REGISTRY, UNUSED_CHECKOV_SKIP, UNUSED_SUPPRESSION, Evaluation, Finding
-from haflow.synthesis import STACK_FILE
 
 FORMATS = ("table", "json", "sarif", "markdown")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

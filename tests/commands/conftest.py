@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from haflow.synthesis import STACK_FILE, StackJson
+from haflow.plan import STACK_FILE, StackJson
 
 # (arguments, files in a copy of environments/, what the message says): exit 2 and no traceback.
 BAD_CONFIGURATIONS = pytest.mark.parametrize(

@@ -18,10 +18,10 @@ import yaml
 
 from haflow.commands import diff as command
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.review import Review, review
 from haflow.review.baseref import synth_ref
 from haflow.review.format import to_markdown
-from haflow.synthesis import StackJson
 from tests.conftest import CONFIG_DIR, REPO_ROOT
 
 pytestmark = pytest.mark.slow

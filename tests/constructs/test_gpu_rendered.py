@@ -8,7 +8,7 @@ import pytest
 
 from haflow.constructs.gpu import NAMESPACE, RELEASE_NAME, device_plugin_values
 from haflow.constructs.helm import NVIDIA_DEVICE_PLUGIN
-from haflow.synthesis import StackJson
+from haflow.plan import StackJson
 from tests.conftest import resources
 from tests.constructs.rendering import find, pod_spec, render
 

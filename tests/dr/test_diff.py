@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.review import review
-from haflow.synthesis import StackJson
 
 
 def test_removing_the_dr_stacks_and_replication_is_flagged(synthesized: dict[str, StackJson],

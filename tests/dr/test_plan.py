@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.report import estimate
 from haflow.report.region import region_estimate
 from haflow.rules import evaluate
 from haflow.rules.engine import Status
-from haflow.synthesis import StackJson
 from tests.plan import resources
 
 Variant = Callable[[str, dict[str, Any]], dict[str, StackJson]]

@@ -23,7 +23,7 @@ from haflow.config import Environment
 from haflow.drill.clients import AwsClients, aws_clients
 from haflow.drill.plan import Plan
 from haflow.drill.seed import seed_plan
-from haflow.synthesis import STACK_FILE, StackJson
+from haflow.plan import STACK_FILE, StackJson
 
 ENV = "prod"
 START_TIMEOUT_SECONDS = 30

@@ -20,8 +20,7 @@ from typer.testing import CliRunner
 
 from haflow.cli import app
 from haflow.drill.clients import aws_clients
-from haflow.plan import resources
-from haflow.synthesis import STACK_FILE, StackJson
+from haflow.plan import STACK_FILE, StackJson, resources
 from tests.config.overlays import config_dir_with
 from tests.conftest import CONFIG_DIR
 from tests.drill.conftest import reset_moto

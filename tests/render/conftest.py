@@ -15,11 +15,11 @@ import pytest
 import yaml
 
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.render import RenderResult, render_environment
 from haflow.render.charts import REFERENCE_CHARTS, default_cache, load_lock
 from haflow.rules.engine import Finding
 from haflow.rules.rendered import evaluate_rendered
-from haflow.synthesis import StackJson
 
 Stacks = dict[str, StackJson]
 Mutation = Callable[[Stacks], None]

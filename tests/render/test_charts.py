@@ -14,10 +14,9 @@ from typer.testing import CliRunner
 from haflow.cli import app
 from haflow.commands.charts import pull
 from haflow.config import Environment
-from haflow.plan import chart_name, resources
+from haflow.plan import StackJson, chart_name, resources
 from haflow.render import RenderUnavailable, render_environment
 from haflow.render.charts import REFERENCE_CHARTS, ChartLock, LockedFile, load_lock, sha256_of
-from haflow.synthesis import StackJson
 from tests.conftest import CONFIG_DIR
 
 runner = CliRunner()

@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
-from haflow.plan import Resource
+from haflow.plan import Resource, StackJson
 from haflow.render import RenderResult, render_environment
 from haflow.render.placeholders import Placeholders
 from haflow.render.resources import ConversionError, to_object
 from haflow.render.schemas import KubeSchemas
 from haflow.rules import evaluate
 from haflow.rules.rendered import evaluate_rendered
-from haflow.synthesis import StackJson
 from tests.conftest import CHECK_DATE, ENVIRONMENT_NAMES
 from tests.render.conftest import Stacks, about
 

@@ -9,13 +9,13 @@ import pytest
 import yaml
 
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.report import estimate
 from haflow.report.components import COMPONENTS, network, prefect
 from haflow.report.format import to_json, to_markdown
 from haflow.report.model import Component, Estimate, Figure, Slo
 from haflow.report.plan import EnvironmentPlan
 from haflow.report.sources import SOURCES
-from haflow.synthesis import StackJson
 from tests.conftest import CONFIG_DIR, ENVIRONMENT_NAMES
 
 

@@ -6,8 +6,8 @@ import copy
 from collections import Counter
 
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.review import environments_of, review
-from haflow.synthesis import StackJson
 
 
 def _prod_plans(synthesized: dict[str, StackJson]) -> dict[str, StackJson]:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from haflow.config import ConfigError
+from haflow.plan import StackJson
 from haflow.rules.checkov_gate import CheckovOutcome, CheckovSkip, apply_skips, load_skips, run_checkov
 from haflow.rules.engine import Finding
-from haflow.synthesis import StackJson
 from tests.conftest import REPO_ROOT
 
 UNMATCHED = CheckovSkip(check="CKV_AWS_1", reason="matches nothing: proves unused skips are reported")

@@ -9,9 +9,9 @@ import pytest
 
 from haflow import facts
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.rules import evaluate
 from haflow.rules.engine import REGISTRY, Status
-from haflow.synthesis import StackJson
 from tests.conftest import CHECK_DATE
 from tests.rules.fragments import Resources, messages, ref, statuses
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.rules import evaluate
 from haflow.rules.rendered import RENDERED_RULE_IDS
-from haflow.synthesis import StackJson
 from tests.conftest import CHECK_DATE, resources
 
 Stacks = dict[str, StackJson]

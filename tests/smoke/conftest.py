@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
+from haflow.plan import StackJson
 from haflow.render import render_environment
-from haflow.synthesis import StackJson
 from tests.smoke import podenv, tls
 from tests.smoke.client import Api
 from tests.smoke.processes import reap

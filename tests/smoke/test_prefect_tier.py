@@ -18,8 +18,8 @@ import pytest
 
 from haflow.config import Environment
 from haflow.constructs.prefect import DOCKET_REDELIVERY_SECONDS, GUARD_STOP_SECONDS
+from haflow.plan import StackJson
 from haflow.report import estimate
-from haflow.synthesis import StackJson
 from tests.smoke import podenv
 from tests.smoke.client import Api, RequestFailed, ready
 from tests.smoke.conftest import READY_TIMEOUT, WORK_POOL, Measurements, Running, Session, create_deployment

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from haflow.config import Environment
-from haflow.synthesis import StackJson
+from haflow.plan import StackJson
 from tests.conftest import REPO_ROOT
 from tests.plan import resources
 
