@@ -15,8 +15,9 @@ from typing import Any
 from haflow.config import Environment
 from haflow.render import RenderResult
 from haflow.rules import evaluate
-from haflow.rules.engine import Finding
-from haflow.rules.rendered import RENDERED_RULE_IDS, evaluate_rendered
+from haflow.rules.engine import REGISTRY, Finding, Status, check_scope
+from haflow.rules.rendered import RENDERED_RULE_IDS, Cluster, evaluate_rendered
+from haflow.rules.stack import Stack
 from tests.render.conftest import Stacks, about, edit_values, resource
 
 Variant = Callable[..., tuple[RenderResult, list[Finding]]]
@@ -243,3 +244,19 @@ def test_values_the_chart_schema_refuses_fail_the_release(render_variant: Varian
     [finding] = [f for f in about(findings, "HA-RND-001") if f.address.startswith("helm_release.prefect_server")]
     assert "topologySpreadConstraints" in finding.message
 
+
+
+def test_rendered_rules_judge_each_subject_as_plan_rules_do(rendered: dict[str, RenderResult],
+                                                           environments: dict[str, Environment]) -> None:
+    env = environments["prod"]
+    results = check_scope(Cluster(rendered["prod"]), env, list(REGISTRY.values()))
+    statuses: dict[str, set[Status]] = {}
+    for result in results:
+        statuses.setdefault(result.rule_id, set()).add(result.status)
+    assert set(statuses) == RENDERED_RULE_IDS  # only the rendered rules read the cluster, and each judged something
+    assert {Status.COMPLIANT, Status.NOT_APPLICABLE} <= statuses["HA-RND-005"]  # multi-pod vs single-pod workloads
+    assert all(result.stack == rendered["prod"].platform_stack for result in results)
+    findings = [(f.rule_id, f.address, f.message) for f in evaluate_rendered(rendered["prod"], env)]
+    assert findings == [(r.rule_id, r.address, m) for r in results if r.status is Status.NON_COMPLIANT for m in r.messages]
+    # and a synthesized stack is no scope for them
+    assert check_scope(Stack("prod-platform", {}), env, [REGISTRY["HA-RND-005"]]) == []
