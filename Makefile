@@ -5,7 +5,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: synth test validate check lint bench schema rules snapshots clean smoke smoke-deps
+.PHONY: synth test validate check lint bench schema rules snapshots clean smoke smoke-deps cdktf
+
+# Terraform and the cdktf CLI as make runs them (recipes, tests and `make cdktf`), without the [ERROR] lines
+# cdktf prints on every command otherwise: no version check against checkpoint-api.hashicorp.com (the
+# runner and CI may have no route there), and a CLI configuration that exists (TF_CLI_CONFIG_FILE naming a
+# missing file is an error to Terraform, which cdktf relays); yours is kept when the file is there.
+export CHECKPOINT_DISABLE := 1
+ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
+export TF_CLI_CONFIG_FILE := $(CURDIR)/deploy/terraformrc
+endif
+# The cdktf CLI (npm install -g cdktf-cli@0.21.0, README "Deploying"), e.g. make cdktf ARGS="deploy bootstrap".
+CDKTF ?= cdktf
 
 # The Prefect runtime smoke (tests/smoke): Prefect 3.8.3 in its own venv, PostgreSQL 15 and Redis 7 from Debian.
 PREFECT_VENV := .venv-prefect
@@ -46,15 +57,18 @@ test: $(STAMP) smoke-deps
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/zizmor --offline --quiet .github/workflows
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/zizmor --offline --quiet .github/workflows
 
 bench: $(STAMP)
 	$(BIN)/python bench/synth.py
+	$(BIN)/python bench/review.py
 
 schema: $(STAMP)
 	$(BIN)/haflow schema
@@ -64,6 +78,9 @@ rules: $(STAMP)
 
 snapshots: $(STAMP)
 	$(BIN)/pytest -q --snapshot-update tests
+
+cdktf: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDKTF) $(ARGS)
 
 clean:
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

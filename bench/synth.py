@@ -12,6 +12,12 @@ Runs alternate a, b, c so machine noise hits all three alike; prints the median 
 RSS (process tree: Python + the jsii Node process) of each, and the ratio b/a. Then the scaling:
 synth of 1, 3 and 10 generated environments and the marginal seconds per added environment
 (least-squares slope).
+
+The figures hold for the conditions they were measured under, so the output starts with them: CPU count,
+load average before and after, and an idle check. A machine already busy (1-minute load average above
+IDLE_LOAD_PER_CPU per CPU) is warned about on stderr and in the result: its figures are slower than an idle
+machine's and are not comparable with the README's. Each measurement is announced on stderr with the
+elapsed seconds (haflow/progress.py), so a run is never silent for long.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from haflow import progress
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -40,6 +49,35 @@ TARGET_RATIO = 0.35
 TARGET_SECONDS_PER_ENVIRONMENT = 0.5
 # Rendering every environment's releases with the pinned charts (issue 10).
 TARGET_RENDER_SECONDS = 60.0
+# A 1-minute load average above this per CPU before or after the run: the machine was not idle.
+IDLE_LOAD_PER_CPU = 0.25
+
+
+@dataclass(frozen=True)
+class Conditions:
+    cpus: int
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float] | None = None
+
+    def busy(self) -> list[str]:
+        """Why the machine was not idle (empty: it was)."""
+        limit = IDLE_LOAD_PER_CPU * self.cpus
+        found = [f"load average {load[0]:.2f} {when} (idle: <= {limit:.2f} on {self.cpus} CPUs)"
+                 for when, load in (("before", self.load_before), ("after", self.load_after))
+                 if load is not None and load[0] > limit]
+        return found
+
+    def describe(self) -> str:
+        def show(load: tuple[float, float, float] | None) -> str:
+            return "n/a" if load is None else " / ".join(f"{value:.2f}" for value in load)
+
+        verdict = "BUSY: " + "; ".join(self.busy()) if self.busy() else "idle"
+        return (f"conditions: {self.cpus} CPUs; load average (1/5/15 min) before {show(self.load_before)}, after "
+                f"{show(self.load_after)}; machine {verdict}")
+
+
+def load_average() -> tuple[float, float, float]:
+    return os.getloadavg()
 
 
 @dataclass(frozen=True)
@@ -123,8 +161,12 @@ def missed_targets(ratio: float, seconds_per_environment: float, render_gate_sec
     return missed
 
 
-def stage(message: str, started: float) -> None:
-    print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+def timed(label: str, argv: list[str], **kwargs: Any) -> Sample:
+    """``measure`` announced on stderr before it starts and with its seconds when it ends."""
+    progress.say(f"{label} ...")
+    sample = measure(argv, **kwargs)
+    progress.say(f"{label}: {sample.seconds:.2f} s, {sample.peak_rss_mb:.0f} MB")
+    return sample
 
 
 def main() -> int:
@@ -135,36 +177,46 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (default 3)")
     args = parser.parse_args()
-    started = time.perf_counter()
+    progress.configure(quiet=False)
+    conditions = Conditions(os.cpu_count() or 1, load_average())
+    progress.say(conditions.describe())
+    for reason in conditions.busy():
+        print(f"WARNING: the machine is busy ({reason}): the figures will be slower than an idle machine's; "
+              f"stop other jobs and run make bench again to compare with the README", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="haflow-bench-") as scratch:
         root = Path(scratch)
         runs: dict[str, list[Sample]] = {"baseline": [], "synth": [], "uncached": [], "validate": [], "help": [],
                                          "check": [], "no-render": []}
         for run in range(args.repeat):
-            stage(f"run {run + 1}/{args.repeat}: baseline, synth, uncached synth, validate, --help, check", started)
-            runs["baseline"].append(measure([PYTHON, "-c", BASELINE]))
-            runs["synth"].append(measure(haflow("synth", "--out", str(root / "cdktf.out"))))
-            runs["uncached"].append(measure(haflow("synth", "--out", str(root / "cdktf.out")), env=NO_PACKAGE_CACHE))
-            runs["validate"].append(measure(haflow("validate")))
-            runs["help"].append(measure(haflow("--help")))
+            step = f"run {run + 1}/{args.repeat}:"
+            runs["baseline"].append(timed(f"{step} (a) baseline import", [PYTHON, "-c", BASELINE]))
+            runs["synth"].append(timed(f"{step} (b) synth", haflow("synth", "--out", str(root / "cdktf.out"))))
+            runs["uncached"].append(timed(f"{step} (b') synth without the jsii package cache",
+                                          haflow("synth", "--out", str(root / "cdktf.out")), env=NO_PACKAGE_CACHE))
+            runs["validate"].append(timed(f"{step} (c) validate", haflow("validate")))
+            runs["help"].append(timed(f"{step} --help", haflow("--help")))
             # exit 1 (findings) is a completed check; 2 (the gate could not run) is not
-            runs["check"].append(measure(haflow("check", "--from", str(root / "cdktf.out")), ok=(0, 1)))
-            runs["no-render"].append(measure(haflow("check", "--from", str(root / "cdktf.out"), "--no-render"),
-                                             ok=(0, 1)))
+            runs["check"].append(timed(f"{step} (d) check with the render gate",
+                                       haflow("check", "--from", str(root / "cdktf.out")), ok=(0, 1)))
+            runs["no-render"].append(timed(f"{step} (d') check --no-render",
+                                           haflow("check", "--from", str(root / "cdktf.out"), "--no-render"),
+                                           ok=(0, 1)))
         baseline = statistics.median(s.seconds for s in runs["baseline"])
         synth = statistics.median(s.seconds for s in runs["synth"])
 
         scaling: list[tuple[int, float]] = []
         for count in (1, 3, 10):
-            stage(f"scaling: synth of {count} generated environment(s), {args.repeat} runs", started)
             config = generated_config(root, count)
             samples = [
-                measure(haflow("synth", "--config-dir", str(config), "--out", str(root / f"out-{count}")))
-                for _ in range(args.repeat)
+                timed(f"scaling: synth of {count} generated environment(s), run {run + 1}/{args.repeat}",
+                      haflow("synth", "--config-dir", str(config), "--out", str(root / f"out-{count}")))
+                for run in range(args.repeat)
             ]
             scaling.append((count, statistics.median(s.seconds for s in samples)))
 
-    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {args.repeat} runs each\n")
+    conditions = Conditions(conditions.cpus, conditions.load_before, load_average())
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {args.repeat} runs each")
+    print(conditions.describe() + "\n")
     print("| measurement | median s | median peak RSS MB | runs (s) |")
     print("|---|---|---|---|")
     print(row("(a) baseline: eager import of the 3 provider packages", runs["baseline"]))
@@ -187,6 +239,9 @@ def main() -> int:
     missed = missed_targets(synth / baseline, per_environment, gate)
     for line in missed:
         print(f"MISSED: {line}", file=sys.stderr)
+    for reason in conditions.busy():
+        print(f"WARNING: measured on a busy machine ({reason}): not comparable with an idle machine's figures",
+              file=sys.stderr)
     return 1 if missed else 0
 
 

@@ -38,7 +38,7 @@ class GuardedGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as err:
-            from haflow.config.errors import ConfigError
+            from haflow.errors import ConfigError
             from haflow.output import OutputError
 
             if ctx.params.get("debug") or os.environ.get(DEBUG_VARIABLE):
@@ -142,17 +142,22 @@ def check(
         typer.Option("--checkov-skips", help="checkov skips file; default checkov-skips.yaml at the root of the "
                      "repository holding --config-dir"),
     ] = None,
+    deploy: Annotated[
+        bool, typer.Option("--deploy", help="Also refuse (exit 2) the example values of environments/base.yaml "
+                           "(state bucket, deploy runner repository): run it before any cdktf deploy")
+    ] = False,
 ) -> None:
     """Resilience and security rules (RULES.md) on the synthesized plan and on the rendered Helm releases.
 
-    Exit 1 on unsuppressed errors, 2 on bad input or when the render gate cannot run.
+    Exit 1 on unsuppressed errors, 2 on bad input, when the render gate cannot run, or (--deploy) when an
+    example value of environments/base.yaml is still set.
     """
     from haflow.commands import check as command
 
     rendering = command.RenderOptions(enabled=not no_render, charts_dir=charts_dir)
     raise typer.Exit(
         command.run(env or [], config_dir, from_dir, output_format, checkov, checkov_skips, rendering=rendering,
-                    as_of=as_of)
+                    as_of=as_of, deploy=deploy)
     )
 
 
@@ -176,11 +181,13 @@ app.add_typer(charts_app, name="charts")
 @app.command()
 def rules(
     out: Annotated[Path, typer.Option("--out", help="Where to write the rule reference")] = Path("RULES.md"),
+    ids_out: Annotated[Path, typer.Option("--ids-out", help="Where to write the rule ids config validates with")]
+    = Path("haflow/rule_ids.py"),
 ) -> None:
-    """Write RULES.md, the reference of every rule, generated from the rules' metadata."""
+    """Write RULES.md, the reference of every rule, and haflow/rule_ids.py, from the rules' metadata."""
     from haflow.commands import rules as command
 
-    raise typer.Exit(command.run(out))
+    raise typer.Exit(command.run(out, ids_out))
 
 
 @app.command()
@@ -219,6 +226,42 @@ def diff(
     from haflow.commands import diff as command
 
     raise typer.Exit(command.run(base, env or [], config_dir, output_format, fail_on))
+
+
+@app.command("review")
+def review_plan(
+    plan: Annotated[
+        list[str],
+        typer.Option("--plan", help="A stack's `terraform show -json` output: cdktf.out/stacks/<stack>/PLAN.json or "
+                     "STACK=PLAN.json; repeat for several stacks"),
+    ],
+    env: Annotated[
+        list[str] | None,
+        typer.Option("--env", "-e", help="The environment whose config judges the plans (default: each stack's owner)"),
+    ] = None,
+    config_dir: ConfigDirOption = DEFAULT_CONFIG_DIR,
+    output_format: Annotated[str, typer.Option("--format", help="markdown or json")] = "markdown",
+    fail_on: Annotated[
+        str | None, typer.Option("--fail-on", help="Exit 1 on: data-loss, ha-regression or any")
+    ] = None,
+    synth_dir: Annotated[
+        Path | None,
+        typer.Option("--synth-dir", help="cdktf.out holding stacks/<stack>/cdk.tf.json, to check prevent_destroy "
+                     "(default: the cdk.tf.json beside each plan)"),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option("--base", help="Also list the HA regressions of the synthesized diff against this git ref"),
+    ] = None,
+) -> None:
+    """Review the real plans: created/updated/replaced/destroyed/forgotten/moved/imported per stack, data-loss
+    risks from the plans' actions, HA regressions from the rule pack over the planned values, drift, outputs.
+
+    Exit 1 when --fail-on matches, 2 on bad input (a file that is not a JSON plan of format 0.x or 1.x).
+    """
+    from haflow.commands import review as command
+
+    raise typer.Exit(command.run(plan, env or [], config_dir, output_format, fail_on, synth_dir, base))
 
 
 def main() -> None:

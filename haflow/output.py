@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from haflow.config.reader import display
 from haflow.plan import STACKS_DIR
+from haflow.reader import display
 
 MANIFEST = "manifest.json"
 

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from haflow.merge import deep_merge
+from haflow.reader import read_json
 
 # cdktf writes a reference to another resource as "${<type>.<logical id>.<attribute>...}"; a data
 # source's ("${data.<type>.<name>...}") names no resource of the stack.
@@ -218,7 +219,5 @@ def stack_path(outdir: Path, stack: str) -> Path:
 
 def read_stacks(outdir: Path) -> dict[str, StackJson]:
     """Every synthesized stack under ``outdir/stacks``, by stack name."""
-    from haflow.config.reader import read_json  # until the general reader leaves config/ (no import circle)
-
     stacks_dir = outdir / STACKS_DIR
     return {path.parent.name: read_json(path) for path in sorted(stacks_dir.glob(f"*/{STACK_FILE}"))}

@@ -9,9 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 from haflow.config.model import Environment
-from haflow.config.reader import read_json
 from haflow.output import MANIFEST, OutputError, claim_output_dir, is_previous_output
 from haflow.plan import STACK_FILE, STACKS_DIR, StackJson, read_stacks
+from haflow.reader import read_json
 
 
 def synthesize(

@@ -18,8 +18,9 @@ from typing import Any
 from haflow import contract, progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, guarded, load_or_report, print_error
 from haflow.config import Environment
-from haflow.config.reader import MAX_JSON_BYTES, display, read_text
+from haflow.config.placeholders import placeholder_messages
 from haflow.plan import STACK_FILE, read_stacks
+from haflow.reader import MAX_JSON_BYTES, display, read_text
 from haflow.rules import evaluate
 from haflow.rules.checkov_gate import CheckovOutcome, load_skips, run_checkov, skips_file_for
 from haflow.rules.engine import Finding, stacks_of
@@ -41,7 +42,8 @@ class RenderOptions:
 
 
 def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format: str, checkov: bool,
-        skips_file: Path | None = None, rendering: RenderOptions | None = None, as_of: str | None = None) -> int:
+        skips_file: Path | None = None, rendering: RenderOptions | None = None, as_of: str | None = None,
+        deploy: bool = False) -> int:
     if output_format not in FORMATS:
         print_error(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         return EXIT_BAD_INPUT
@@ -57,6 +59,14 @@ def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format:
     environments = load_or_report(envs, config_dir)
     if environments is None:
         return EXIT_BAD_INPUT
+    if deploy:
+        examples = placeholder_messages(environments)
+        if examples:
+            print_error(f"haflow check --deploy: {len(examples)} example value(s) from environments/base.yaml "
+                        f"would be deployed; refusing (nothing checked):")
+            for message in examples:
+                print_error(f"  - {message}")
+            return EXIT_BAD_INPUT
     if skips_file is None:
         skips_file = skips_file_for(config_dir)
         if checkov and not skips_file.exists():

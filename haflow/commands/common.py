@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from haflow.config import ConfigError, Environment, load_environments
-from haflow.config.reader import read_json
 from haflow.plan import StackJson, stack_path
+from haflow.reader import read_json
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

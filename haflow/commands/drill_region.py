@@ -16,7 +16,7 @@ from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, load_
 from haflow.drill import log as drill_log
 from haflow.drill.clients import EndpointError, aws_clients, translate_errors
 from haflow.drill.failover import DrillRefused, NotImplementedByEndpoint
-from haflow.drill.region import RegionResult, region_failover, region_preflight, target_from_plan
+from haflow.drill.region import RegionResult, planned_steps, region_failover, region_preflight, target_from_plan
 
 COMMAND = "haflow drill failover region"
 
@@ -53,10 +53,18 @@ def run(request: RegionRequest) -> int:
         aws = aws_clients(target.region, request.endpoint_url)
         with translate_errors(aws):
             if not request.yes:
-                region_preflight(aws, target)
-                print(f"would run a {kind} of global cluster {target.global_cluster} to {target.secondary_cluster} "
-                      f"in {aws.where} (plan: {source}), timed against a region RTO of {rto_seconds} s and logged "
-                      f"to {request.log}. Nothing was changed; re-run with --yes to run the drill.")
+                # Say what would happen before anything needs credentials or a reachable endpoint.
+                print(f"dry run: would run the {kind} of global cluster {target.global_cluster}, making "
+                      f"{target.secondary_cluster} ({target.region}, {aws.where}) the writer (plan: {source}), timed "
+                      f"against a region RTO of {rto_seconds} s and logged to {request.log}. Nothing was changed; "
+                      f"re-run with --yes to run the drill.")
+                state = region_preflight(aws, target)
+                writer = state.global_writer_cluster.rsplit(":", 1)[-1] if state.global_writer_cluster else "none"
+                print(f"would fail over global cluster {target.global_cluster}: writer {writer} -> "
+                      f"{target.secondary_cluster} (now {state.status}, "
+                      f"{'writer instance ' + state.writer_instance if state.writer_instance else 'headless'})")
+                for number, step in enumerate(planned_steps(target, state, planned=request.planned), 1):
+                    print(f"  {number}. {step}")
                 return EXIT_BAD_INPUT
             result = region_failover(aws, target, planned=request.planned, rto_seconds=rto_seconds,
                                      timeout_seconds=request.timeout_seconds)

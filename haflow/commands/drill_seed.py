@@ -11,7 +11,7 @@ from haflow import progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_OK, load_or_report, plan_stack, print_error
 from haflow.drill.clients import EndpointError, aws_clients, translate_errors
 from haflow.drill.plan import Plan
-from haflow.drill.seed import NotLocal, seed_plan
+from haflow.drill.seed import NotLocal, seed_global_clusters, seed_plan
 
 
 def run(env_name: str, config_dir: Path, plan_dir: Path, endpoint_url: str | None) -> int:
@@ -29,15 +29,21 @@ def run(env_name: str, config_dir: Path, plan_dir: Path, endpoint_url: str | Non
             with progress.stage(f"reading the plan of {env.foundation_stack_name}"):
                 stack, source = plan_stack(env, plan_dir, env.foundation_stack_name)
             plan = Plan(stack, account_id=account)
-            with progress.stage(f"seeding {aws.where}"):
-                seed_plan(plan, aws)
+            dr_plan, global_cluster = None, None
             if env.dr.enabled:
-                # The secondary region's share, where `drill verify` looks for it.
+                # The secondary region's share, where `drill verify` looks for it. Its global database is
+                # made first: the primary cluster joins it as the writer, as after a deploy.
                 secondary = aws_clients(env.dr.secondary_region, endpoint_url)
                 with progress.stage(f"reading the plan of {env.dr_foundation_stack_name}"):
                     dr_stack, dr_source = plan_stack(env, plan_dir, env.dr_foundation_stack_name)
+                dr_plan = Plan(dr_stack, account_id=account)
+                with translate_errors(secondary):
+                    global_cluster = next(iter(seed_global_clusters(dr_plan, secondary)), None)
+            with progress.stage(f"seeding {aws.where}"):
+                seed_plan(plan, aws, global_cluster=global_cluster)
+            if dr_plan is not None:
                 with translate_errors(secondary), progress.stage(f"seeding {secondary.where}"):
-                    seed_plan(Plan(dr_stack, account_id=account), secondary)
+                    seed_plan(dr_plan, secondary)
                 source = f"{source} and {dr_source}"
     except (NotLocal, EndpointError) as err:
         print_error(f"haflow drill seed: {err}")

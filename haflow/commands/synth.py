@@ -6,10 +6,12 @@ environment's state settings) are replaced in OUT; the other environments' stack
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from haflow import progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_OK, load_or_report
+from haflow.config.placeholders import warn_text
 from haflow.output import claim_output_dir
 from haflow.synthesis import resource_counts, synthesize
 
@@ -21,6 +23,9 @@ def run(envs: list[str], config_dir: Path, out: Path) -> int:
         every = load_or_report([], config_dir) if envs and environments is not None else environments
     if environments is None or every is None:
         return EXIT_BAD_INPUT
+    examples = warn_text(environments)
+    if examples:
+        print(examples, file=sys.stderr, flush=True)
     with progress.stage(f"synthesizing {len(environments)} environment(s) (loading the provider bindings)"):
         stacks = synthesize(environments, out, keep_other_stacks=bool(envs), bootstrap_from=every,
                             protect=(config_dir,))

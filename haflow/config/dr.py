@@ -10,8 +10,8 @@ Modes (the AWS DR strategies, https://docs.aws.amazon.com/whitepapers/latest/dis
 - warm_standby: as pilot light, plus an Aurora reader in the secondary cluster and nodes at the
   primary's floor, so the secondary serves at reduced capacity as soon as it is promoted.
 
-Cross-field rules live in ``haflow.config.dr_checks``. The numbers below are the published
-figures the checks and the region report share (haflow.report.sources cites them with quotes).
+Cross-field rules live in ``haflow.config.checks.dr``; the published figures they and the region
+report share are in ``haflow.region_recovery`` (haflow.report.sources cites them with quotes).
 """
 
 from __future__ import annotations
@@ -23,33 +23,13 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from haflow.config import names
-from haflow.config.foundation import MAX_NODES_PER_GROUP
-from haflow.config.model import SLO_MAX_SECONDS, Section, _check_region, custom_error
+from haflow.config.limits import MAX_NODES_PER_GROUP
 from haflow.config.platform import MAX_REPLICAS
+from haflow.config.section import SLO_MAX_SECONDS, Section, check_region, custom_error
+from haflow.region_recovery import DEFAULT_DECISION_SECONDS, DEFAULT_DNS_TTL_SECONDS
 
 DrMode = Literal["none", "pilot_light", "warm_standby"]
 DR_MODES: tuple[DrMode, ...] = ("none", "pilot_light", "warm_standby")
-
-# S3 Replication Time Control replicates 99.99% of new objects within 15 minutes:
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html
-S3_RTC_REPLICATION_SECONDS = 900
-# Aurora Global Database replicates to secondary regions with typical latency under one second:
-# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.html
-AURORA_GLOBAL_LAG_SECONDS = 1
-# A secondary region is promoted to full read/write in less than a minute (managed failover, or
-# detach and promote): https://disaster-recovery.workshop.aws/en/services/databases/aurora/global-database.html
-AURORA_GLOBAL_PROMOTION_SECONDS = 60
-# Route 53 health checks: every 30 s (standard) by default, unhealthy after 3 consecutive failures:
-# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html
-HEALTH_CHECK_INTERVAL_SECONDS = 30
-HEALTH_CHECK_FAILURE_THRESHOLD = 3
-# Assumptions (AWS documents the mechanism, not a duration); the report marks them as assumed.
-AURORA_INSTANCE_CREATE_SECONDS = 900  # add an instance to a headless secondary (pilot light)
-NODE_SCALE_UP_SECONDS = 300  # cluster autoscaler adds nodes and the pods start
-# A human decides a regional failover (the runbook's "decide" step); the default is what the
-# runbook budgets for it.
-DEFAULT_DECISION_SECONDS = 900
-DEFAULT_DNS_TTL_SECONDS = 60
 
 # Route 53 hosted zone ids: Z followed by upper-case letters and digits.
 HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
@@ -156,7 +136,7 @@ class Dr(Section):
     @field_validator("secondary_region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
-        return _check_region(value) if value is not None else None
+        return check_region(value) if value is not None else None
 
     @field_validator("network_cidr")
     @classmethod

@@ -19,11 +19,11 @@ from pydantic import BaseModel, ValidationError
 from haflow import contract
 from haflow.config import names
 from haflow.config.checks import run_checks
-from haflow.config.errors import MISSING, ConfigError, ConfigIssue
 from haflow.config.model import Environment
-from haflow.config.reader import display, read_yaml
 from haflow.defaults import CONFIG_DIR as DEFAULT_CONFIG_DIR
+from haflow.errors import MISSING, ConfigError, ConfigIssue
 from haflow.merge import deep_merge
+from haflow.reader import display, read_yaml
 
 BASE_FILE = "base.yaml"
 NOT_ENVIRONMENTS = {"base", "schema"}

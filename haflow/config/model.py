@@ -7,47 +7,18 @@ Every field says what happens when it is left out.
 
 from __future__ import annotations
 
-import ipaddress
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, field_validator
 
 from haflow import contract
 from haflow.config import names
-
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy, retentionInDays):
-# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)
-
-
-def custom_error(problem: str, fix: str) -> PydanticCustomError:
-    """A validation error whose message and fix survive into the ConfigIssue."""
-    return PydanticCustomError("haflow", problem, {"fix": fix})
-
-
-class Section(BaseModel):
-    """Base of every section: unknown keys are errors, values are immutable after load."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _log_retention(value: int) -> int:
-    if value not in LOG_RETENTION_DAYS:
-        allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS)
-        nearest = min(LOG_RETENTION_DAYS, key=lambda days: abs(days - value))
-        raise custom_error(
-            f"CloudWatch Logs accepts only these retention periods: {allowed}", f"use {nearest}"
-        )
-    return value
-
-
-LogRetentionDays = Annotated[int, Field(description="CloudWatch Logs retention in days (an allowed value)")]
-LOG_RETENTION_MIN, LOG_RETENTION_MAX = LOG_RETENTION_DAYS[0], LOG_RETENTION_DAYS[-1]
-# An SLO is judged over a month: an RTO or RPO longer than that cannot be met or missed within one.
-SLO_MAX_SECONDS = 31 * 24 * 3600
+from haflow.config.artifacts import Artifacts
+from haflow.config.cache import Cache
+from haflow.config.database import Database
+from haflow.config.dr import Dr
+from haflow.config.eks import Eks
+from haflow.config.network import Network
+from haflow.config.platform import Ingress, ModelApi, Observability, Prefect, Secrets
+from haflow.config.section import SLO_MAX_SECONDS, Section, check_region, custom_error
 
 
 class StateBackend(Section):
@@ -80,7 +51,7 @@ class StateBackend(Section):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        return _check_region(value)
+        return check_region(value)
 
     @field_validator("kms_key_alias")
     @classmethod
@@ -91,69 +62,6 @@ class StateBackend(Section):
                 "use e.g. alias/haflow/terraform-state",
             )
         return value
-
-
-def _check_region(value: str) -> str:
-    if not names.REGION.match(value):
-        raise custom_error(
-            "not an AWS region code (for example us-east-1, eu-west-2, us-gov-west-1)",
-            "use the region code, not its display name",
-        )
-    return value
-
-
-class SubnetPrefixLengths(Section):
-    """Size of each subnet tier, as a prefix length; every AZ gets one subnet per tier."""
-
-    public: int = Field(default=24, ge=16, le=28, description="Public subnets (NAT, load balancers); default /24")
-    private: int = Field(
-        default=19, ge=16, le=28, description="Private subnets (EKS nodes and pods); default /19 (8,187 IPs)"
-    )
-    data: int = Field(default=24, ge=16, le=28, description="Data subnets (Aurora, Redis); default /24")
-
-
-class Network(Section):
-    """The VPC: three subnet tiers in every availability zone."""
-
-    cidr: str = Field(description="IPv4 CIDR of the VPC, /16 to /24 (VPC limits)")
-    nat_gateways: Literal["per_az", "single", "regional"] = Field(
-        default="per_az",
-        description="per_az: one NAT gateway in every AZ (an AZ outage keeps egress); "
-        "single: one NAT gateway for the VPC (cheaper, one AZ's outage cuts egress); "
-        "regional: one regional NAT gateway that AWS spreads over every AZ with subnets "
-        "(zone-resilient without a gateway per AZ)",
-    )
-    subnet_prefix_lengths: SubnetPrefixLengths = Field(default_factory=SubnetPrefixLengths)
-    flow_log_retention_days: Annotated[
-        int, Field(description="Retention of VPC flow logs; default 90", ge=LOG_RETENTION_MIN, le=LOG_RETENTION_MAX)
-    ] = 90
-    flow_log_traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(
-        default="ALL", description="Which traffic the flow logs record; default ALL"
-    )
-
-    @field_validator("cidr")
-    @classmethod
-    def _cidr(cls, value: str) -> str:
-        try:
-            network = ipaddress.IPv4Network(value, strict=True)
-        except ValueError as err:
-            raise custom_error(
-                f"not a valid IPv4 network ({err})", "write it as address/prefix with host bits zero, e.g. 10.0.0.0/16"
-            ) from None
-        # https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html: /16 to /28
-        if not 16 <= network.prefixlen <= 24:
-            raise custom_error(
-                "a VPC CIDR must be between /16 and /24 to hold three subnet tiers per AZ",
-                "use a /16 such as 10.0.0.0/16",
-            )
-        if not network.is_private:
-            raise custom_error("the VPC CIDR must be a private (RFC 1918) range", "use a range inside 10.0.0.0/8")
-        return value
-
-    @field_validator("flow_log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return _log_retention(value)
 
 
 class Slo(Section):
@@ -201,12 +109,6 @@ class Suppression(Section):
                 "say why the finding is acceptable in this environment",
             )
         return value
-
-
-# Section modules build on Section and custom_error above, so they are imported here, not at the top.
-from haflow.config.dr import Dr  # noqa: E402
-from haflow.config.foundation import Artifacts, Cache, Database, Eks  # noqa: E402
-from haflow.config.platform import Ingress, ModelApi, Observability, Prefect, Secrets  # noqa: E402
 
 
 class Environment(Section):
@@ -263,7 +165,7 @@ class Environment(Section):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        return _check_region(value)
+        return check_region(value)
 
     @field_validator("tags")
     @classmethod

@@ -22,6 +22,10 @@ TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 TAG_CHARS = re.compile(r"^[\w\s.:/=+\-@]*$")
 
+# EC2 instance types are <family>.<size> (m6i.xlarge); RDS classes and ElastiCache node types add a db. or
+# cache. prefix: https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html
+EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+
 
 def bucket_name_problem(name: str) -> str | None:
     """Why S3 would reject ``name``, or None when it is acceptable."""

@@ -2,7 +2,7 @@
 
 ingress (ingress-nginx), prefect (server, background services, worker), model_api (the inference
 workload), observability (metrics, alerts, logs), secrets (External Secrets Operator).
-Cross-field rules over these sections live in ``haflow.config.platform_checks``.
+Cross-field rules over these sections live in ``haflow.config.checks.platform``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from haflow.config.model import Section, custom_error
+from haflow.config.limits import MAX_POD_CPU_CORES, MAX_POD_MEMORY_BYTES, MAX_VOLUME_GIB
+from haflow.config.section import Section, custom_error
 
 # https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/
 CPU_QUANTITY = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
@@ -32,13 +33,7 @@ MAX_PROMETHEUS_RETENTION_SECONDS = 10 * 365 * 86400
 # (https://kubernetes.io/docs/setup/best-practices/cluster-large/); more than 1,000 pods of one
 # workload here is a typo.
 MAX_REPLICAS = 1000
-# The largest EC2 instance (u7in-32tb.224xlarge: 896 vCPUs, 32 TiB) bounds what one pod can ask for:
-# https://aws.amazon.com/ec2/instance-types/high-memory/
-MAX_POD_CPU_CORES = 896
-MAX_POD_MEMORY_BYTES = 32 * 1024**4
 MEMORY_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
-# gp3 volumes hold at most 16 TiB: https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html
-MAX_VOLUME_GIB = 16384
 
 
 def _cpu(value: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from haflow.config.foundation import Artifacts as ArtifactsConfig
+from haflow.config.artifacts import Artifacts as ArtifactsConfig
 from haflow.constructs.bucket import (
     AccessLogBucket,
     abort_incomplete_multipart_uploads,

@@ -18,7 +18,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
-from haflow.config.foundation import Cache as CacheConfig
+from haflow.config.cache import Cache as CacheConfig
 from haflow.constructs.database import SECRET_READ_ACTIONS
 from haflow.constructs.irsa import ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy

@@ -25,7 +25,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret,
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
-from haflow.config.foundation import Database as DatabaseConfig
+from haflow.config.database import Database as DatabaseConfig
 from haflow.constructs.iam import assume_role_policy
 from haflow.constructs.irsa import ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy

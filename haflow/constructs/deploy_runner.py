@@ -29,7 +29,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from haflow.config.foundation import DeployAccess
+from haflow.config.eks import DeployAccess
 from haflow.config.model import StateBackend
 from haflow.constructs.iam import assume_role_policy, policy_document
 

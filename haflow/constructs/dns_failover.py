@@ -17,7 +17,8 @@ from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordFailoverRoutingPolicy
 from constructs import Construct
 
-from haflow.config.dr import HEALTH_CHECK_FAILURE_THRESHOLD, HEALTH_CHECK_INTERVAL_SECONDS, DnsFailover
+from haflow.config.dr import DnsFailover
+from haflow.region_recovery import HEALTH_CHECK_FAILURE_THRESHOLD, HEALTH_CHECK_INTERVAL_SECONDS
 
 # ingress-nginx answers /healthz on its HTTP port (the controller's default server).
 HEALTH_CHECK_TYPE = "HTTP"

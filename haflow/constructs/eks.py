@@ -53,8 +53,8 @@ from cdktf_cdktf_provider_aws.launch_template import (
 from constructs import Construct
 
 from haflow import contract
-from haflow.config.foundation import GRAVITON_INSTANCE_TYPE
-from haflow.config.foundation import Eks as EksConfig
+from haflow.config.eks import GRAVITON_INSTANCE_TYPE
+from haflow.config.eks import Eks as EksConfig
 from haflow.constructs.iam import assume_role_policy
 from haflow.constructs.irsa import STS_AUDIENCE, OidcIssuer, ServiceAccount, ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy

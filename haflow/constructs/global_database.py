@@ -16,7 +16,7 @@ from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
 from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from constructs import Construct
 
-from haflow.config.foundation import Database as DatabaseConfig
+from haflow.config.database import Database as DatabaseConfig
 from haflow.constructs.database import (
     ENGINE,
     aurora_instances,

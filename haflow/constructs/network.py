@@ -29,7 +29,7 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from haflow.config.model import Network as NetworkConfig
+from haflow.config.network import Network as NetworkConfig
 from haflow.config.subnets import plan_subnets
 from haflow.constructs.iam import assume_role_policy, policy_document
 

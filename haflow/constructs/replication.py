@@ -40,7 +40,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 )
 from constructs import Construct
 
-from haflow.config.foundation import Artifacts as ArtifactsConfig
+from haflow.config.artifacts import Artifacts as ArtifactsConfig
 from haflow.constructs.artifacts import Artifacts
 from haflow.constructs.bucket import (
     AccessLogBucket,

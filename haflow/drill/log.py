@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from haflow.config.reader import display
 from haflow.output import OutputError
+from haflow.reader import display
 
 DEFAULT_LOG = Path(".haflow") / "drills.jsonl"
 # The last record is all that is needed to recognise a drill log; reading more would cost for nothing.

@@ -49,6 +49,7 @@ class RegionState:
     global_writer: bool  # ... and its writer
     status: str
     writer_instance: str | None
+    global_writer_cluster: str | None = None  # the global cluster's writer member (its ARN), when there is one
 
     @property
     def is_writer(self) -> bool:
@@ -137,8 +138,26 @@ def region_state(aws: AwsClients, target: RegionTarget) -> RegionState:
     members = {m.get("DBClusterArn"): m for g in found for m in g.get("GlobalClusterMembers", [])}
     writer = next((m["DBInstanceIdentifier"] for m in cluster.get("DBClusterMembers", []) if m.get("IsClusterWriter")),
                   None)
+    global_writer = next((str(m["DBClusterArn"]) for m in members.values() if m.get("IsWriter")), None)
     return RegionState(member=arn in members, global_writer=bool(members.get(arn, {}).get("IsWriter")),
-                       status=str(cluster.get("Status", "")), writer_instance=writer)
+                       status=str(cluster.get("Status", "")), writer_instance=writer,
+                       global_writer_cluster=global_writer)
+
+
+def planned_steps(target: RegionTarget, state: RegionState, *, planned: bool) -> list[str]:
+    """What ``region_failover`` would call, in order, for the dry run to say."""
+    if planned:
+        steps = [f"SwitchoverGlobalCluster {target.global_cluster} -> {target.secondary_cluster} (the old writer "
+                 f"becomes a secondary of the same global database; no data loss)"]
+    else:
+        steps = [f"RemoveFromGlobalCluster {target.secondary_cluster} (detach it from {target.global_cluster}: "
+                 f"a standalone read-write cluster; writes not yet replicated are lost)"]
+        if state.writer_instance is None:
+            steps.append(f"CreateDBInstance {target.secondary_cluster}-{PROMOTED_INSTANCE_SUFFIX} "
+                         f"({target.instance_class}): the secondary is headless, nothing writes without an instance")
+    steps.append(f"poll every {POLL_SECONDS:g} s until {target.secondary_cluster} is the writer, available and has a "
+                 f"writer instance")
+    return steps
 
 
 def region_preflight(aws: AwsClients, target: RegionTarget) -> RegionState:

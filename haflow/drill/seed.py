@@ -24,16 +24,38 @@ class NotLocal(Exception):
     """Seeding was asked of the real AWS APIs."""
 
 
-def seed_plan(plan: Plan, aws: AwsClients) -> None:
-    """Create in the local endpoint behind ``aws`` every resource of ``plan`` that `drill verify` checks."""
+def seed_plan(plan: Plan, aws: AwsClients, *, global_cluster: str | None = None) -> None:
+    """Create in the local endpoint behind ``aws`` every resource of ``plan`` that `drill verify` checks.
+
+    ``global_cluster``: the Aurora Global Database the plan's own (primary) cluster is the source of, as
+    the DR plan's ``source_db_cluster_identifier`` makes it; the primary joins it first, so it is the
+    global writer, as after ``cdktf deploy`` (create it with ``seed_global_clusters`` beforehand).
+    """
+    _local_only(aws)
+    subnet_ids = _network(plan, aws)
+    _eks(plan, aws, subnet_ids)
+    _aurora(plan, aws, global_cluster)
+    _redis(plan, aws)
+    _buckets(plan, aws)
+
+
+def seed_global_clusters(dr_plan: Plan, aws: AwsClients) -> list[str]:
+    """Create the DR plan's global clusters (empty, see _aurora) before the primary joins them; their ids."""
+    _local_only(aws)
+    created = []
+    for global_cluster in dr_plan.resources("aws_rds_global_cluster"):
+        identifier = str(dr_plan.literal(global_cluster.body["global_cluster_identifier"]))
+        # moto resolves SourceDBClusterIdentifier only in us-east-1: an empty global cluster, which the
+        # primary cluster joins first and so becomes its writer, as the source cluster is in AWS.
+        aws("rds").create_global_cluster(GlobalClusterIdentifier=identifier, Engine="aurora-postgresql")
+        created.append(identifier)
+    return created
+
+
+def _local_only(aws: AwsClients) -> None:
     if aws.endpoint is None:
         raise NotLocal("seeding writes stand-in resources: it runs against a local endpoint only "
                        "(--endpoint-url http://127.0.0.1:5000 or LOCALSTACK_HOST); deploy a real account with cdktf")
-    subnet_ids = _network(plan, aws)
-    _eks(plan, aws, subnet_ids)
-    _aurora(plan, aws)
-    _redis(plan, aws)
-    _buckets(plan, aws)
 
 
 def _tags(plan: Plan, body: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -97,13 +119,13 @@ def _eks(plan: Plan, aws: AwsClients, subnet_ids: dict[str, str]) -> None:
         )
 
 
-def _aurora(plan: Plan, aws: AwsClients) -> None:
+def _aurora(plan: Plan, aws: AwsClients, joins: str | None) -> None:
     rds = aws("rds")
+    existing = {g["GlobalClusterIdentifier"] for g in rds.describe_global_clusters().get("GlobalClusters", [])}
     for global_cluster in plan.resources("aws_rds_global_cluster"):
-        # moto resolves SourceDBClusterIdentifier only in us-east-1: an empty global cluster instead.
-        rds.create_global_cluster(
-            GlobalClusterIdentifier=global_cluster.body["global_cluster_identifier"], Engine="aurora-postgresql"
-        )
+        identifier = str(plan.literal(global_cluster.body["global_cluster_identifier"]))
+        if identifier not in existing:  # not made before the primary joined it (seed_global_clusters)
+            rds.create_global_cluster(GlobalClusterIdentifier=identifier, Engine="aurora-postgresql")
     for cluster in plan.resources("aws_rds_cluster"):
         if "global_cluster_identifier" in cluster.body and "master_username" not in cluster.body:
             rds.create_db_cluster(
@@ -116,6 +138,7 @@ def _aurora(plan: Plan, aws: AwsClients) -> None:
             Engine=cluster.body["engine"],
             MasterUsername=cluster.body.get("master_username", "haflow"),
             ManageMasterUserPassword=True,
+            **({"GlobalClusterIdentifier": joins} if joins else {}),
         )
     # Lowest promotion tier first: moto makes the first instance of a cluster its writer, as the
     # first instance Terraform creates becomes the writer in AWS.

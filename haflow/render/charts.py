@@ -1,13 +1,23 @@
 """Where the pinned chart packages come from, and the lock that decides which bytes are trusted.
 
-``charts.lock`` (repository root) holds, per chart version, the repository it is published in and the
-sha256 of the package the render gate accepts; CRD bundles a chart does not package (external-secrets)
-are locked the same way. A package whose digest differs from the lock is refused, never rendered.
+``charts.lock`` (repository root) holds, per chart version, the repository it is published in, where its
+package comes from and the digest the render gate accepts:
+
+- a chart rendered from the repository's *published* package: that package's ``sha256`` (as the
+  repository's index.yaml lists it); ``haflow charts pull`` downloads it through the index;
+- a chart rendered from the chart directory of a git commit (``source.parts``: repository, commit, path,
+  and vendored subcharts with their own commits): the ``content_sha256`` of its files
+  (haflow/render/mirror.py); ``pull`` downloads each commit's archive from GitHub and packs it
+  deterministically. ``published_sha256`` records the repository's published package, which is *not*
+  what the gate renders (its files differ), for reference.
+
+CRD bundles a chart does not package (external-secrets) are locked by ``sha256`` and fetched from ``url``
+(a raw file at the pinned commit). A package whose digest differs from the lock is refused, never rendered.
 
 Lookup order for a package: ``--charts-dir DIR`` alone when given; otherwise the chart cache
 (``$HAFLOW_CHARTS_DIR``, default ``~/.cache/haflow/charts``, filled by ``haflow charts pull``), then the
-reference packages beside the checkout (``../shared/reference/charts``), which is how CI and this
-machine, without network to chart repositories, find them.
+reference packages beside the checkout (``$HAFLOW_REFERENCE_CHARTS``, default ``../shared/reference/charts``;
+set it to an empty string to look in the cache only).
 """
 
 from __future__ import annotations
@@ -28,11 +38,23 @@ from typing import Any
 
 import yaml
 
+from haflow import progress
+from haflow.render.mirror import (
+    GitSource,
+    MirrorError,
+    assemble,
+    content_digest,
+    directory_from_archive,
+    pack,
+    package_files,
+)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 LOCK_FILE = REPO_ROOT / "charts.lock"
 CACHE_ENV = "HAFLOW_CHARTS_DIR"
 DEFAULT_CACHE = Path("~/.cache/haflow/charts")
 REFERENCE_CHARTS = REPO_ROOT.parent / "shared" / "reference" / "charts"
+REFERENCE_ENV = "HAFLOW_REFERENCE_CHARTS"
 # Local charts shipped in the package (haflow/charts/<name>); cdktf copies each into cdktf.out as an
 # asset named "<scope>_<name>-chart_<hash>", which is how a release's chart path names its source.
 LOCAL_CHARTS = REPO_ROOT / "haflow" / "charts"
@@ -48,9 +70,17 @@ class LockedFile:
     chart: str
     version: str
     file: str
-    sha256: str
+    sha256: str  # the exact bytes ("" when the entry is verified by content_sha256)
     repository: str = ""  # the Helm repository a chart package is published in
     url: str = ""  # where a file that is not a chart package (a CRD bundle) is published
+    content_sha256: str = ""  # the files of a package packed from git (mirror.content_digest)
+    parts: tuple[GitSource, ...] = ()  # the commits a package packed from git is made of
+    published_sha256: str = ""  # the repository's own package of that version, not the one rendered
+
+    @property
+    def digest(self) -> str:
+        """What the lock checks: ``content:<sha256>`` for a package packed from git, else the file's sha256."""
+        return f"content:{self.content_sha256}" if self.content_sha256 else self.sha256
 
 
 @dataclass(frozen=True)
@@ -86,13 +116,19 @@ def load_lock(path: Path = LOCK_FILE) -> ChartLock:
         charts = tuple(_entry(item) for item in document["charts"])
         crds = tuple(_entry(item) for item in document.get("crds", []))
     except (KeyError, TypeError) as err:
-        raise ChartError(f"{path}: every entry needs chart, version, file and sha256 ({err!r} missing)") from None
+        raise ChartError(f"{path}: every entry needs chart, version, file and sha256 or content_sha256 with "
+                         f"source.parts (repo, commit, path) ({err!r} missing)") from None
     return ChartLock(path, charts, crds)
 
 
 def _entry(item: dict[str, Any]) -> LockedFile:
-    return LockedFile(str(item["chart"]), str(item["version"]), str(item["file"]), str(item["sha256"]),
-                      str(item.get("repository", "")), str(item.get("url", "")))
+    parts = tuple(GitSource(str(part["repo"]), str(part["commit"]), str(part["path"]), str(part.get("into", "")))
+                  for part in (item.get("source") or {}).get("parts", []))
+    if "sha256" not in item and not ("content_sha256" in item and parts):
+        raise KeyError("sha256")
+    return LockedFile(str(item["chart"]), str(item["version"]), str(item["file"]), str(item.get("sha256", "")),
+                      str(item.get("repository", "")), str(item.get("url", "")),
+                      str(item.get("content_sha256", "")), parts, str(item.get("published_sha256", "")))
 
 
 def default_cache() -> Path:
@@ -103,7 +139,16 @@ def search_path(charts_dir: Path | None) -> list[Path]:
     """The directories looked in, in order."""
     if charts_dir is not None:
         return [charts_dir]
-    return [default_cache(), REFERENCE_CHARTS]
+    reference = reference_charts()
+    return [default_cache(), reference] if reference else [default_cache()]
+
+
+def reference_charts() -> Path | None:
+    """The reference packages beside the checkout ($HAFLOW_REFERENCE_CHARTS; empty: none)."""
+    reference = os.environ.get(REFERENCE_ENV)
+    if reference is None:
+        return REFERENCE_CHARTS
+    return Path(reference).expanduser() if reference else None
 
 
 def sha256_of(path: Path) -> str:
@@ -120,18 +165,21 @@ def verified(entry: LockedFile, directories: list[Path], lock: Path) -> Path:
         candidate = directory / entry.file
         if not candidate.is_file():
             continue
-        found = _digest(candidate)
-        if found != entry.sha256:
+        found = _content_digest(candidate) if entry.content_sha256 else _digest(candidate)
+        if found != entry.digest:
+            kind = "content digest" if entry.content_sha256 else "sha256"
             raise ChartError(
-                f"{candidate}: sha256 {found} is not the locked {entry.sha256} ({lock}); refusing to render a "
-                f"package that is not the pinned {entry.chart} {entry.version}. Replace it with the pinned "
-                f"package (haflow charts pull) or, after reviewing a new package, update the lock"
+                f"{candidate}: {kind} {found.removeprefix('content:')} is not the locked "
+                f"{entry.digest.removeprefix('content:')} ({lock}); refusing to render a package that is not the "
+                f"pinned {entry.chart} {entry.version}. Replace it with the pinned package (`haflow charts pull`) "
+                f"or, after reviewing a new package, update the lock"
             )
         return candidate
     where = ", ".join(str(directory) for directory in directories)
     raise ChartError(
-        f"{entry.file} ({entry.chart} {entry.version}) not found in {where}; run `haflow charts pull`, "
-        f"or pass --charts-dir with a directory holding the pinned packages"
+        f"{entry.file} ({entry.chart} {entry.version}) not found in {where}; run `haflow charts pull` (it "
+        f"fetches every package charts.lock pins into {default_cache()}: needs HTTPS to github.com and the "
+        f"chart repositories), or pass --charts-dir with a directory holding the pinned packages"
     )
 
 
@@ -143,6 +191,19 @@ def _digest_cached(path: Path, size: int, mtime_ns: int) -> str:
 def _digest(path: Path) -> str:
     stat = path.stat()
     return _digest_cached(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@cache
+def _content_digest_cached(path: Path, size: int, mtime_ns: int) -> str:
+    try:
+        return "content:" + content_digest(package_files(path))
+    except (OSError, tarfile.TarError, EOFError, MirrorError) as err:
+        return f"content:unreadable ({err})"
+
+
+def _content_digest(path: Path) -> str:
+    stat = path.stat()
+    return _content_digest_cached(path.resolve(), stat.st_size, stat.st_mtime_ns)
 
 
 def local_chart(chart: str) -> Path | None:
@@ -259,29 +320,53 @@ def package_url(entry: LockedFile, fetch: Fetch) -> str:
 
 
 def pull(lock: ChartLock, destination: Path, fetch: Fetch = fetch_url) -> Iterator[PullResult]:
-    """Download every locked file into ``destination``; a file whose digest differs is not written."""
+    """Fetch every locked file into ``destination``; a file whose digest differs is not written.
+
+    A published package comes through its repository's index.yaml; a package packed from git is built from
+    each commit's GitHub archive (fetched once per commit) and verified by its content digest.
+    """
     destination.mkdir(parents=True, exist_ok=True)
+    archives: dict[str, bytes] = {}
     for entry in lock.files:
         target = destination / entry.file
-        if target.is_file() and sha256_of(target) == entry.sha256:
+        present = target.is_file() and (_content_digest(target) if entry.content_sha256 else sha256_of(target))
+        if present == entry.digest:
             yield PullResult(entry, "", target)
             continue
-        url = entry.url or f"{entry.repository.rstrip('/')}/index.yaml"
+        url = entry.url or (entry.parts[0].url if entry.parts else f"{entry.repository.rstrip('/')}/index.yaml")
         try:
-            url = entry.url or package_url(entry, fetch)
-            data = fetch(url)
-        except (urllib.error.URLError, OSError, ValueError, ChartError, yaml.YAMLError) as err:
+            if entry.parts:
+                data, url = _packed_from_git(entry, fetch, archives)
+            else:
+                url = entry.url or package_url(entry, fetch)
+                data = fetch(url)
+        except (urllib.error.URLError, OSError, ValueError, ChartError, yaml.YAMLError, tarfile.TarError,
+                EOFError, MirrorError) as err:
             yield PullResult(entry, url, None, f"could not fetch {url}: {_reason(err)}")
             continue
-        found = hashlib.sha256(data).hexdigest()
-        if found != entry.sha256:
-            yield PullResult(entry, url, None, f"{url}: sha256 {found} is not the locked {entry.sha256} "
-                                               f"({lock.path}); refused, nothing written")
+        found = ("content:" + content_digest(package_files(data))) if entry.content_sha256 else \
+            hashlib.sha256(data).hexdigest()
+        if found != entry.digest:
+            kind = "content digest" if entry.content_sha256 else "sha256"
+            yield PullResult(entry, url, None, f"{url}: {kind} {found.removeprefix('content:')} is not the locked "
+                                               f"{entry.digest.removeprefix('content:')} ({lock.path}); refused, "
+                                               f"nothing written")
             continue
         with tempfile.NamedTemporaryFile(dir=destination, prefix=f".{entry.file}.", delete=False) as partial:
             partial.write(data)
         Path(partial.name).replace(target)
         yield PullResult(entry, url, target)
+
+
+def _packed_from_git(entry: LockedFile, fetch: Fetch, archives: dict[str, bytes]) -> tuple[bytes, str]:
+    parts = []
+    for source in entry.parts:
+        if source.url not in archives:
+            progress.say(f"fetching {source.url} ({entry.chart} {entry.version}: {source.path})")
+            archives[source.url] = fetch(source.url)
+        parts.append((source, directory_from_archive(archives[source.url], source.path, source.url)))
+    urls = " + ".join(f"{source.url}:{source.path}" for source in entry.parts)
+    return pack(assemble(entry.chart, parts)), urls
 
 
 def _reason(err: BaseException) -> str:

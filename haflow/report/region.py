@@ -4,7 +4,7 @@ Model (also in docs/report.md):
 
 - Region RTO = the steps of a regional failover added up: detection (Route 53 health checks), the
   runbook's decision, Aurora's promotion, the DNS TTL, and for a headless secondary the instance
-  creation, for pilot light the node scale-up (haflow.config.dr_checks.region_recovery_seconds, which
+  creation, for pilot light the node scale-up (haflow.region_recovery.region_recovery_seconds, which
   validation shares). Without the DR stacks in the plan it is unbounded.
 - Region RPO = the largest loss among the stores of record replicated to the secondary: Aurora's typical
   global-database lag, S3 RTC's 15-minute bound. A store without a copy makes it unbounded.
@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from haflow import dr_posture, plan
-from haflow.config.dr_checks import region_data_loss_seconds, region_recovery_seconds
 from haflow.config.model import Environment
 from haflow.plan import StackJson
+from haflow.region_recovery import region_data_loss_seconds, region_recovery_seconds
 from haflow.report import sources as aws
 from haflow.report.components import COMPONENTS
 from haflow.report.model import Estimate, Figure, Slo
@@ -120,7 +120,7 @@ def region_estimate(stacks: dict[str, StackJson], env: Environment, primary: Est
         return result
 
     result.rto_steps = [(step, Figure(seconds, STEP_SOURCES[step])) for step, seconds in
-                        region_recovery_seconds(env).items()]
+                        region_recovery_seconds(env.dr).items()]
     secondary_members = [cluster for cluster in plan.resources(dr_foundation, "aws_rds_cluster")
                          if cluster.body.get("global_cluster_identifier")]
     replicated = {component.title for component in result.components if component.posture == dr_posture.REPLICATED}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from haflow.config import dr
+from haflow import region_recovery as dr
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ ELB_SLA = _source(
     "Monthly Uptime Percentage 99.99%; deployed in only one AZ (Single Load Balancer) ... 99.9%",
 )
 
-# --- Disaster recovery (a second region); the numbers live in haflow.config.dr, which validation shares ---
+# --- Disaster recovery (a second region); the numbers live in haflow.region_recovery, which validation shares ---
 AURORA_GLOBAL_LAG = _source(
     "aurora-global-database",
     "Amazon Aurora User Guide: Using Amazon Aurora global databases",

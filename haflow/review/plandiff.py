@@ -113,7 +113,7 @@ def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Attrib
 def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     """Leaf values by attribute path; embedded YAML/JSON documents (Helm values, IAM policies) are opened
     so that a change shows as ``values[0].controller.replicaCount`` instead of one long string."""
-    document = _embedded_document(value)
+    document = embedded_document(value)
     if document is not None:
         return _flatten(document, prefix)
     if isinstance(value, dict) and value:
@@ -129,7 +129,7 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix, value)]
 
 
-def _embedded_document(value: Any) -> dict[str, Any] | list[Any] | None:
+def embedded_document(value: Any) -> dict[str, Any] | list[Any] | None:
     if not isinstance(value, str) or not ("\n" in value or value.lstrip().startswith(("{", "["))):
         return None
     try:

@@ -20,10 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from haflow.config.errors import MISSING, ConfigError, ConfigIssue
-from haflow.config.reader import display, read_yaml
+from haflow.errors import MISSING, ConfigError, ConfigIssue
 from haflow.output import repository_root
 from haflow.plan import STACK_FILE
+from haflow.reader import display, read_yaml
 from haflow.rules.engine import ERROR, UNUSED_CHECKOV_SKIP, Finding
 
 SKIPS_FILE = Path("checkov-skips.yaml")

@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from haflow.commands import synth, validate
-from haflow.config.errors import ConfigError
 from haflow.config.model import Environment
+from haflow.errors import ConfigError
 from haflow.output import OutputError
 from tests.conftest import CONFIG_DIR, ENVIRONMENT_NAMES, REPO_ROOT
 

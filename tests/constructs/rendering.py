@@ -1,7 +1,8 @@
 """Render a pinned upstream chart with Helm's own engine (helm-python-sdk), for tests of the values haflow sets.
 
-The chart packages are the pinned ones in ../shared/reference/charts (see its README); without them the
-tests that render skip, saying where the packages are expected.
+The chart packages are the pinned ones charts.lock verifies, looked up as `haflow check` does (the chart cache,
+then ../shared/reference/charts); without them the tests that render skip, saying what to run, and fail
+instead when HAFLOW_REQUIRE_CHARTS=1 (CI: .ci/run), so a green run cannot hide a gate that never ran.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import pytest
 import yaml
 
 from haflow.constructs.helm import Chart
-from tests.conftest import REPO_ROOT
-
-CHARTS_DIR = REPO_ROOT.parent / "shared" / "reference" / "charts"
+from haflow.render.charts import ChartError, load_lock, search_path, verified
+from tests.charts import charts_missing
 
 Manifest = dict[str, Any]
 
@@ -22,9 +22,11 @@ Manifest = dict[str, Any]
 def render(chart: Chart, values: dict[str, Any], *, release: str, namespace: str) -> list[Manifest]:
     """Every object the chart renders with ``values`` (hooks included), as parsed YAML documents."""
     helm_python = pytest.importorskip("helm_python")
-    package = CHARTS_DIR / f"{chart.name}-{chart.version}.tgz"
-    if not package.exists():
-        pytest.skip(f"pinned chart package {package} not found (../shared/reference/charts beside the checkout)")
+    lock = load_lock()
+    try:
+        package = verified(lock.package(chart.name, chart.version), search_path(None), lock.path)
+    except ChartError as err:
+        charts_missing(str(err))
     rendered = helm_python.Chart.load(str(package)).render(values=values, name=release, namespace=namespace)
     objects: list[Manifest] = []
     for path, text in sorted(rendered.items()):

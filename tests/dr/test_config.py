@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from haflow.config import ConfigError, Environment, load_environments
-from haflow.config.dr_checks import region_recovery_seconds
+from haflow.region_recovery import region_recovery_seconds
 from tests.config.overlays import config_dir_with, issues_at
 from tests.conftest import CONFIG_DIR
 
@@ -36,9 +36,9 @@ def test_prod_runs_warm_standby_in_another_region(environments: dict[str, Enviro
 
 def test_warm_standby_meets_prods_region_rto_where_pilot_light_would_not(environments: dict[str, Environment]) -> None:
     prod = environments["prod"]
-    warm = sum(region_recovery_seconds(prod).values())
+    warm = sum(region_recovery_seconds(prod.dr).values())
     pilot = prod.model_copy(update={"dr": prod.dr.model_copy(update={"mode": "pilot_light", "database_instances": 0})})
-    assert warm <= (prod.slo.region_rto_seconds or 0) < sum(region_recovery_seconds(pilot).values())
+    assert warm <= (prod.slo.region_rto_seconds or 0) < sum(region_recovery_seconds(pilot.dr).values())
 
 
 @pytest.mark.parametrize(

@@ -41,29 +41,12 @@ def write_plan(root: Path, stacks: dict[str, StackJson]) -> Path:
     return root
 
 
-def deploy_global_database(endpoint: str, stacks: dict[str, StackJson], env_name: str) -> None:
-    """The primary cluster and its instances, the global cluster, the secondary and its instances, from the plan.
-
-    moto cannot make a global cluster from a cluster outside us-east-1, so the global cluster is created
-    empty and the primary joins it first (which makes it the writer, as SourceDBClusterIdentifier would).
-    """
-    foundation, dr_foundation = stacks[f"{env_name}-foundation"], stacks[f"{env_name}-dr-foundation"]
-    primary_region = foundation["provider"]["aws"][0]["region"]
-    secondary_region = dr_foundation["provider"]["aws"][0]["region"]
-    (global_cluster,) = resources(dr_foundation, "aws_rds_global_cluster")
-    global_id = global_cluster.body["global_cluster_identifier"]
-    aws_clients(secondary_region, endpoint)("rds").create_global_cluster(
-        GlobalClusterIdentifier=global_id, Engine="aurora-postgresql")
-    for stack, region in ((foundation, primary_region), (dr_foundation, secondary_region)):
-        rds = aws_clients(region, endpoint)("rds")
-        (cluster,) = resources(stack, "aws_rds_cluster")
-        identifier = cluster.body["cluster_identifier"]
-        rds.create_db_cluster(DBClusterIdentifier=identifier, Engine=cluster.body["engine"],
-                              GlobalClusterIdentifier=global_id)
-        for instance in resources(stack, "aws_rds_cluster_instance"):
-            rds.create_db_instance(DBInstanceIdentifier=instance.body["identifier"], DBClusterIdentifier=identifier,
-                                   Engine=instance.body["engine"], DBInstanceClass=instance.body["instance_class"],
-                                   AvailabilityZone=instance.body["availability_zone"])
+def seed(config_dir: Path, plan_dir: Path, endpoint: str) -> None:
+    """The README's recipe: `haflow drill seed` (both regions, the primary the global writer), on a reset moto."""
+    reset_moto(endpoint)
+    result = runner.invoke(app, ["-q", "drill", "seed", "--env", "prod", "--config-dir", str(config_dir),
+                                 "--from", str(plan_dir), "--endpoint-url", endpoint])
+    assert result.exit_code == 0, result.output
 
 
 @pytest.fixture(scope="module")
@@ -85,20 +68,17 @@ def drill(config_dir: Path, plan_dir: Path, endpoint: str, log: Path, *extra: st
     ])
 
 
-def read_plan(plan_dir: Path) -> dict[str, StackJson]:
-    return {p.parent.name: json.loads(p.read_text()) for p in (plan_dir / "stacks").glob(f"*/{STACK_FILE}")}
-
-
 def test_unplanned_failover_makes_the_secondary_the_writable_writer(
     swapped: tuple[Path, Path], moto_endpoint: str, tmp_path: Path
 ) -> None:
     config_dir, plan_dir = swapped
-    reset_moto(moto_endpoint)
-    deploy_global_database(moto_endpoint, read_plan(plan_dir), "prod")
+    seed(config_dir, plan_dir, moto_endpoint)
     log = tmp_path / "drills.jsonl"
 
     dry = drill(config_dir, plan_dir, moto_endpoint, log)
     assert dry.exit_code == 2 and "Nothing was changed" in dry.output and not log.exists()
+    assert "would fail over global cluster prod-global: writer prod-aurora -> prod-dr-aurora" in dry.output
+    assert "1. RemoveFromGlobalCluster prod-dr-aurora" in dry.output
 
     result = drill(config_dir, plan_dir, moto_endpoint, log, "--yes")
 
@@ -130,8 +110,9 @@ def test_a_headless_secondary_gets_a_writer_instance(
     stacks = synthesize([env], tmp_path / "synth" / "cdktf.out")
     assert not list(resources(stacks["prod-dr-foundation"], "aws_rds_cluster_instance"))
     plan_dir = write_plan(tmp_path / "plan", stacks)
-    reset_moto(moto_endpoint)
-    deploy_global_database(moto_endpoint, stacks, "prod")
+    seed(config_dir, plan_dir, moto_endpoint)
+    dry = drill(config_dir, plan_dir, moto_endpoint, tmp_path / "log.jsonl")
+    assert "headless" in dry.output and "2. CreateDBInstance prod-dr-aurora-promoted" in dry.output
 
     result = drill(config_dir, plan_dir, moto_endpoint, tmp_path / "log.jsonl", "--yes")
 
@@ -145,8 +126,7 @@ def test_planned_switchover_is_not_implemented_by_moto(
     swapped: tuple[Path, Path], moto_endpoint: str, tmp_path: Path
 ) -> None:
     config_dir, plan_dir = swapped
-    reset_moto(moto_endpoint)
-    deploy_global_database(moto_endpoint, read_plan(plan_dir), "prod")
+    seed(config_dir, plan_dir, moto_endpoint)
 
     result = drill(config_dir, plan_dir, moto_endpoint, tmp_path / "log.jsonl", "--yes", "--planned")
 
@@ -154,18 +134,34 @@ def test_planned_switchover_is_not_implemented_by_moto(
     assert "does not implement RDS SwitchoverGlobalCluster" in result.output
 
 
-def test_prods_secondary_outside_us_east_1_is_not_implemented_by_moto(
+def test_the_readme_recipe_on_prod_says_what_moto_lacks_after_a_fresh_seed(
     synthesized: dict[str, StackJson], moto_endpoint: str, tmp_path: Path
 ) -> None:
+    """README, Drills: `drill seed`, then the dry run, --planned --yes and --yes (issue 22: all three said
+    "prod-dr-aurora already is the writer of prod-global" because the seed left the primary out)."""
     prod = {name: stack for name, stack in synthesized.items() if name.startswith("prod-")}
     plan_dir = write_plan(tmp_path / "plan", prod)
-    reset_moto(moto_endpoint)
-    deploy_global_database(moto_endpoint, prod, "prod")
+    seed(CONFIG_DIR, plan_dir, moto_endpoint)
+    log = tmp_path / "log.jsonl"
 
-    result = drill(CONFIG_DIR, plan_dir, moto_endpoint, tmp_path / "log.jsonl", "--yes")
+    dry = drill(CONFIG_DIR, plan_dir, moto_endpoint, log)
+    assert dry.exit_code == 2, dry.output
+    assert dry.output.startswith("dry run: would run the unplanned failover (detach and promote) of global cluster "
+                                 "prod-global, making prod-dr-aurora (us-west-2, endpoint 127.0.0.1:")
+    assert "would fail over global cluster prod-global: writer prod-aurora -> prod-dr-aurora (now available, " \
+           "writer instance " in dry.output
+    assert "1. RemoveFromGlobalCluster prod-dr-aurora" in dry.output and "already is the writer" not in dry.output
+    planned_dry = drill(CONFIG_DIR, plan_dir, moto_endpoint, log, "--planned")
+    assert planned_dry.exit_code == 2 and "1. SwitchoverGlobalCluster prod-global -> prod-dr-aurora" in planned_dry.output
 
-    assert result.exit_code == 2
-    assert "does not implement RDS RemoveFromGlobalCluster for a cluster in us-west-2" in result.output
+    planned = drill(CONFIG_DIR, plan_dir, moto_endpoint, log, "--planned", "--yes")
+    assert planned.exit_code == 2
+    assert "does not implement RDS SwitchoverGlobalCluster" in planned.output
+
+    unplanned = drill(CONFIG_DIR, plan_dir, moto_endpoint, log, "--yes")
+    assert unplanned.exit_code == 2
+    assert "does not implement RDS RemoveFromGlobalCluster for a cluster in us-west-2" in unplanned.output
+    assert not log.exists()
 
 
 def test_an_environment_without_dr_is_refused(plan_dir: Path, moto_endpoint: str, tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Variants mutate a deep copy of the session's synthesized stacks (a release's values, a kubernetes_*
 resource, the foundation) and render that copy; nothing is synthesized again. The pinned charts come
-from ../shared/reference/charts (or $HAFLOW_CHARTS_DIR); the tests skip, saying so, when neither holds them.
+from the chart cache ($HAFLOW_CHARTS_DIR, `haflow charts pull`) or ../shared/reference/charts; the tests skip,
+saying so, when neither holds them, and fail instead with HAFLOW_REQUIRE_CHARTS=1 (CI).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import yaml
 from haflow.config import Environment
 from haflow.plan import StackJson
 from haflow.render import RenderResult, render_environment
-from haflow.render.charts import REFERENCE_CHARTS, default_cache, load_lock
+from haflow.render.charts import load_lock, search_path
 from haflow.rules.engine import Finding
 from haflow.rules.rendered import evaluate_rendered
+from tests.charts import charts_missing
 
 Stacks = dict[str, StackJson]
 Mutation = Callable[[Stacks], None]
@@ -27,14 +29,14 @@ Mutation = Callable[[Stacks], None]
 
 def _charts_present() -> bool:
     lock = load_lock()
-    return any(all((directory / entry.file).is_file() for entry in lock.files)
-               for directory in (default_cache(), REFERENCE_CHARTS))
+    return any(all((directory / entry.file).is_file() for entry in lock.files) for directory in search_path(None))
 
 
 def _require_charts() -> None:
     if not _charts_present():
-        pytest.skip(f"the pinned chart packages (charts.lock) are neither in {default_cache()} nor in "
-                    f"{REFERENCE_CHARTS}: run `haflow charts pull` or set HAFLOW_CHARTS_DIR")
+        where = " nor in ".join(str(directory) for directory in search_path(None))
+        charts_missing(f"the pinned chart packages (charts.lock) are neither in {where}: run `haflow charts pull` "
+                       f"or set HAFLOW_CHARTS_DIR")
 
 
 @pytest.fixture(scope="session", autouse=True)

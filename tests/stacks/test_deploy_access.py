@@ -56,7 +56,11 @@ def test_the_buildspec_deploys_the_platform_stack_of_the_runner_environment() ->
     buildspec = yaml.safe_load((REPO_ROOT / "deploy" / "buildspec.yml").read_text(encoding="utf-8"))
     commands = [c for phase in buildspec["phases"].values() for c in phase["commands"]]
     assert any('cdktf deploy "${HAFLOW_ENV}-platform"' in command for command in commands)
-    assert any("haflow check" in command for command in commands)
+    # before deploying: the pinned charts fetched (a runner has no ../shared), then the gate, refusing examples
+    pull = next(i for i, c in enumerate(commands) if c.endswith("haflow charts pull"))
+    check = next(i for i, c in enumerate(commands) if 'haflow check --env "$HAFLOW_ENV" --deploy' in c)
+    deploy = next(i for i, c in enumerate(commands) if "cdktf deploy" in c)
+    assert pull < check < deploy
 
 
 def test_a_public_endpoint_deploy_path_has_no_runner_and_an_allow_list(

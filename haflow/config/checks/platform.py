@@ -1,6 +1,6 @@
 """Cross-field rules over the platform sections: combinations that can never work on a cluster.
 
-Registered in ``haflow.config.checks.CHECKS``; each yields Violation(key path, value, problem, fix).
+Part of ``haflow.config.checks.CHECKS``; each yields Violation(key path, value, problem, fix).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from haflow.config.checks import Check, Violation
+from haflow.config.checks.violation import Check, Violation
 from haflow.config.model import Environment
 from haflow.config.platform import Autoscaling
 
@@ -99,9 +99,9 @@ def check_gpu_has_nodes(env: Environment) -> Iterator[Violation]:
         )
 
 
-PLATFORM_CHECKS: list[Check] = [
+CHECKS: tuple[Check, ...] = (
     check_pdb_leaves_room_to_drain,
     check_hpa_above_pdb_floor,
     check_canary_weight,
     check_gpu_has_nodes,
-]
+)

@@ -1,4 +1,4 @@
-"""Cross-field rules of the `dr` section and the region objectives, appended to CHECKS.
+"""Cross-field rules of the `dr` section and the region objectives.
 
 They refuse contradictions: a secondary region equal to the primary, AZs of another region, a VPC
 that overlaps the primary's, objectives for a region loss without DR (or DR without objectives),
@@ -10,43 +10,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from haflow.config.checks import MIN_AZS, Check, Violation
-from haflow.config.dr import (
-    AURORA_GLOBAL_LAG_SECONDS,
-    AURORA_GLOBAL_PROMOTION_SECONDS,
-    AURORA_INSTANCE_CREATE_SECONDS,
-    DEFAULT_DNS_TTL_SECONDS,
-    HEALTH_CHECK_FAILURE_THRESHOLD,
-    HEALTH_CHECK_INTERVAL_SECONDS,
-    NODE_SCALE_UP_SECONDS,
-    S3_RTC_REPLICATION_SECONDS,
-)
+from haflow.config.checks.environment import MIN_AZS
+from haflow.config.checks.violation import Check, Violation
 from haflow.config.model import Environment
 from haflow.config.subnets import SubnetPlanError, plan_subnets
-
-
-def region_recovery_seconds(env: Environment) -> dict[str, int]:
-    """The steps of a regional failover and their seconds, by the published figures (``config.dr``).
-
-    Shared by validation (a region RTO the mode cannot meet is refused) and the region report.
-    """
-    dr = env.dr
-    steps = {
-        "detection": HEALTH_CHECK_INTERVAL_SECONDS * HEALTH_CHECK_FAILURE_THRESHOLD,
-        "decision": dr.decision_seconds,
-        "database promotion": AURORA_GLOBAL_PROMOTION_SECONDS,
-        "DNS TTL": dr.dns.ttl_seconds if dr.dns else DEFAULT_DNS_TTL_SECONDS,
-    }
-    if dr.secondary_database_instances() == 0:
-        steps["database instance creation"] = AURORA_INSTANCE_CREATE_SECONDS
-    if dr.mode == "pilot_light":
-        steps["node scale-up"] = NODE_SCALE_UP_SECONDS
-    return steps
-
-
-def region_data_loss_seconds() -> dict[str, int]:
-    """What a region loss can lose, per store of record (Redis holds no records: not counted)."""
-    return {"Aurora (global database lag)": AURORA_GLOBAL_LAG_SECONDS, "S3 (RTC)": S3_RTC_REPLICATION_SECONDS}
+from haflow.region_recovery import region_data_loss_seconds, region_recovery_seconds
 
 
 def check_dr_objectives(env: Environment) -> Iterator[Violation]:
@@ -69,7 +37,7 @@ def check_dr_objectives(env: Environment) -> Iterator[Violation]:
                 f"set slo.region_rpo_seconds: {worst[1]} or more",
             )
     if dr.enabled and slo.region_rto_seconds is not None:
-        steps = region_recovery_seconds(env)
+        steps = region_recovery_seconds(dr)
         needed = sum(steps.values())
         if slo.region_rto_seconds < needed:
             parts = " + ".join(f"{name} {seconds} s" for name, seconds in steps.items())
@@ -159,9 +127,9 @@ def check_secondary_database(env: Environment) -> Iterator[Violation]:
                         f"set dr.database_instances: {len(dr.availability_zones)} or list more AZs")
 
 
-DR_CHECKS: list[Check] = [
+CHECKS: tuple[Check, ...] = (
     check_dr_objectives,
     check_secondary_region,
     check_secondary_network,
     check_secondary_database,
-]
+)

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from haflow import reader
 from haflow.cli import app
-from haflow.config import ConfigError, reader
-from haflow.config.reader import MAX_YAML_BYTES, read_json, read_yaml
+from haflow.config import ConfigError
+from haflow.reader import MAX_YAML_BYTES, read_json, read_yaml
 from tests.config.overlays import config_dir_with
 from tests.conftest import REPO_ROOT
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from haflow.config.errors import MISSING, ConfigError, ConfigIssue
+from haflow.errors import MISSING, ConfigError, ConfigIssue
 
 # An overlay is a few kilobytes; a synthesized stack a few megabytes. Anything larger is not what
 # haflow expects there (a log, an image, /dev/zero), and reading it would only cost memory.

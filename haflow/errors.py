@@ -1,4 +1,6 @@
-"""One error type for bad environment input, carrying every problem found at once."""
+"""One error type for bad input (environment files and every file haflow.reader reads), carrying every
+problem found at once. A bottom module: config, the reader and the rule pack all raise it.
+"""
 
 from __future__ import annotations
 

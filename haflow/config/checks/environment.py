@@ -1,32 +1,18 @@
-"""Cross-field rules over a structurally valid environment: a table of checks, all run, all reported.
-
-Each check yields (key path, value, problem, fix). Sections add their checks to CHECKS.
-"""
+"""Cross-field rules over the general keys: availability zones, the subnet plan, suppressions."""
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
 from haflow.config import zones
+from haflow.config.checks.violation import Check, Violation
 from haflow.config.model import Environment
 from haflow.config.subnets import SubnetPlanError, plan_subnets
 from haflow.config.zones import zones_of
-from haflow.rules import RULE_IDS
+from haflow.rule_ids import RULE_IDS
 
-
-@dataclass(frozen=True)
-class Violation:
-    path: str
-    value: Any
-    problem: str
-    fix: str
-
-
-Check = Callable[[Environment], Iterator[Violation]]
 MIN_AZS = 2
 RESOURCE_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+$")
 # A rendered Kubernetes object, as the render gate names it: Kind/namespace/name (Kind/name when cluster-scoped).
@@ -82,7 +68,7 @@ def check_subnet_plan(env: Environment) -> Iterator[Violation]:
 
 
 def check_suppressions(env: Environment) -> Iterator[Violation]:
-    """A suppression must name a rule of the pack (haflow.rules, provider-free) and resource addresses."""
+    """A suppression must name a rule of the pack (haflow.rule_ids, generated from it) and resource addresses."""
     for index, suppression in enumerate(env.suppressions):
         if suppression.rule not in RULE_IDS:
             close = difflib.get_close_matches(suppression.rule, sorted(RULE_IDS), n=1)
@@ -102,21 +88,8 @@ def check_suppressions(env: Environment) -> Iterator[Violation]:
                 )
 
 
-CHECKS: list[Check] = [
+CHECKS: tuple[Check, ...] = (
     check_availability_zones,
     check_subnet_plan,
     check_suppressions,
-]
-
-
-def run_checks(env: Environment) -> list[Violation]:
-    return [violation for check in CHECKS for violation in check(env)]
-
-# Section modules keep their own cross-field rules; imported last because they build on Violation and Check.
-from haflow.config.dr_checks import DR_CHECKS  # noqa: E402
-from haflow.config.foundation_checks import FOUNDATION_CHECKS  # noqa: E402
-from haflow.config.platform_checks import PLATFORM_CHECKS  # noqa: E402
-
-CHECKS.extend(FOUNDATION_CHECKS)
-CHECKS.extend(PLATFORM_CHECKS)
-CHECKS.extend(DR_CHECKS)
+)

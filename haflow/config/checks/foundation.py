@@ -1,17 +1,18 @@
-"""Cross-field rules of the foundation sections (eks, database, cache, artifacts), appended to CHECKS."""
+"""Cross-field rules of the foundation sections (eks, database, cache, artifacts)."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
 
-from haflow.config.checks import Check, Violation
-from haflow.config.foundation import (
-    HA_AVAILABILITY_PERCENT,
-    HA_MIN_BACKUP_RETENTION_DAYS,
-    HA_MIN_DATABASE_INSTANCES,
-)
+from haflow.config.checks.violation import Check, Violation
 from haflow.config.model import Environment
+
+# Environments promising this availability or more (the staging and prod shapes) need a standby
+# database instance and a week of backups.
+HA_AVAILABILITY_PERCENT = 99.5
+HA_MIN_DATABASE_INSTANCES = 2
+HA_MIN_BACKUP_RETENTION_DAYS = 7
 
 
 def check_node_pool_sizes(env: Environment) -> Iterator[Violation]:
@@ -122,11 +123,11 @@ def check_database_placement(env: Environment) -> Iterator[Violation]:
         )
 
 
-FOUNDATION_CHECKS: list[Check] = [
+CHECKS: tuple[Check, ...] = (
     check_node_pool_sizes,
     check_kube_proxy_matches_cluster,
     check_service_cidr_outside_vpc,
     check_public_endpoint_allow_list,
     check_deploy_path,
     check_database_placement,
-]
+)
