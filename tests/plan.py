@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -23,3 +24,13 @@ def referenced(stack: dict[str, Any], expression: str) -> tuple[str, str, dict[s
 
 def address(rtype: str, name: str) -> str:
     return f"${{{rtype}.{name}.id}}"
+
+
+def own(stacks: dict[str, Any], env: Any) -> dict[str, Any]:
+    """A deep copy of ``env``'s stacks (and the shared bootstrap stack), for a test to mutate."""
+    return {name: copy.deepcopy(stack) for name, stack in stacks.items() if name in ("bootstrap", *env.stack_names)}
+
+
+def unreplicated_bucket(stacks: dict[str, Any]) -> None:
+    """prod's artifacts bucket without its cross-region replication."""
+    stacks["prod-foundation"]["resource"].pop("aws_s3_bucket_replication_configuration")

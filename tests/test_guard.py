@@ -1,5 +1,5 @@
 """One guard at the top: an unexpected exception is exit 3 with one line and what to report; the traceback
-only with --debug; main.py (the cdktf CLI's entry) prints bad configuration cleanly (issue 11, 2)."""
+only with --debug; main.py (the cdktf CLI's entry) prints bad configuration cleanly."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Tests take the list of environments from environments/, so adding one never turns `make test` red
-(issue 11, 4)."""
+"""Tests take the list of environments from environments/, so adding one never turns `make test` red."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""haflow writes only into what it owns: never loses a file, never leaves a half-written or stray one (issue 11, 1 and 3)."""
+"""haflow writes only into what it owns: never loses a file, never leaves a half-written or stray one."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Long commands say what they are doing; `make` shows its first-run install; `make bench` fails on a missed
-target (issue 11, 8 and 9)."""
+target."""
 
 from __future__ import annotations
 

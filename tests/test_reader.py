@@ -1,4 +1,4 @@
-"""Every file haflow reads goes through one reader: whatever is wrong with it is exit 2 naming the file (issue 11, 2)."""
+"""Every file haflow reads goes through one reader: whatever is wrong with it is exit 2 naming the file."""
 
 from __future__ import annotations
 

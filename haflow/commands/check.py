@@ -24,8 +24,8 @@ from haflow.reader import MAX_JSON_BYTES, display, read_text
 from haflow.rules import evaluate
 from haflow.rules.checkov_gate import CheckovOutcome, load_skips, run_checkov, skips_file_for
 from haflow.rules.engine import Finding, stacks_of
-from haflow.rules.render import FORMATS, CheckReport, render
-from haflow.rules.rendered import RENDER_CHECKS, evaluate_rendered
+from haflow.rules.format import FORMATS, CheckReport, format_report
+from haflow.rules.rendered import RENDERED_RULE_IDS, evaluate_rendered
 from haflow.synthesis import synthesize
 
 # Where `haflow synth` and `cdktf synth` put stacks: SARIF locations point there when haflow
@@ -146,7 +146,7 @@ def _report(environments: list[Environment], stacks: dict[str, Any], root: Path,
     rendered = rendered_findings(environments, stacks, rendering)
     if rendered is None:
         return EXIT_BAD_INPUT
-    not_run = frozenset() if rendering.enabled else frozenset(RENDER_CHECKS)
+    not_run = frozenset() if rendering.enabled else RENDERED_RULE_IDS
     with progress.stage("running the rule pack"):
         evaluations = [evaluate(stacks, env, extra=rendered.get(env.name), not_run=not_run, as_of=day)
                        for env in environments]
@@ -165,7 +165,7 @@ def _report(environments: list[Environment], stacks: dict[str, Any], root: Path,
             print_error(f"checkov could not parse {problem}")
     report = CheckReport(evaluations, outcome, stacks_dir, display(config_dir), display(skips_file))
     lines = {name: _resource_lines(root / "stacks" / name / STACK_FILE) for name in names}
-    sys.stdout.write(render(report, output_format, lines))
+    sys.stdout.write(format_report(report, output_format, lines))
     return EXIT_FINDINGS if report.errors else EXIT_OK
 
 

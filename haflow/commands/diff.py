@@ -27,7 +27,7 @@ def run(base: str, envs: list[str], config_dir: Path, output_format: str, fail_o
 
     from haflow.review import environments_of, review
     from haflow.review.baseref import BaseRefError, repo_root, synth_ref
-    from haflow.review.render import to_json, to_markdown
+    from haflow.review.format import to_json, to_markdown
     from haflow.synthesis import synthesize
 
     try:

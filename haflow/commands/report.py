@@ -22,9 +22,9 @@ def run(env: str, config_dir: Path, output_format: str, out: Path | None = None)
 
     from haflow.plan import read_stacks
     from haflow.report import estimate
+    from haflow.report.format import to_json, to_markdown
     from haflow.report.region import region_estimate
-    from haflow.report.region_render import region_json, region_markdown
-    from haflow.report.render import to_json, to_markdown
+    from haflow.report.region_format import region_json, region_markdown
     from haflow.synthesis import synthesize
 
     environment = environments[0]

@@ -65,7 +65,7 @@ def run(plan_arguments: list[str], envs: list[str], config_dir: Path, output_for
             return EXIT_BAD_INPUT
         named[stack] = path
 
-    from haflow.review.planrender import to_json, to_markdown
+    from haflow.review.planformat import to_json, to_markdown
     from haflow.review.planreview import PlanReview
     from haflow.review.tfplan import PlanError, read
 

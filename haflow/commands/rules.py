@@ -6,16 +6,16 @@ from pathlib import Path
 
 from haflow.commands.common import EXIT_OK
 from haflow.output import write_generated_file
-from haflow.rules.docs import RULE_IDS_HEADER, render_rule_ids_module, render_rules_markdown
+from haflow.rules.docs import RULE_IDS_HEADER, rule_ids_module, rules_markdown
 
 
 def run(out: Path, ids_out: Path) -> int:
-    text = render_rules_markdown()
+    text = rules_markdown()
     heading = text.splitlines()[0]
     write_generated_file(out, text, option="--out", default_name="RULES.md",
                          is_previous=lambda current: current.startswith(heading))
     print(f"wrote {out}")
-    ids = render_rule_ids_module()
+    ids = rule_ids_module()
     if not (ids_out.is_file() and ids_out.read_text(encoding="utf-8") == ids):
         write_generated_file(ids_out, ids, option="--ids-out", default_name="rule_ids.py",
                              is_previous=lambda current: current.startswith(RULE_IDS_HEADER))

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from haflow import plan
+from haflow.render.placeholders import Placeholders
 from haflow.render.schemas import KubeSchemas
 
 HOOK_ANNOTATION = "helm.sh/hook"
@@ -68,6 +70,11 @@ class RenderedRelease:
     unread_keys: list[str] = field(default_factory=list)  # values the chart never reads
     unread_check: str = ""  # why the unread-key check could not run, if it could not
 
+    @property
+    def address(self) -> str:
+        """How findings and suppressions name a release: its plan address."""
+        return self.source
+
 
 @dataclass
 class RenderResult:
@@ -92,3 +99,13 @@ class RenderResult:
             if item.kind == kind and item.name == name and (namespace is None or item.namespace == namespace):
                 return item
         return None
+
+    def foundation_resource(self, value: Any) -> plan.Resource | None:
+        """The foundation resource a stand-in in a rendered object stands for (the role behind an IRSA
+        annotation's ARN), followed through the foundation's outputs; None when ``value`` is not a stand-in
+        or names no resource of the foundation stack."""
+        expression = self.placeholders.get(str(value))
+        if not expression:
+            return None
+        target = Placeholders("", self.foundation.get("output") or {}).target(expression)
+        return plan.find(self.foundation, target.rtype, target.name) if target.rtype else None

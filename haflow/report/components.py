@@ -8,13 +8,12 @@ assumed to be redundant).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from haflow.contract import ZONE_TOPOLOGY_KEY
+from haflow.kube import spreads_over_zones
 from haflow.plan import Resource, as_bool, as_int, as_list, block, lookup, release_values
 from haflow.report import sources as aws
 from haflow.report.model import Component, Figure, absent
-from haflow.report.plan import Plan
+from haflow.report.plan import EnvironmentPlan
 
 ELB_SUBNET_TAG = "kubernetes.io/role/elb"
 
@@ -34,7 +33,7 @@ MULTI_REPLICA_RTO = Figure(
 )
 
 
-def network(plan: Plan) -> Component:
+def network(plan: EnvironmentPlan) -> Component:
     subnets = plan.resources("aws_subnet")
     if not subnets:
         return absent("network", "Network (VPC, subnets, NAT)", "aws_subnet")
@@ -90,7 +89,7 @@ def network(plan: Plan) -> Component:
     )
 
 
-def eks_control_plane(plan: Plan) -> Component:
+def eks_control_plane(plan: EnvironmentPlan) -> Component:
     clusters = plan.resources("aws_eks_cluster")
     if not clusters:
         return absent("eks", "EKS control plane", "aws_eks_cluster")
@@ -109,7 +108,7 @@ def eks_control_plane(plan: Plan) -> Component:
     )
 
 
-def node_groups(plan: Plan) -> Component:
+def node_groups(plan: EnvironmentPlan) -> Component:
     groups = plan.resources("aws_eks_node_group")
     if not groups:
         return absent("node_groups", "EKS node groups", "aws_eks_node_group")
@@ -148,7 +147,7 @@ def node_groups(plan: Plan) -> Component:
     )
 
 
-def aurora(plan: Plan) -> Component:
+def aurora(plan: EnvironmentPlan) -> Component:
     clusters = plan.resources("aws_rds_cluster")
     if not clusters:
         return absent("aurora", "Aurora PostgreSQL", "aws_rds_cluster")
@@ -195,13 +194,13 @@ def aurora(plan: Plan) -> Component:
     )
 
 
-def _belongs_to(plan: Plan, instance: Resource, cluster: Resource) -> bool:
+def _belongs_to(plan: EnvironmentPlan, instance: Resource, cluster: Resource) -> bool:
     """An instance belongs to the cluster it references; a literal identifier counts for the only cluster."""
     owners = plan.referenced(instance.body.get("cluster_identifier"), "aws_rds_cluster")
     return not owners or any(owner.name == cluster.name for owner in owners)
 
 
-def redis(plan: Plan) -> Component:
+def redis(plan: EnvironmentPlan) -> Component:
     groups = plan.resources("aws_elasticache_replication_group")
     if not groups:
         return absent("redis", "ElastiCache Redis", "aws_elasticache_replication_group")
@@ -252,7 +251,7 @@ def redis(plan: Plan) -> Component:
     )
 
 
-def s3(plan: Plan) -> Component:
+def s3(plan: EnvironmentPlan) -> Component:
     buckets = plan.resources("aws_s3_bucket")
     if not buckets:
         return absent("s3", "S3 artifacts", "aws_s3_bucket")
@@ -276,30 +275,6 @@ def s3(plan: Plan) -> Component:
         else Figure(None, aws.S3_VERSIONING.id, f"unversioned ({', '.join(unversioned)}): deletes are unrecoverable"),
         notes=["durability 99.999999999% (design)"],
     )
-
-
-def _spread_over_zones(constraints: Any) -> bool:
-    return any(
-        isinstance(item, dict) and item.get("topologyKey", item.get("topology_key")) == ZONE_TOPOLOGY_KEY
-        for item in as_list(constraints)
-    )
-
-
-ANTI_AFFINITY_KINDS = (
-    "requiredDuringSchedulingIgnoredDuringExecution",
-    "preferredDuringSchedulingIgnoredDuringExecution",
-)
-
-
-def _anti_affinity_over_zones(affinity: Any) -> bool:
-    """Pod anti-affinity across zones (for charts without topologySpreadConstraints)."""
-    anti = affinity.get("podAntiAffinity", {}) if isinstance(affinity, dict) else {}
-    terms = [
-        term.get("podAffinityTerm", term) if isinstance(term, dict) else {}
-        for kind in ANTI_AFFINITY_KINDS
-        for term in as_list(anti.get(kind) if isinstance(anti, dict) else None)
-    ]
-    return _spread_over_zones(terms)
 
 
 def _workload(
@@ -332,7 +307,7 @@ def _workload(
     )
 
 
-def ingress(plan: Plan) -> Component:
+def ingress(plan: EnvironmentPlan) -> Component:
     release = plan.helm_release("ingress-nginx")
     if release is None:
         return absent("ingress", "Ingress (NLB + ingress-nginx)", "helm_release ingress-nginx")
@@ -357,14 +332,14 @@ def ingress(plan: Plan) -> Component:
         "Ingress (NLB + ingress-nginx)",
         [release.address],
         replicas,
-        _spread_over_zones(lookup(values, "controller.topologySpreadConstraints")),
+        spreads_over_zones(lookup(values, "controller.topologySpreadConstraints"), None),
         public_azs,
         [],
         extra_factors=[nlb],
     )
 
 
-def prefect(plan: Plan) -> Component:
+def prefect(plan: EnvironmentPlan) -> Component:
     release = plan.helm_release("prefect-server")
     if release is None:
         return absent("prefect", "Prefect server and worker", "helm_release prefect-server")
@@ -388,14 +363,13 @@ def prefect(plan: Plan) -> Component:
         "Prefect server and worker",
         addresses,
         replicas,
-        _spread_over_zones(lookup(values, "server.topologySpreadConstraints"))
-        or _anti_affinity_over_zones(lookup(values, "server.affinity")),
+        spreads_over_zones(lookup(values, "server.topologySpreadConstraints"), lookup(values, "server.affinity")),
         [],
         notes,
     )
 
 
-def model_api(plan: Plan) -> Component:
+def model_api(plan: EnvironmentPlan) -> Component:
     deployments = [
         d
         for d in plan.resources("kubernetes_deployment_v1", "kubernetes_deployment")
@@ -420,13 +394,13 @@ def model_api(plan: Plan) -> Component:
         "model-api",
         [deployment.address],
         replicas,
-        _spread_over_zones(pod_spec.get("topology_spread_constraint")),
+        spreads_over_zones(pod_spec.get("topology_spread_constraint"), None),
         [],
         notes,
     )
 
 
-COMPONENTS: tuple[Callable[[Plan], Component], ...] = (
+COMPONENTS: tuple[Callable[[EnvironmentPlan], Component], ...] = (
     network,
     eks_control_plane,
     node_groups,

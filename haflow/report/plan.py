@@ -14,7 +14,7 @@ from haflow import plan
 from haflow.plan import HELM_RELEASE, Resource, StackJson
 
 
-class Plan:
+class EnvironmentPlan:
     """The stacks of one environment (foundation and platform), searchable by resource type."""
 
     def __init__(self, stacks: dict[str, StackJson]) -> None:

@@ -27,7 +27,7 @@ from haflow.region_recovery import region_data_loss_seconds, region_recovery_sec
 from haflow.report import sources as aws
 from haflow.report.components import COMPONENTS
 from haflow.report.model import Estimate, Figure, Slo
-from haflow.report.plan import Plan
+from haflow.report.plan import EnvironmentPlan
 
 SECONDS_PER_MONTH = 30 * 24 * 3600
 STEP_SOURCES = {
@@ -144,8 +144,9 @@ def region_estimate(stacks: dict[str, StackJson], env: Environment, primary: Est
         f"Route 53 failover records ({len(records)}) with health checks: clients move after detection + TTL"
         if records else "manual: no hosted zone in dr.dns; point clients at the secondary's load balancer by hand"
     )
-    secondary_plan = Plan({name: stacks[name] for name in (env.dr_foundation_stack_name, env.dr_platform_stack_name)
-                           if name in stacks})
+    secondary_plan = EnvironmentPlan({name: stacks[name]
+                                      for name in (env.dr_foundation_stack_name, env.dr_platform_stack_name)
+                                      if name in stacks})
     secondary = Estimate([analyse(secondary_plan) for analyse in COMPONENTS], Slo(0, 0, 0))
     result.availability_secondary = secondary.availability_percent
     return result

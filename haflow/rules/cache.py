@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from haflow.rules.engine import ERROR, Outcome, rule
-from haflow.rules.stack import Resource, Stack
+from haflow.rules.stack import LiteralResource, Stack
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
@@ -24,7 +24,7 @@ REPLICATION_GROUP = ("aws_elasticache_replication_group",)
     fix="Set automatic_failover_enabled = true.",
     subjects=REPLICATION_GROUP,
 )
-def automatic_failover(group: Resource, stack: Stack, env: Environment) -> Outcome:
+def automatic_failover(group: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not group.boolean("automatic_failover_enabled", False):
         return ["automatic_failover_enabled is off"]
     return []
@@ -39,7 +39,7 @@ def automatic_failover(group: Resource, stack: Stack, env: Environment) -> Outco
     fix="Set multi_az_enabled = true.",
     subjects=REPLICATION_GROUP,
 )
-def multi_az(group: Resource, stack: Stack, env: Environment) -> Outcome:
+def multi_az(group: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not group.boolean("multi_az_enabled", False):
         return ["multi_az_enabled is off"]
     return []
@@ -53,7 +53,7 @@ def multi_az(group: Resource, stack: Stack, env: Environment) -> Outcome:
     fix=f"Set num_cache_clusters >= {MIN_NODES}.",
     subjects=REPLICATION_GROUP,
 )
-def node_count(group: Resource, stack: Stack, env: Environment) -> Outcome:
+def node_count(group: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     nodes = group.integer("num_cache_clusters", 1)
     if nodes < MIN_NODES:
         return [f"num_cache_clusters is {nodes}"]
@@ -69,7 +69,7 @@ def node_count(group: Resource, stack: Stack, env: Environment) -> Outcome:
     fix="Set transit_encryption_enabled = true.",
     subjects=REPLICATION_GROUP,
 )
-def transit_encryption(group: Resource, stack: Stack, env: Environment) -> Outcome:
+def transit_encryption(group: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not group.boolean("transit_encryption_enabled", False):
         return ["transit_encryption_enabled is off"]
     return []
@@ -84,7 +84,7 @@ def transit_encryption(group: Resource, stack: Stack, env: Environment) -> Outco
     fix="Set at_rest_encryption_enabled = true (and kms_key_id to a customer key).",
     subjects=REPLICATION_GROUP,
 )
-def at_rest_encryption(group: Resource, stack: Stack, env: Environment) -> Outcome:
+def at_rest_encryption(group: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not group.boolean("at_rest_encryption_enabled", False):
         return ["at_rest_encryption_enabled is off"]
     return []
@@ -99,7 +99,7 @@ def at_rest_encryption(group: Resource, stack: Stack, env: Environment) -> Outco
     fix="Leave cluster_mode unset (or 'disabled'), num_node_groups at 1 and use a non-.cluster.on parameter group.",
     subjects=REPLICATION_GROUP,
 )
-def cluster_mode_disabled(group: Resource, stack: Stack, env: Environment) -> Outcome:
+def cluster_mode_disabled(group: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     problems = []
     mode = group.string("cluster_mode", "disabled")
     if mode != "disabled":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from haflow.rules.engine import ERROR, Outcome, rule
-from haflow.rules.stack import Resource, Stack
+from haflow.rules.stack import LiteralResource, Stack
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
@@ -27,7 +27,7 @@ STATEFUL = ("aws_rds_cluster", "aws_s3_bucket", "aws_efs_file_system", "aws_dyna
     fix="Set lifecycle { prevent_destroy = true } on the resource (cdktf: lifecycle={'prevent_destroy': True}).",
     subjects=STATEFUL,
 )
-def prevent_destroy(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+def prevent_destroy(resource: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not resource.boolean("lifecycle.prevent_destroy", False):
         return ["lifecycle.prevent_destroy is not set"]
     return []
@@ -42,7 +42,7 @@ def prevent_destroy(resource: Resource, stack: Stack, env: Environment) -> Outco
     fix="Set skip_final_snapshot = false and a final_snapshot_identifier.",
     subjects=("aws_rds_cluster",),
 )
-def final_snapshot(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def final_snapshot(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if cluster.boolean("skip_final_snapshot", False):
         return ["skip_final_snapshot is true"]
     if not cluster.has("final_snapshot_identifier"):
@@ -58,7 +58,7 @@ def final_snapshot(cluster: Resource, stack: Stack, env: Environment) -> Outcome
     fix="Remove force_destroy (it defaults to false).",
     subjects=("aws_s3_bucket",),
 )
-def no_force_destroy(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
+def no_force_destroy(bucket: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if bucket.boolean("force_destroy", False):
         return ["force_destroy is true"]
     return []

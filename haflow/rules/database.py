@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
-from haflow.rules.stack import Resource, Stack
+from haflow.rules.stack import LiteralResource, Stack
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
@@ -20,11 +20,11 @@ MIN_BACKUP_RETENTION_DAYS = 7
 DEFAULT_BACKUP_RETENTION_DAYS = 1
 
 
-def instances_of(cluster: Resource, stack: Stack) -> list[Resource]:
+def instances_of(cluster: LiteralResource, stack: Stack) -> list[LiteralResource]:
     return stack.referencing(cluster, "aws_rds_cluster_instance", "cluster_identifier")
 
 
-def is_global_secondary(cluster: Resource) -> bool:
+def is_global_secondary(cluster: LiteralResource) -> bool:
     """A secondary cluster of an Aurora global database: it joins a global cluster and, taking its data
     from the primary's storage, has no master user of its own. Its recovery is a regional failover
     (the HA-DR rules), not an in-region promotion."""
@@ -40,7 +40,7 @@ def is_global_secondary(cluster: Resource) -> bool:
     fix="Set the database to two or more instances, each with its own availability_zone.",
     subjects=("aws_rds_cluster",),
 )
-def instances_in_distinct_azs(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def instances_in_distinct_azs(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if is_global_secondary(cluster):
         return NOT_APPLICABLE  # headless (pilot light) or a standby reader: promoted as a region, see HA-DR-002
     instances = instances_of(cluster, stack)
@@ -61,7 +61,7 @@ def instances_in_distinct_azs(cluster: Resource, stack: Stack, env: Environment)
     fix="Set deletion_protection = true.",
     subjects=("aws_rds_cluster",),
 )
-def deletion_protection(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def deletion_protection(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not cluster.boolean("deletion_protection", False):
         return ["deletion_protection is off"]
     return []
@@ -76,7 +76,7 @@ def deletion_protection(cluster: Resource, stack: Stack, env: Environment) -> Ou
     fix=f"Set backup_retention_period >= {MIN_BACKUP_RETENTION_DAYS}.",
     subjects=("aws_rds_cluster",),
 )
-def backup_retention(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def backup_retention(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     days = cluster.integer("backup_retention_period", DEFAULT_BACKUP_RETENTION_DAYS)
     if days < MIN_BACKUP_RETENTION_DAYS:
         return [f"backup_retention_period is {days} day(s)"]
@@ -92,7 +92,7 @@ def backup_retention(cluster: Resource, stack: Stack, env: Environment) -> Outco
     fix="Set storage_encrypted = true (and kms_key_id to a customer key).",
     subjects=("aws_rds_cluster",),
 )
-def storage_encrypted(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def storage_encrypted(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not cluster.boolean("storage_encrypted", False):
         return ["storage_encrypted is off"]
     return []
@@ -110,7 +110,7 @@ def storage_encrypted(cluster: Resource, stack: Stack, env: Environment) -> Outc
     "master_password_wo from an aws_secretsmanager_secret_version).",
     subjects=("aws_rds_cluster",),
 )
-def managed_master_password(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def managed_master_password(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if is_global_secondary(cluster):
         return NOT_APPLICABLE  # the master user comes with the primary's storage
     problems = []

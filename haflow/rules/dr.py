@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from haflow import contract, dr_posture, plan
 from haflow.plan import as_list, block
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
-from haflow.rules.stack import Resource, Stack
+from haflow.rules.stack import LiteralResource, Stack
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
@@ -57,7 +57,7 @@ def _strings(node: Any) -> Iterator[str]:
     fix="Set dr.secondary_region to another region than region (e.g. us-west-2 for us-east-1).",
     subjects=(FOUNDATION_ANCHOR,),
 )
-def secondary_differs(anchor: Resource, stack: Stack, env: Environment) -> Outcome:
+def secondary_differs(anchor: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if stack.name != env.dr_foundation_stack_name:
         return NOT_APPLICABLE
     regions = provider_regions(stack.document)
@@ -78,7 +78,7 @@ def secondary_differs(anchor: Resource, stack: Stack, env: Environment) -> Outco
     "aws_rds_cluster joining it with storage_encrypted and a kms_key_id of the DR stack.",
     subjects=("aws_rds_global_cluster",),
 )
-def global_cluster_with_secondary(global_cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def global_cluster_with_secondary(global_cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     problems = []
     if not global_cluster.has("source_db_cluster_identifier"):
         problems.append("source_db_cluster_identifier is not set: the primary cluster does not join it")
@@ -104,7 +104,7 @@ def global_cluster_with_secondary(global_cluster: Resource, stack: Stack, env: E
     "destination.replication_time and metrics Enabled at 15 minutes and delete_marker_replication set.",
     subjects=("aws_s3_bucket",),
 )
-def crr_with_rtc(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
+def crr_with_rtc(bucket: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if stack.name != env.foundation_stack_name:
         return NOT_APPLICABLE
     configurations = stack.referencing(bucket, "aws_s3_bucket_replication_configuration", "bucket")
@@ -143,7 +143,7 @@ def crr_with_rtc(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
     "data sources in the secondary region, and derive what they need of the primary from configuration.",
     subjects=(FOUNDATION_ANCHOR, PLATFORM_ANCHOR),
 )
-def reads_nothing_from_primary(anchor: Resource, stack: Stack, env: Environment) -> Outcome:
+def reads_nothing_from_primary(anchor: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not is_dr_stack(stack, env):
         return NOT_APPLICABLE
     document = stack.document
@@ -183,7 +183,7 @@ def reads_nothing_from_primary(anchor: Resource, stack: Stack, env: Environment)
     "with health checks, or leave it out and follow the manual runbook.",
     subjects=(FOUNDATION_ANCHOR,),
 )
-def dns_failover(anchor: Resource, stack: Stack, env: Environment) -> Outcome:
+def dns_failover(anchor: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if stack.name != env.dr_foundation_stack_name:
         return NOT_APPLICABLE
     records = stack.resources("aws_route53_record")
@@ -211,7 +211,7 @@ def dns_failover(anchor: Resource, stack: Stack, env: Environment) -> Outcome:
     "the reason.",
     subjects=dr_posture.STATEFUL_TYPES,
 )
-def stateful_accounted_for(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+def stateful_accounted_for(resource: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if stack.name != env.foundation_stack_name or not env.dr.enabled:
         return NOT_APPLICABLE
     found = dr_posture.posture(resource, dict(stack.document))
@@ -230,7 +230,7 @@ def stateful_accounted_for(resource: Resource, stack: Stack, env: Environment) -
     "DR state bucket with Replication Time Control, and replicate delete markers (the lock files').",
     subjects=("aws_s3_bucket",),
 )
-def state_replicated(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
+def state_replicated(bucket: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if stack.name != contract.BOOTSTRAP_STACK or bucket.body.get("bucket") != env.state.bucket:
         return NOT_APPLICABLE
     keys = [env.state.object_key(name) for name in (env.foundation_stack_name, env.platform_stack_name)]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from haflow import facts
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, WARNING, Outcome, rule
-from haflow.rules.stack import Resource, Stack
+from haflow.rules.stack import LiteralResource, Stack
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
@@ -18,16 +18,16 @@ MIN_AZS = 2
 REQUIRED_LOG_TYPES = ("api", "audit", "authenticator")
 
 
-def node_groups_of(cluster: Resource, stack: Stack) -> list[Resource]:
+def node_groups_of(cluster: LiteralResource, stack: Stack) -> list[LiteralResource]:
     return stack.referencing(cluster, "aws_eks_node_group", "cluster_name")
 
 
-def is_dedicated(group: Resource) -> bool:
+def is_dedicated(group: LiteralResource) -> bool:
     """A tainted group (e.g. GPU) only runs pods that tolerate the taint: it does not host the platform."""
     return bool(group.value("taint", []))
 
 
-def guaranteed_azs(group: Resource, stack: Stack) -> set[str]:
+def guaranteed_azs(group: LiteralResource, stack: Stack) -> set[str]:
     """The AZs in which the node group always has a node.
 
     An Auto Scaling group balances its instances over its AZs, so ``min_size`` nodes over ``n`` AZs
@@ -49,7 +49,7 @@ def guaranteed_azs(group: Resource, stack: Stack) -> set[str]:
     "least its number of AZs).",
     subjects=("aws_eks_cluster",),
 )
-def node_groups_span_azs(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def node_groups_span_azs(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     groups = [group for group in node_groups_of(cluster, stack) if not is_dedicated(group)]
     if not groups:
         return ["the cluster has no untainted managed node group"]
@@ -69,7 +69,7 @@ def node_groups_span_azs(cluster: Resource, stack: Stack, env: Environment) -> O
     fix="Attach a launch template with metadata_options.http_tokens = required to every node group.",
     subjects=("aws_eks_node_group",),
 )
-def node_group_imdsv2(group: Resource, stack: Stack, env: Environment) -> Outcome:
+def node_group_imdsv2(group: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not group.has("launch_template"):
         return ["the node group has no launch template, so the EKS default (IMDSv1 allowed) applies"]
     template = stack.referenced(group, "launch_template.id", "aws_launch_template")
@@ -89,7 +89,7 @@ def node_group_imdsv2(group: Resource, stack: Stack, env: Environment) -> Outcom
     "through the VPC (VPN, bastion or SSM).",
     subjects=("aws_eks_cluster",),
 )
-def private_endpoint(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def private_endpoint(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     problems = []
     # Provider defaults: endpoint_public_access true, endpoint_private_access false.
     if cluster.boolean("vpc_config.endpoint_public_access", True):
@@ -108,7 +108,7 @@ def private_endpoint(cluster: Resource, stack: Stack, env: Environment) -> Outco
     fix="Add encryption_config { resources = [\"secrets\"], provider { key_arn = <KMS key> } }.",
     subjects=("aws_eks_cluster",),
 )
-def secrets_encryption(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def secrets_encryption(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not cluster.has("encryption_config"):
         return ["encryption_config is not set"]
     if "secrets" not in cluster.strings("encryption_config.resources"):
@@ -127,7 +127,7 @@ def secrets_encryption(cluster: Resource, stack: Stack, env: Environment) -> Out
     fix=f"Set enabled_cluster_log_types to include {', '.join(REQUIRED_LOG_TYPES)}.",
     subjects=("aws_eks_cluster",),
 )
-def control_plane_logs(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def control_plane_logs(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     enabled = set(cluster.strings("enabled_cluster_log_types", []))
     missing = [log_type for log_type in REQUIRED_LOG_TYPES if log_type not in enabled]
     if missing:
@@ -135,7 +135,7 @@ def control_plane_logs(cluster: Resource, stack: Stack, env: Environment) -> Out
     return []
 
 
-def _calendar_entry(cluster: Resource) -> facts.KubernetesVersion | None:
+def _calendar_entry(cluster: LiteralResource) -> facts.KubernetesVersion | None:
     return facts.EKS_KUBERNETES_VERSIONS.get(cluster.string("version"))
 
 
@@ -150,7 +150,7 @@ def _calendar_entry(cluster: Resource) -> facts.KubernetesVersion | None:
     "then upgrade one minor version at a time.",
     subjects=("aws_eks_cluster",),
 )
-def kubernetes_version_supported(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def kubernetes_version_supported(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     entry = _calendar_entry(cluster)
     if entry is None:
         known = ", ".join(facts.EKS_KUBERNETES_VERSIONS)
@@ -173,7 +173,7 @@ def kubernetes_version_supported(cluster: Resource, stack: Stack, env: Environme
     fix="Plan the upgrade to the next Kubernetes minor version now (eks.kubernetes_version and its add-ons).",
     subjects=("aws_eks_cluster",),
 )
-def kubernetes_version_support_ending(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def kubernetes_version_support_ending(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     entry = _calendar_entry(cluster)
     if entry is None:
         return NOT_APPLICABLE  # HA-EKS-006 reports it
@@ -196,7 +196,7 @@ def kubernetes_version_support_ending(cluster: Resource, stack: Stack, env: Envi
     "`aws eks describe-addon-versions --kubernetes-version <version>`.",
     subjects=("aws_eks_cluster",),
 )
-def addon_versions_listed(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def addon_versions_listed(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     version = cluster.string("version")
     listed = facts.ADDON_VERSIONS.get(version)
     if listed is None:
@@ -223,7 +223,7 @@ def addon_versions_listed(cluster: Resource, stack: Stack, env: Environment) -> 
     "reason extended support is wanted.",
     subjects=("aws_eks_cluster",),
 )
-def upgrade_policy_standard(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def upgrade_policy_standard(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if not cluster.has("upgrade_policy.support_type"):
         return ["upgrade_policy is not set, so EKS defaults to EXTENDED support (billed) past standard support"]
     support_type = cluster.string("upgrade_policy.support_type")
@@ -241,5 +241,5 @@ def upgrade_policy_standard(cluster: Resource, stack: Stack, env: Environment) -
     fix="Re-read the sources named in haflow/facts.py, update the tables and their retrieval dates.",
     subjects=("aws_eks_cluster",),
 )
-def facts_current(cluster: Resource, stack: Stack, env: Environment) -> Outcome:
+def facts_current(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     return facts.stale_facts(stack.as_of)

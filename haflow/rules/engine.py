@@ -1,21 +1,23 @@
 """The rule engine: rule metadata, the registry, evaluation of stacks and the application of suppressions.
 
 A rule is one small pure function registered with ``@rule(...)``, its metadata beside it (model:
-cdk-nag's ``NagRules``). The engine calls it once per resource of its ``subjects`` types; the function
-returns the problems it found (an empty list: compliant) or ``NOT_APPLICABLE``. An ``Unresolved``
-value raised inside a rule is a non-compliant result that says what could not be verified.
+cdk-nag's ``NagRules``). The engine calls it once per subject of its ``subjects`` types, found in what
+the rule ``reads``: a synthesized stack (``PLAN``: its resources) or the render gate's cluster
+(``RENDERED``: its objects and releases). The function returns the problems it found (an empty list:
+compliant) or ``NOT_APPLICABLE``; either way the engine records one ``Result`` per subject. An
+``Unverifiable`` value raised inside a rule is a non-compliant result that says what could not be verified.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from haflow import contract
-from haflow.rules.stack import Resource, Stack, Unresolved
+from haflow.rules.stack import Stack, Unverifiable
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment, Suppression
@@ -32,7 +34,31 @@ class Status(Enum):
 
 NOT_APPLICABLE = None
 Outcome = list[str] | None
-Check = Callable[[Resource, Stack, "Environment"], Outcome]
+# What a rule reads: the synthesized stack, or the objects the render gate made of the platform stack.
+Reads = Literal["plan", "rendered"]
+PLAN: Reads = "plan"
+RENDERED: Reads = "rendered"
+
+
+class Scope(Protocol):
+    """What a rule's subjects are found in: a ``Stack`` (``PLAN``) or a rendered cluster (``RENDERED``)."""
+
+    @property
+    def name(self) -> str:
+        """The stack findings name."""
+        ...
+
+    @property
+    def reads(self) -> Reads:
+        ...
+
+    def subjects(self, *types: str) -> Sequence[Any]:
+        """What the rule judges, each with an ``address``: resources, objects or releases of ``types``."""
+        ...
+
+
+# A rule's function: (subject, the scope it was found in, the environment) -> its problems or NOT_APPLICABLE.
+RuleFunction = Callable[[Any, Any, "Environment"], Outcome]
 
 
 @dataclass(frozen=True)
@@ -44,25 +70,28 @@ class Rule:
     fix: str
     family: str
     subjects: tuple[str, ...] = ()
-    check: Check | None = field(default=None, repr=False, compare=False)
+    check: RuleFunction | None = field(default=None, repr=False, compare=False)
+    reads: Reads = PLAN
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
 def rule(
-    *, id: str, level: Level, title: str, rationale: str, fix: str, subjects: tuple[str, ...] = ()
-) -> Callable[[Check], Check]:
-    """Register the decorated function as rule ``id``, checked on every resource of the ``subjects`` types.
+    *, id: str, level: Level, title: str, rationale: str, fix: str, subjects: tuple[str, ...] = (),
+    reads: Reads = PLAN,
+) -> Callable[[RuleFunction], RuleFunction]:
+    """Register the decorated function as rule ``id``, checked on every subject of the ``subjects`` types
+    in what it ``reads``; its family is its module's name.
 
     No subjects means every resource of the stack.
     """
 
-    def register(check: Check) -> Check:
+    def register(check: RuleFunction) -> RuleFunction:
         if id in REGISTRY:
             raise ValueError(f"rule id {id} is registered twice")
         family = check.__module__.rsplit(".", 1)[-1]
-        REGISTRY[id] = Rule(id, level, title, rationale, fix, family, subjects, check)
+        REGISTRY[id] = Rule(id, level, title, rationale, fix, family, subjects, check, reads)
         return check
 
     return register
@@ -155,26 +184,38 @@ def stacks_of(env: Environment, stacks: Mapping[str, Any]) -> list[str]:
     return [name for name in stacks if name == contract.BOOTSTRAP_STACK or contract.stack_owner(name) == env.name]
 
 
-def check_stack(stack: Stack, env: Environment, rules: list[Rule]) -> list[Result]:
+def check_scope(scope: Scope, env: Environment, rules: Sequence[Rule]) -> list[Result]:
+    """Every result of the rules among ``rules`` that read what ``scope`` is, on each of their subjects."""
     results: list[Result] = []
     for current in rules:
-        if current.check is None:
+        if current.check is None or current.reads != scope.reads:
             continue
-        for resource in stack.resources(*current.subjects):
-            results.append(_run(current, current.check, resource, stack, env))
+        for subject in scope.subjects(*current.subjects):
+            results.append(_run(current, current.check, subject, scope, env))
     return results
 
 
-def _run(current: Rule, check: Check, resource: Resource, stack: Stack, env: Environment) -> Result:
+def _run(current: Rule, check: RuleFunction, subject: Any, scope: Scope, env: Environment) -> Result:
     try:
-        outcome = check(resource, stack, env)
-    except Unresolved as unresolved:
-        outcome = [str(unresolved)]
+        outcome = check(subject, scope, env)
+    except Unverifiable as unverifiable:
+        outcome = [str(unverifiable)]
     if outcome is NOT_APPLICABLE:
-        return Result(current.id, stack.name, resource.address, Status.NOT_APPLICABLE)
+        return Result(current.id, scope.name, subject.address, Status.NOT_APPLICABLE)
     if not outcome:
-        return Result(current.id, stack.name, resource.address, Status.COMPLIANT)
-    return Result(current.id, stack.name, resource.address, Status.NON_COMPLIANT, tuple(outcome))
+        return Result(current.id, scope.name, subject.address, Status.COMPLIANT)
+    return Result(current.id, scope.name, subject.address, Status.NON_COMPLIANT, tuple(outcome))
+
+
+def findings_of(env: Environment, results: list[Result]) -> list[Finding]:
+    """One finding per message of each non-compliant result, before suppressions."""
+    return [
+        Finding(result.rule_id, REGISTRY[result.rule_id].level, env.name, result.stack, result.address,
+                message, REGISTRY[result.rule_id].fix)
+        for result in results
+        if result.status is Status.NON_COMPLIANT
+        for message in result.messages
+    ]
 
 
 def evaluate(
@@ -191,15 +232,8 @@ def evaluate(
     day = as_of or date.today()
     results: list[Result] = []
     for name in stacks_of(env, stacks):
-        results.extend(check_stack(Stack(name, stacks[name], as_of=day), env, chosen))
-    raw = [
-        Finding(result.rule_id, REGISTRY[result.rule_id].level, env.name, result.stack, result.address,
-                message, REGISTRY[result.rule_id].fix)
-        for result in results
-        if result.status is Status.NON_COMPLIANT
-        for message in result.messages
-    ]
-    return apply_suppressions(env, results, raw + list(extra or []), not_run)
+        results.extend(check_scope(Stack(name, stacks[name], as_of=day), env, chosen))
+    return apply_suppressions(env, results, findings_of(env, results) + list(extra or []), not_run)
 
 
 def apply_suppressions(env: Environment, results: list[Result], raw: list[Finding],

@@ -2,7 +2,7 @@
 the chart's own defaults for what the release leaves out.
 
 A ``values`` entry that is a Terraform expression rather than YAML text (``${yamlencode(...)}``) cannot
-be read, and is Unresolved.
+be read, and is Unverifiable.
 """
 
 from __future__ import annotations
@@ -12,24 +12,24 @@ from typing import Any
 
 from haflow import plan
 from haflow.plan import UnreadableValues, is_expression, lookup
-from haflow.rules.stack import MISSING, Resource, Unresolved, as_boolean, as_integer
+from haflow.rules.stack import MISSING, LiteralResource, Unverifiable, as_boolean, as_integer
 
 
-def chart_name(release: Resource) -> str:
+def chart_name(release: LiteralResource) -> str:
     return plan.chart_name(release.string("chart"))
 
 
-def release_values(release: Resource) -> dict[str, Any]:
+def release_values(release: LiteralResource) -> dict[str, Any]:
     try:
         return plan.release_values(release)
     except UnreadableValues as err:
-        raise Unresolved(err.path, err.problem) from None
+        raise Unverifiable(err.path, err.problem) from None
 
 
 class Values:
     """Read access to merged chart values with the chart's own defaults, reported like resource attributes."""
 
-    def __init__(self, release: Resource, tree: Mapping[str, Any]) -> None:
+    def __init__(self, release: LiteralResource, tree: Mapping[str, Any]) -> None:
         self.release = release
         self.tree = tree
 
@@ -41,10 +41,10 @@ class Values:
         node = self.raw(path, MISSING)
         if node is MISSING:
             if default is MISSING:
-                raise Unresolved(f"values {path}", "is not set")
+                raise Unverifiable(f"values {path}", "is not set")
             return default
         if is_expression(node):
-            raise Unresolved(f"values {path}", f"{node!r} is a Terraform expression, not a literal")
+            raise Unverifiable(f"values {path}", f"{node!r} is a Terraform expression, not a literal")
         return node
 
     def integer(self, path: str, default: Any = MISSING) -> int:
@@ -54,5 +54,5 @@ class Values:
         return as_boolean(self.get(path, default), f"values {path}")
 
 
-def values_of(release: Resource) -> Values:
+def values_of(release: LiteralResource) -> Values:
     return Values(release, release_values(release))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
-from haflow.rules.stack import Resource, Stack
+from haflow.rules.stack import LiteralResource, Stack
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
@@ -18,7 +18,7 @@ TIER_TAG = "haflow/tier"
 REGIONAL_NAT_MODE = "regional"
 
 
-def subnets_of(vpc: Resource, stack: Stack) -> list[Resource]:
+def subnets_of(vpc: LiteralResource, stack: Stack) -> list[LiteralResource]:
     return stack.referencing(vpc, "aws_subnet", "vpc_id")
 
 
@@ -32,7 +32,7 @@ def subnets_of(vpc: Resource, stack: Stack) -> list[Resource]:
     "subnet per tier per AZ.",
     subjects=("aws_vpc",),
 )
-def subnet_tiers_span_azs(vpc: Resource, stack: Stack, env: Environment) -> Outcome:
+def subnet_tiers_span_azs(vpc: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     subnets = subnets_of(vpc, stack)
     if not subnets:
         return [f"the VPC has no subnets (at least {MIN_AZS} AZs per tier are needed)"]
@@ -47,7 +47,7 @@ def subnet_tiers_span_azs(vpc: Resource, stack: Stack, env: Environment) -> Outc
     ]
 
 
-def default_route(table: Resource, stack: Stack) -> Resource | None:
+def default_route(table: LiteralResource, stack: Stack) -> LiteralResource | None:
     routes = [
         route
         for route in stack.referencing(table, "aws_route", "route_table_id")
@@ -66,7 +66,7 @@ def default_route(table: Resource, stack: Stack) -> Resource | None:
     fix="Set network.nat_gateways: per_az.",
     subjects=("aws_subnet",),
 )
-def nat_gateway_per_az(subnet: Resource, stack: Stack, env: Environment) -> Outcome:
+def nat_gateway_per_az(subnet: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     associations = stack.referencing(subnet, "aws_route_table_association", "subnet_id")
     if not associations:
         return NOT_APPLICABLE  # the VPC's main route table: no NAT route in haflow's network
@@ -95,7 +95,7 @@ def nat_gateway_per_az(subnet: Resource, stack: Stack, env: Environment) -> Outc
     fix="Create an aws_flow_log for the VPC (the Network construct does; keep it).",
     subjects=("aws_vpc",),
 )
-def vpc_flow_logs(vpc: Resource, stack: Stack, env: Environment) -> Outcome:
+def vpc_flow_logs(vpc: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     logs = stack.referencing(vpc, "aws_flow_log", "vpc_id")
     if not logs:
         return ["the VPC has no aws_flow_log"]

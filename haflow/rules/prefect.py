@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from haflow.plan import HELM_RELEASE
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
 from haflow.rules.helm import Values, chart_name, values_of
-from haflow.rules.stack import Resource, Stack
+from haflow.rules.stack import LiteralResource, Stack
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
@@ -24,7 +24,7 @@ MIN_BACKGROUND_REPLICAS = 2
 REDIS_MESSAGING = "prefect_redis.messaging"
 
 
-def server_values(release: Resource) -> Values | None:
+def server_values(release: LiteralResource) -> Values | None:
     return values_of(release) if chart_name(release) == PREFECT_SERVER_CHART else None
 
 
@@ -37,7 +37,7 @@ def server_values(release: Resource) -> Values | None:
     fix=f"Set prefect.server.replicas >= {MIN_API_REPLICAS} (chart value server.replicaCount).",
     subjects=(HELM_RELEASE,),
 )
-def api_replicas(release: Resource, stack: Stack, env: Environment) -> Outcome:
+def api_replicas(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     values = server_values(release)
     if values is None:
         return NOT_APPLICABLE
@@ -61,7 +61,7 @@ def api_replicas(release: Resource, stack: Stack, env: Environment) -> Outcome:
     f"{REDIS_MESSAGING}, messaging.redis.host and a Docket URL secret.",
     subjects=(HELM_RELEASE,),
 )
-def redis_messaging(release: Resource, stack: Stack, env: Environment) -> Outcome:
+def redis_messaging(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     values = server_values(release)
     if values is None:
         return NOT_APPLICABLE
@@ -91,7 +91,7 @@ def redis_messaging(release: Resource, stack: Stack, env: Environment) -> Outcom
     fix="Set postgresql.enabled: false, sqlite.enabled: false and externalDatabase.existingSecret.",
     subjects=(HELM_RELEASE,),
 )
-def external_database(release: Resource, stack: Stack, env: Environment) -> Outcome:
+def external_database(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     values = server_values(release)
     if values is None:
         return NOT_APPLICABLE
@@ -117,7 +117,7 @@ def external_database(release: Resource, stack: Stack, env: Environment) -> Outc
     "(chart value backgroundServices.replicaCount).",
     subjects=(HELM_RELEASE,),
 )
-def background_replicas(release: Resource, stack: Stack, env: Environment) -> Outcome:
+def background_replicas(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     values = server_values(release)
     if values is None or not values.boolean("backgroundServices.runAsSeparateDeployment", False):
         return NOT_APPLICABLE  # inside the API pods, HA-PF-001 covers them

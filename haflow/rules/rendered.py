@@ -2,76 +2,145 @@
 
 The render gate (haflow/render) turns each environment's platform stack into Kubernetes objects; these
 rules read those objects, not the values that produced them, so a chart default, a value the chart
-ignores or a map Helm merged instead of replaced shows up as what it is in the cluster. Each rule
-takes the ``RenderResult`` of one environment and returns (address, problem) pairs; addresses are
-``Kind/namespace/name`` for objects and ``helm_release.<id>`` for releases, and suppressions name them
-the same way.
+ignores or a map Helm merged instead of replaced shows up as what it is in the cluster. They are rules
+like every other (``@rule(..., reads=RENDERED)``): the engine calls each once per subject of a
+``Cluster``, one environment's ``RenderResult``. Subjects are the rendered objects (addressed
+``Kind/namespace/name``), the releases (``helm_release.<id>``) and, where a rule needs them, foundation
+resources; suppressions name them the same way.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from haflow import contract, plan
-from haflow.contract import ZONE_TOPOLOGY_KEY
-from haflow.rules.engine import ERROR, WARNING, Finding, Level, Rule, register_meta
+from haflow.kube import (
+    Budget,
+    Container,
+    Workload,
+    cannot_schedule,
+    is_gpu_node_group,
+    node_labels,
+    node_taints,
+    selects,
+    spreads_over_zones,
+)
+from haflow.plan import HELM_RELEASE
+from haflow.rules.engine import (
+    ERROR,
+    NOT_APPLICABLE,
+    REGISTRY,
+    RENDERED,
+    WARNING,
+    Finding,
+    Outcome,
+    Reads,
+    check_scope,
+    findings_of,
+    rule,
+)
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
-    from haflow.render.model import RenderedObject, RenderResult
-
-Problem = tuple[str, str]  # (address, message)
-RenderCheck = Callable[["RenderResult"], Iterable[Problem]]
-RENDER_CHECKS: dict[str, RenderCheck] = {}
-FAMILY = "rendered"
+    from haflow.render.model import RenderedObject, RenderedRelease, RenderResult
 
 CONTROLLERS = ("Deployment", "StatefulSet")
 OPERATED = ("Prometheus", "Alertmanager")  # custom resources prometheus-operator runs as StatefulSets
 DEVICE_PLUGIN_CHART = "nvidia-device-plugin"
+EVERY_OBJECT = "every rendered object"
 
 
-def rendered_rule(*, id: str, level: Level, title: str, rationale: str, fix: str,
-                  subjects: tuple[str, ...]) -> Callable[[RenderCheck], RenderCheck]:
-    """Register a rule over the rendered objects; its metadata goes to RULES.md like every rule's."""
+@dataclass(frozen=True)
+class Unconverted:
+    """A kubernetes_* resource of the platform stack the render gate could not turn into an object."""
 
-    def register(check: RenderCheck) -> RenderCheck:
-        register_meta(Rule(id, level, title, rationale, fix, FAMILY, subjects))
-        RENDER_CHECKS[id] = check
-        return check
+    address: str  # its plan address
+    problems: tuple[str, ...]
 
-    return register
+
+class Cluster:
+    """One environment's rendered cluster as the rendered rules see it: the scope of ``RENDERED`` rules."""
+
+    reads: Reads = RENDERED
+
+    def __init__(self, result: RenderResult) -> None:
+        self.result = result
+        self._workloads: dict[int, Workload | None] = {}
+
+    @property
+    def name(self) -> str:
+        return self.result.platform_stack
+
+    def subjects(self, *types: str) -> Sequence[Any]:
+        """The releases (``helm_release``), the objects of the kinds among ``types`` (every object and every
+        unconverted resource for ``EVERY_OBJECT``) and the foundation's resources of the other types."""
+        found: list[Any] = []
+        if HELM_RELEASE in types:
+            found += self.result.releases
+        if EVERY_OBJECT in types:
+            unconverted: dict[str, list[str]] = {}
+            for source, problem in self.result.conversion_problems:
+                unconverted.setdefault(source, []).append(problem)
+            found += [Unconverted(source, tuple(problems)) for source, problems in unconverted.items()]
+        found += [item for item in self.result.objects if EVERY_OBJECT in types or item.kind in types]
+        found += [resource for resource in plan.resources(self.result.foundation)
+                  if resource.type in types and resource.type != HELM_RELEASE]
+        return found
+
+    def workload(self, item: RenderedObject) -> Workload | None:
+        """The pods a controller (or an operator's custom resource) runs; None for a hook or another kind."""
+        if id(item) not in self._workloads:
+            self._workloads[id(item)] = self._build(item)
+        return self._workloads[id(item)]
+
+    def _build(self, item: RenderedObject) -> Workload | None:
+        if item.kind not in (*CONTROLLERS, *OPERATED, "DaemonSet") or item.hook:
+            return None
+        spec = _spec(item)
+        replicas = spec.get("replicas", 1)
+        operated = item.kind in OPERATED
+        containers: tuple[Container, ...]
+        if operated:
+            labels, pod = _operated_labels(item), spec
+            containers = (Container("", False, False, (pod.get("resources") or {}).get("requests") or {}),)
+        else:
+            template = spec.get("template") or {}
+            raw = (template.get("metadata") or {}).get("labels") or {}
+            labels, pod = {str(k): str(v) for k, v in raw.items()}, template.get("spec") or {}
+            containers = tuple(
+                Container(str(c.get("name")), bool(c.get("livenessProbe")), bool(c.get("readinessProbe")),
+                          (c.get("resources") or {}).get("requests") or {})
+                for c in pod.get("containers") or [] if isinstance(c, Mapping))
+        return Workload(
+            name=_origin(item),
+            replicas=replicas if isinstance(replicas, int) else 1,
+            autoscaling_min=self._autoscaler_floor(item),
+            budgets=tuple(_budget(pdb) for pdb in self.result.by_kind("PodDisruptionBudget")
+                          if pdb.namespace == item.namespace and selects(_spec(pdb).get("selector"), labels)),
+            zone_spread=spreads_over_zones(pod.get("topologySpreadConstraints"), pod.get("affinity"), labels),
+            containers=containers,
+            serves_traffic=any(service.namespace == item.namespace
+                               and selects({"matchLabels": _spec(service).get("selector") or {}}, labels)
+                               for service in self.result.by_kind("Service")),
+            operated=operated,
+            pod_labels=labels,
+        )
+
+    def _autoscaler_floor(self, item: RenderedObject) -> int | None:
+        for hpa in self.result.by_kind("HorizontalPodAutoscaler"):
+            target = _spec(hpa).get("scaleTargetRef") or {}
+            if hpa.namespace == item.namespace and target.get("kind") == item.kind and target.get("name") == item.name:
+                return int(_spec(hpa).get("minReplicas", 1))
+        return None
 
 
 def evaluate_rendered(result: RenderResult, env: Environment) -> list[Finding]:
     """Every rendered rule's findings for one environment, before suppressions."""
-    from haflow.rules.engine import REGISTRY
-
-    findings = []
-    for rule_id, check in RENDER_CHECKS.items():
-        meta = REGISTRY[rule_id]
-        for address, message in check(result):
-            findings.append(Finding(rule_id, meta.level, env.name, result.platform_stack, address, message, meta.fix))
-    return findings
-
-
-# --- workloads as the cluster runs them -------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Workload:
-    item: RenderedObject
-    pods: int
-    pod_labels: Mapping[str, str]
-    pod_spec: Mapping[str, Any]
-    operated: bool  # prometheus-operator builds the pods (and their probes) from a custom resource
-
-    @property
-    def containers(self) -> list[Mapping[str, Any]]:
-        return [c for c in self.pod_spec.get("containers") or [] if isinstance(c, Mapping)]
+    return findings_of(env, check_scope(Cluster(result), env, list(REGISTRY.values())))
 
 
 def _spec(item: RenderedObject) -> Mapping[str, Any]:
@@ -79,12 +148,11 @@ def _spec(item: RenderedObject) -> Mapping[str, Any]:
     return spec if isinstance(spec, Mapping) else {}
 
 
-def _autoscaler_floor(item: RenderedObject, result: RenderResult) -> int | None:
-    for hpa in result.by_kind("HorizontalPodAutoscaler"):
-        target = _spec(hpa).get("scaleTargetRef") or {}
-        if hpa.namespace == item.namespace and target.get("kind") == item.kind and target.get("name") == item.name:
-            return int(_spec(hpa).get("minReplicas", 1))
-    return None
+def _budget(pdb: RenderedObject) -> Budget:
+    spec = _spec(pdb)
+    if "maxUnavailable" in spec:
+        return Budget(max_unavailable=spec["maxUnavailable"], address=pdb.address)
+    return Budget(min_available=spec.get("minAvailable", 1), address=pdb.address)
 
 
 def _operated_labels(item: RenderedObject) -> dict[str, str]:
@@ -98,102 +166,14 @@ def _operated_labels(item: RenderedObject) -> dict[str, str]:
     return {**{str(k): str(v) for k, v in extra.items()}, **labels}
 
 
-def workloads(result: RenderResult, kinds: tuple[str, ...] = CONTROLLERS + OPERATED) -> Iterator[Workload]:
-    for item in result.objects:
-        if item.kind not in kinds or item.hook:
-            continue
-        spec = _spec(item)
-        replicas = spec.get("replicas", 1)
-        replicas = replicas if isinstance(replicas, int) else 1
-        floor = _autoscaler_floor(item, result)
-        pods = floor if floor is not None else replicas
-        if item.kind in OPERATED:
-            yield Workload(item, pods, _operated_labels(item), spec, operated=True)
-            continue
-        template = spec.get("template") or {}
-        labels = (template.get("metadata") or {}).get("labels") or {}
-        yield Workload(item, pods, {str(k): str(v) for k, v in labels.items()}, template.get("spec") or {},
-                       operated=False)
-
-
-def selects(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
-    """A LabelSelector (matchLabels and matchExpressions) against labels; an empty selector selects nothing here."""
-    if not selector:
-        return False
-    match_labels = selector.get("matchLabels") or {}
-    expressions = selector.get("matchExpressions") or []
-    if not match_labels and not expressions:
-        return False
-    if any(labels.get(key) != str(value) for key, value in match_labels.items()):
-        return False
-    return all(_expression_holds(expression, labels) for expression in expressions)
-
-
-def _expression_holds(expression: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    key, operator = expression.get("key", ""), expression.get("operator", "")
-    values = [str(value) for value in expression.get("values") or []]
-    if operator == "In":
-        return labels.get(key) in values
-    if operator == "NotIn":
-        return labels.get(key) not in values
-    if operator == "Exists":
-        return key in labels
-    if operator == "DoesNotExist":
-        return key not in labels
-    if operator in ("Gt", "Lt"):  # node selector operators
-        try:
-            number, bound = int(labels.get(key, "")), int(values[0])
-        except (ValueError, IndexError):
-            return False
-        return number > bound if operator == "Gt" else number < bound
-    return False
-
-
-def _budgets(workload: Workload, result: RenderResult) -> list[RenderedObject]:
-    return [pdb for pdb in result.by_kind("PodDisruptionBudget")
-            if pdb.namespace == workload.item.namespace and selects(_spec(pdb).get("selector"), workload.pod_labels)]
-
-
-def _count(value: Any, pods: int) -> int | None:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"[0-9]+%", value):
-        return math.ceil(pods * int(value[:-1]) / 100)
-    return None
-
-
-def evictable(pdb: RenderedObject, pods: int) -> int | None:
-    spec = _spec(pdb)
-    if "maxUnavailable" in spec:
-        count = _count(spec["maxUnavailable"], pods)
-        return None if count is None else min(pods, count)
-    count = _count(spec.get("minAvailable", 1), pods)
-    return None if count is None else max(0, pods - count)
-
-
-def _spreads_over_zones(workload: Workload) -> bool:
-    spec = workload.pod_spec
-    for constraint in spec.get("topologySpreadConstraints") or []:
-        if constraint.get("topologyKey") == ZONE_TOPOLOGY_KEY and selects(constraint.get("labelSelector"),
-                                                                 workload.pod_labels):
-            return True
-    anti = ((spec.get("affinity") or {}).get("podAntiAffinity")) or {}
-    terms = list(anti.get("requiredDuringSchedulingIgnoredDuringExecution") or [])
-    preferred = anti.get("preferredDuringSchedulingIgnoredDuringExecution") or []
-    terms += [term.get("podAffinityTerm") or {} for term in preferred]
-    return any(term.get("topologyKey") == ZONE_TOPOLOGY_KEY and selects(term.get("labelSelector"), workload.pod_labels)
-               for term in terms)
-
-
-def _serves_traffic(workload: Workload, result: RenderResult) -> bool:
-    return any(service.namespace == workload.item.namespace
-               and selects({"matchLabels": _spec(service).get("selector") or {}}, workload.pod_labels)
-               for service in result.by_kind("Service"))
+def _origin(item: RenderedObject) -> str:
+    """Where an object comes from: its release, or the plan address of its kubernetes_* resource."""
+    return f"release {item.release}" if item.release else item.source
 
 
 # --- the rules ----------------------------------------------------------------------------------------
 
-@rendered_rule(
+@rule(
     id="HA-RND-001",
     level=ERROR,
     title="Every Helm release renders with its pinned chart and the values as synthesized",
@@ -201,14 +181,15 @@ def _serves_traffic(workload: Workload, result: RenderResult) -> bool:
     "with `atomic` the release rolls back and everything that depends on it is never installed.",
     fix="Fix the values the error names (haflow/constructs/<concern>.py), then re-run `haflow check`.",
     subjects=("helm_release",),
+    reads=RENDERED,
 )
-def release_renders(result: RenderResult) -> Iterator[Problem]:
-    for release in result.releases:
-        if release.error:
-            yield release.source, f"{release.chart} {release.version} does not render: {release.error}"
+def release_renders(release: RenderedRelease, cluster: Cluster, env: Environment) -> Outcome:
+    if release.error:
+        return [f"{release.chart} {release.version} does not render: {release.error}"]
+    return []
 
 
-@rendered_rule(
+@rule(
     id="HA-RND-002",
     level=ERROR,
     title="Every object is valid for the cluster's Kubernetes version (schemas, and CRDs the charts ship)",
@@ -217,16 +198,15 @@ def release_renders(result: RenderResult) -> Iterator[Problem]:
     fix="Change the value that produces the field (the message gives its path in the object), or pin a chart "
     "version that supports the cluster's Kubernetes version.",
     subjects=("every rendered object",),
+    reads=RENDERED,
 )
-def valid_objects(result: RenderResult) -> Iterator[Problem]:
-    for source, problem in result.conversion_problems:
-        yield source, problem
-    for item in result.objects:
-        for problem in result.schemas.problems(item.manifest):
-            yield item.address, f"{_origin(item)}: {problem}"
+def valid_objects(subject: RenderedObject | Unconverted, cluster: Cluster, env: Environment) -> Outcome:
+    if isinstance(subject, Unconverted):
+        return list(subject.problems)
+    return [f"{_origin(subject)}: {problem}" for problem in cluster.result.schemas.problems(subject.manifest)]
 
 
-@rendered_rule(
+@rule(
     id="HA-RND-003",
     level=ERROR,
     title="IntOrString values take the form the API server accepts",
@@ -235,14 +215,13 @@ def valid_objects(result: RenderResult) -> Iterator[Problem]:
     "name: \"0\" passes every schema and is rejected at apply.",
     fix="Write counts as integers (maxUnavailable: 0), or as a percentage string ('25%').",
     subjects=("Deployment", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "Service"),
+    reads=RENDERED,
 )
-def api_server_rules(result: RenderResult) -> Iterator[Problem]:
-    for item in result.objects:
-        for problem in result.schemas.api_server_rules(item.manifest):
-            yield item.address, f"{_origin(item)}: {problem}"
+def api_server_rules(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    return [f"{_origin(item)}: {problem}" for problem in cluster.result.schemas.api_server_rules(item.manifest)]
 
 
-@rendered_rule(
+@rule(
     id="HA-RND-004",
     level=ERROR,
     title="Every value set on a release is read by its chart",
@@ -251,17 +230,17 @@ def api_server_rules(result: RenderResult) -> Iterator[Problem]:
     "rendered with and without; identical output means the chart ignores it.",
     fix="Use the key the chart reads (its values.yaml at the pinned version), or remove the value.",
     subjects=("helm_release",),
+    reads=RENDERED,
 )
-def values_read(result: RenderResult) -> Iterator[Problem]:
-    for release in result.releases:
-        for key in release.unread_keys:
-            yield release.source, (f"{release.chart} {release.version} never reads {key!r}: rendering without it "
-                                   f"gives identical manifests")
-        if release.unread_check:
-            yield release.source, f"cannot verify which values {release.chart} reads: {release.unread_check}"
+def values_read(release: RenderedRelease, cluster: Cluster, env: Environment) -> Outcome:
+    problems = [f"{release.chart} {release.version} never reads {key!r}: rendering without it gives identical "
+                f"manifests" for key in release.unread_keys]
+    if release.unread_check:
+        problems.append(f"cannot verify which values {release.chart} reads: {release.unread_check}")
+    return problems
 
 
-@rendered_rule(
+@rule(
     id="HA-RND-005",
     level=ERROR,
     title="A workload of more than one pod has a PodDisruptionBudget that selects it and lets a drain proceed",
@@ -269,26 +248,26 @@ def values_read(result: RenderResult) -> Iterator[Problem]:
     "allows no eviction blocks the drain forever.",
     fix="Enable the chart's PodDisruptionBudget (or add one) selecting the pod labels, with maxUnavailable: 1.",
     subjects=CONTROLLERS + OPERATED,
+    reads=RENDERED,
 )
-def disruption_budget(result: RenderResult) -> Iterator[Problem]:
-    for workload in workloads(result):
-        if workload.pods < 2:
-            continue
-        budgets = _budgets(workload, result)
-        if not budgets:
-            yield workload.item.address, (f"{_origin(workload.item)}: {workload.pods} pods and no "
-                                          f"PodDisruptionBudget selects them")
-            continue
-        for pdb in budgets:
-            allowed = evictable(pdb, workload.pods)
-            if allowed is None:
-                yield workload.item.address, f"{pdb.address}: the budget is neither a count nor a percentage"
-            elif not 1 <= allowed < workload.pods:
-                yield workload.item.address, (f"{pdb.address} lets a drain evict {allowed} of {workload.pods} pods; "
-                                              f"it must allow at least 1 and keep at least 1")
+def disruption_budget(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    workload = cluster.workload(item)
+    if workload is None or workload.pods < 2:
+        return NOT_APPLICABLE
+    if not workload.budgets:
+        return [f"{workload.name}: {workload.pods} pods and no PodDisruptionBudget selects them"]
+    problems = []
+    for budget in workload.budgets:
+        allowed = budget.evictable(workload.pods)
+        if allowed is None:
+            problems.append(f"{budget.address}: the budget is neither a count nor a percentage")
+        elif not 1 <= allowed < workload.pods:
+            problems.append(f"{budget.address} lets a drain evict {allowed} of {workload.pods} pods; it must allow "
+                            f"at least 1 and keep at least 1")
+    return problems
 
 
-@rendered_rule(
+@rule(
     id="HA-RND-006",
     level=ERROR,
     title="A workload of more than one pod spreads over availability zones",
@@ -296,15 +275,18 @@ def disruption_budget(result: RenderResult) -> Iterator[Problem]:
     "zone pod anti-affinity whose selector matches the pods keeps them apart.",
     fix="Set topologySpreadConstraints (topology.kubernetes.io/zone) or zone podAntiAffinity selecting the pods.",
     subjects=CONTROLLERS + OPERATED,
+    reads=RENDERED,
 )
-def zone_spread(result: RenderResult) -> Iterator[Problem]:
-    for workload in workloads(result):
-        if workload.pods >= 2 and not _spreads_over_zones(workload):
-            yield workload.item.address, (f"{_origin(workload.item)}: {workload.pods} pods with no zone spread or "
-                                          f"zone anti-affinity matching their labels")
+def zone_spread(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    workload = cluster.workload(item)
+    if workload is None or workload.pods < 2:
+        return NOT_APPLICABLE
+    if workload.zone_spread:
+        return []
+    return [f"{workload.name}: {workload.pods} pods with no zone spread or zone anti-affinity matching their labels"]
 
 
-@rendered_rule(
+@rule(
     id="HA-RND-007",
     level=ERROR,
     title="Containers of a workload of more than one pod have liveness and (when a Service selects them) "
@@ -313,21 +295,23 @@ def zone_spread(result: RenderResult) -> Iterator[Problem]:
     "that cannot answer, and a rolling update counts a broken pod as available.",
     fix="Enable the chart's probes for that component.",
     subjects=CONTROLLERS + OPERATED,
+    reads=RENDERED,
 )
-def probes(result: RenderResult) -> Iterator[Problem]:
-    for workload in workloads(result):
-        if workload.pods < 2 or workload.operated:  # the operator defines its pods' probes
-            continue
-        serves = _serves_traffic(workload, result)
-        for container in workload.containers:
-            missing = [probe for probe in ("livenessProbe", "readinessProbe")
-                       if not container.get(probe) and (probe == "livenessProbe" or serves)]
-            if missing:
-                yield workload.item.address, (f"{_origin(workload.item)}: container {container.get('name')!r} has "
-                                              f"no {' and no '.join(missing)}")
+def probes(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    workload = cluster.workload(item)
+    if workload is None or workload.pods < 2 or workload.operated:  # the operator defines its pods' probes
+        return NOT_APPLICABLE
+    problems = []
+    for container in workload.containers:
+        missing = [probe for probe, present in (("livenessProbe", container.liveness),
+                                                ("readinessProbe", container.readiness))
+                   if not present and (probe == "livenessProbe" or workload.serves_traffic)]
+        if missing:
+            problems.append(f"{workload.name}: container {container.name!r} has no {' and no '.join(missing)}")
+    return problems
 
 
-@rendered_rule(
+@rule(
     id="HA-RND-008",
     level=WARNING,
     title="Containers request CPU and memory",
@@ -335,25 +319,23 @@ def probes(result: RenderResult) -> Iterator[Problem]:
     "evicts them first under pressure (BestEffort): replicas or a node's DaemonSet pod vanish under load.",
     fix="Set resources.requests.cpu and .memory for the component in the release's values.",
     subjects=(*CONTROLLERS, *OPERATED, "DaemonSet"),
+    reads=RENDERED,
 )
-def requests(result: RenderResult) -> Iterator[Problem]:
-    for workload in workloads(result, CONTROLLERS + OPERATED + ("DaemonSet",)):
-        if workload.operated:
-            wanted = (workload.pod_spec.get("resources") or {}).get("requests") or {}
-            missing = [name for name in ("cpu", "memory") if name not in wanted]
-            if missing:
-                yield workload.item.address, (f"{_origin(workload.item)}: spec.resources.requests lacks "
-                                              f"{', '.join(missing)}")
-            continue
-        for container in workload.containers:
-            wanted = (container.get("resources") or {}).get("requests") or {}
-            missing = [name for name in ("cpu", "memory") if name not in wanted]
-            if missing:
-                yield workload.item.address, (f"{_origin(workload.item)}: container {container.get('name')!r} "
-                                              f"requests no {' and no '.join(missing)}")
+def requests(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    workload = cluster.workload(item)
+    if workload is None:
+        return NOT_APPLICABLE
+    problems = []
+    for container in workload.containers:
+        missing = [name for name in ("cpu", "memory") if name not in container.requests]
+        if missing and workload.operated:
+            problems.append(f"{workload.name}: spec.resources.requests lacks {', '.join(missing)}")
+        elif missing:
+            problems.append(f"{workload.name}: container {container.name!r} requests no {' and no '.join(missing)}")
+    return problems
 
 
-@rendered_rule(
+@rule(
     id="HA-RND-009",
     level=ERROR,
     title="No controller the platform installs is left at one pod",
@@ -362,14 +344,16 @@ def requests(result: RenderResult) -> Iterator[Problem]:
     fix="Raise the component's replicas to 2 or more (with a PDB and zone spread), or suppress this rule for "
     "its address with the reason one pod is acceptable.",
     subjects=CONTROLLERS + OPERATED,
+    reads=RENDERED,
 )
-def single_pod(result: RenderResult) -> Iterator[Problem]:
-    for workload in workloads(result):
-        if workload.pods == 1:
-            yield workload.item.address, f"{_origin(workload.item)}: runs 1 pod"
+def single_pod(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    workload = cluster.workload(item)
+    if workload is None:
+        return NOT_APPLICABLE
+    return [f"{workload.name}: runs 1 pod"] if workload.pods == 1 else []
 
 
-@rendered_rule(
+@rule(
     id="HA-RND-010",
     level=ERROR,
     title="The GPU device plugin can run on every GPU node group",
@@ -379,24 +363,24 @@ def single_pod(result: RenderResult) -> Iterator[Problem]:
     fix="Give the device plugin a nodeSelector / node affinity the GPU node group's labels satisfy (set the "
     "chart's affinity to null to drop its default) and tolerate the group's taints.",
     subjects=("DaemonSet", "aws_eks_node_group"),
+    reads=RENDERED,
 )
-def device_plugin_lands(result: RenderResult) -> Iterator[Problem]:
-    groups = list(_gpu_node_groups(result.foundation))
+def device_plugin_lands(subject: RenderedObject | plan.Resource, cluster: Cluster, env: Environment) -> Outcome:
+    groups = [group for group in plan.resources(cluster.result.foundation, "aws_eks_node_group")
+              if is_gpu_node_group(group)]
+    plugins = [item for item in cluster.result.by_kind("DaemonSet") if item.chart == DEVICE_PLUGIN_CHART]
     if not groups:
-        return
-    plugins = [item for item in result.by_kind("DaemonSet") if item.chart == DEVICE_PLUGIN_CHART]
-    if not plugins:
+        return NOT_APPLICABLE
+    if isinstance(subject, plan.Resource):  # a node group: reported here when no plugin exists at all
+        if plugins or subject.address != groups[0].address:
+            return NOT_APPLICABLE
         names = ", ".join(group.address for group in groups)
-        yield groups[0].address, f"GPU node groups ({names}) but no {DEVICE_PLUGIN_CHART} DaemonSet"
-        return
-    for plugin in plugins:
-        if _is_optional_plugin(plugin):
-            continue
-        pod = ((_spec(plugin).get("template") or {}).get("spec")) or {}
-        for group in groups:
-            labels, taints = node_labels(group), _taints(group)
-            for reason in _cannot_schedule(pod, labels, taints):
-                yield plugin.address, f"{_origin(plugin)} cannot run on {group.address}: {reason}"
+        return [f"GPU node groups ({names}) but no {DEVICE_PLUGIN_CHART} DaemonSet"]
+    if subject.chart != DEVICE_PLUGIN_CHART or _is_optional_plugin(subject):
+        return NOT_APPLICABLE
+    pod = ((_spec(subject).get("template") or {}).get("spec")) or {}
+    return [f"{_origin(subject)} cannot run on {group.address}: {reason}"
+            for group in groups for reason in cannot_schedule(pod, node_labels(group), node_taints(group))]
 
 
 def _is_optional_plugin(plugin: RenderedObject) -> bool:
@@ -404,67 +388,7 @@ def _is_optional_plugin(plugin: RenderedObject) -> bool:
     return "mps-control-daemon" in plugin.name
 
 
-def _gpu_node_groups(foundation: Mapping[str, Any]) -> Iterator[plan.Resource]:
-    for group in plan.resources(foundation, "aws_eks_node_group"):
-        ami = str(group.body.get("ami_type", ""))
-        taints = [plan.block(taint).get("key") for taint in plan.as_list(group.body.get("taint"))]
-        if "NVIDIA" in ami or "GPU" in ami or contract.GPU_TAINT_KEY in taints:
-            yield group
-
-
-def node_labels(group: plan.Resource) -> dict[str, str]:
-    """The labels a node of an EKS managed node group carries at join time (no GPU feature discovery)."""
-    body = group.body
-    labels = {str(k): str(v) for k, v in (body.get("labels") or {}).items()}
-    labels["kubernetes.io/os"] = "linux"
-    labels["kubernetes.io/arch"] = "arm64" if "ARM" in str(body.get("ami_type", "")) else "amd64"
-    labels["eks.amazonaws.com/capacityType"] = str(body.get("capacity_type") or "ON_DEMAND")
-    if isinstance(body.get("node_group_name"), str) and not plan.is_expression(body["node_group_name"]):
-        labels["eks.amazonaws.com/nodegroup"] = body["node_group_name"]
-    instance_types = plan.as_list(body.get("instance_types"))
-    if len(instance_types) == 1:
-        labels["node.kubernetes.io/instance-type"] = str(instance_types[0])
-    return labels
-
-
-_TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
-
-
-def _taints(group: plan.Resource) -> list[dict[str, str]]:
-    return [{"key": str(t.get("key", "")), "value": str(t.get("value") or ""),
-             "effect": _TAINT_EFFECTS.get(str(t.get("effect")), str(t.get("effect")))}
-            for t in (plan.block(item) for item in plan.as_list(group.body.get("taint")))]
-
-
-def _cannot_schedule(pod: Mapping[str, Any], labels: Mapping[str, str],
-                     taints: list[dict[str, str]]) -> Iterator[str]:
-    for key, value in (pod.get("nodeSelector") or {}).items():
-        if labels.get(key) != str(value):
-            yield f"nodeSelector {key}={value} but the nodes carry {key}={labels.get(key, '<absent>')}"
-    required = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution") or {}
-    terms = required.get("nodeSelectorTerms") or []
-    if terms and not any(all(_expression_holds(e, labels) for e in term.get("matchExpressions") or [])
-                         for term in terms):
-        wanted = " or ".join(
-            " and ".join(f"{e.get('key')} {e.get('operator')} {e.get('values', '')}".strip()
-                         for e in term.get("matchExpressions") or []) for term in terms)
-        yield f"its required node affinity ({wanted}) matches none of the node labels {json.dumps(dict(labels))}"
-    tolerations = pod.get("tolerations") or []
-    for taint in taints:
-        if taint["effect"] in ("NoSchedule", "NoExecute") and not any(_tolerates(t, taint) for t in tolerations):
-            yield f"it does not tolerate the taint {taint['key']}={taint['value']}:{taint['effect']}"
-
-
-def _tolerates(toleration: Mapping[str, Any], taint: Mapping[str, str]) -> bool:
-    if toleration.get("effect") and toleration.get("effect") != taint["effect"]:
-        return False
-    if toleration.get("operator") == "Exists":
-        return not toleration.get("key") or toleration.get("key") == taint["key"]
-    return bool(toleration.get("key") == taint["key"] and str(toleration.get("value", "")) == taint["value"])
-
-
-@rendered_rule(
+@rule(
     id="HA-RND-011",
     level=ERROR,
     title="Every ServiceAccount annotated with an IAM role is one that role's trust policy names",
@@ -474,28 +398,24 @@ def _tolerates(toleration: Mapping[str, Any], taint: Mapping[str, str]) -> bool:
     fix="Make the release's serviceAccount name/namespace and the IRSA role's subject (haflow/constructs/irsa.py "
     "callers) the same.",
     subjects=("ServiceAccount", "aws_iam_role"),
+    reads=RENDERED,
 )
-def irsa_trust(result: RenderResult) -> Iterator[Problem]:
-    from haflow.render.placeholders import Placeholders
-
-    resolver = Placeholders("", result.foundation.get("output") or {})
-    for account in result.by_kind("ServiceAccount"):
-        annotations = (account.manifest.get("metadata") or {}).get("annotations") or {}
-        arn = annotations.get(contract.IRSA_ANNOTATION)
-        if not arn:
-            continue
-        subject = f"system:serviceaccount:{account.namespace}:{account.name}"
-        expression = result.placeholders.get(str(arn))
-        target = resolver.target(expression) if expression else None
-        role = plan.find(result.foundation, target.rtype, target.name) if target else None
-        if role is None or role.type != "aws_iam_role":
-            yield account.address, (f"{_origin(account)}: {contract.IRSA_ANNOTATION} {arn!r} is not a role of the "
-                                    f"foundation stack")
-            continue
-        trusted = trusted_subjects(role)
-        if not any(_subject_matches(pattern, subject) for pattern in trusted):
-            names = ", ".join(trusted) or "no service account"
-            yield account.address, f"{_origin(account)}: {role.address} trusts {names}, not {subject}"
+def irsa_trust(subject: RenderedObject | plan.Resource, cluster: Cluster, env: Environment) -> Outcome:
+    if isinstance(subject, plan.Resource):  # a role is judged through the ServiceAccounts that name it
+        return NOT_APPLICABLE
+    annotations = (subject.manifest.get("metadata") or {}).get("annotations") or {}
+    arn = annotations.get(contract.IRSA_ANNOTATION)
+    if not arn:
+        return NOT_APPLICABLE
+    subject_name = f"system:serviceaccount:{subject.namespace}:{subject.name}"
+    role = cluster.result.foundation_resource(arn)
+    if role is None or role.type != "aws_iam_role":
+        return [f"{_origin(subject)}: {contract.IRSA_ANNOTATION} {arn!r} is not a role of the foundation stack"]
+    trusted = trusted_subjects(role)
+    if not any(_subject_matches(pattern, subject_name) for pattern in trusted):
+        names = ", ".join(trusted) or "no service account"
+        return [f"{_origin(subject)}: {role.address} trusts {names}, not {subject_name}"]
+    return []
 
 
 def trusted_subjects(role: plan.Resource) -> list[str]:
@@ -521,7 +441,7 @@ def _subject_matches(pattern: str, subject: str) -> bool:
     return re.fullmatch(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), subject) is not None
 
 
-@rendered_rule(
+@rule(
     id="HA-RND-012",
     level=ERROR,
     title="The cluster autoscaler's minor version equals the cluster's Kubernetes minor",
@@ -531,24 +451,26 @@ def _subject_matches(pattern: str, subject: str) -> bool:
     fix="Pin the cluster-autoscaler chart version whose appVersion matches the cluster's minor, or set its "
     "image.tag to v<cluster minor>.x.",
     subjects=("Deployment",),
+    reads=RENDERED,
 )
-def autoscaler_skew(result: RenderResult) -> Iterator[Problem]:
-    cluster_minor = ".".join(result.kube_version.lstrip("v").split(".")[:2])
-    for item in result.by_kind("Deployment"):
-        pod = ((_spec(item).get("template") or {}).get("spec")) or {}
-        for container in pod.get("containers") or []:
-            image = str(container.get("image", ""))
-            if "cluster-autoscaler" not in image.rsplit("/", 1)[-1]:
-                continue
-            tag = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else ""
-            match = re.match(r"v?(\d+)\.(\d+)", tag)
-            if not match:
-                yield item.address, f"{_origin(item)}: cannot read a version from image {image!r}"
-            elif f"{match.group(1)}.{match.group(2)}" != cluster_minor:
-                yield item.address, (f"{_origin(item)}: image {image} is Cluster Autoscaler "
-                                     f"{match.group(1)}.{match.group(2)}, the cluster runs Kubernetes {cluster_minor}")
+def autoscaler_skew(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    cluster_minor = ".".join(cluster.result.kube_version.lstrip("v").split(".")[:2])
+    pod = ((_spec(item).get("template") or {}).get("spec")) or {}
+    images = [str(container.get("image", "")) for container in pod.get("containers") or []]
+    images = [image for image in images if "cluster-autoscaler" in image.rsplit("/", 1)[-1]]
+    if not images:
+        return NOT_APPLICABLE
+    problems = []
+    for image in images:
+        tag = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else ""
+        match = re.match(r"v?(\d+)\.(\d+)", tag)
+        if not match:
+            problems.append(f"{_origin(item)}: cannot read a version from image {image!r}")
+        elif f"{match.group(1)}.{match.group(2)}" != cluster_minor:
+            problems.append(f"{_origin(item)}: image {image} is Cluster Autoscaler {match.group(1)}.{match.group(2)}, "
+                            f"the cluster runs Kubernetes {cluster_minor}")
+    return problems
 
 
-def _origin(item: RenderedObject) -> str:
-    """Where an object comes from: its release, or the plan address of its kubernetes_* resource."""
-    return f"release {item.release}" if item.release else item.source
+RENDERED_RULE_IDS: frozenset[str] = frozenset(
+    meta.id for meta in REGISTRY.values() if meta.reads == RENDERED)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from haflow.plan import CDKTF_METADATA_KEY, HELM_RELEASE, is_expression
 from haflow.rules.engine import ERROR, Outcome, rule
 from haflow.rules.helm import release_values
-from haflow.rules.stack import Resource, Stack
+from haflow.rules.stack import LiteralResource, Stack
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
@@ -77,7 +77,7 @@ def _is_literal_secret(value: Any) -> bool:
     fix="Keep the secret in Secrets Manager (RDS manage_master_user_password, a generated ElastiCache "
     "auth token) and reference it by ARN; pods get it through External Secrets.",
 )
-def no_literal_secrets(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+def no_literal_secrets(resource: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     body = {key: value for key, value in resource.body.items() if key not in ("values", "set", "set_sensitive")}
     found = list(literal_secrets(body))
     if resource.type == HELM_RELEASE:

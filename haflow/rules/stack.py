@@ -1,7 +1,7 @@
 """Read-only views of one synthesized stack: resources, references between them, literal attributes.
 
 Rules never read the JSON directly: every attribute goes through ``value`` (or a typed getter), which
-raises ``Unresolved`` when the attribute is missing without a documented default or holds a Terraform
+raises ``Unverifiable`` when the attribute is missing without a documented default or holds a Terraform
 expression (``${...}``) where the rule needs a literal. The engine turns that into a finding, so a
 value the rule cannot see is never a silent pass.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from haflow import plan
 from haflow.plan import as_bool, as_int, is_expression
@@ -26,7 +26,7 @@ class Missing:
 MISSING: Any = Missing()
 
 
-class Unresolved(Exception):
+class Unverifiable(Exception):
     """A value the rule needs and cannot determine from the plan."""
 
     def __init__(self, path: str, problem: str) -> None:
@@ -35,8 +35,8 @@ class Unresolved(Exception):
         super().__init__(f"cannot verify {path}: {problem}")
 
 
-class Resource(plan.Resource):
-    """A resource whose attributes are read as literals, or raise Unresolved."""
+class LiteralResource(plan.Resource):
+    """A resource of a checked stack: its attributes are read as literals, or raise Unverifiable."""
 
     def has(self, path: str) -> bool:
         try:
@@ -51,10 +51,10 @@ class Resource(plan.Resource):
             found = _walk(self.body, path)
         except KeyError:
             if default is MISSING:
-                raise Unresolved(path, "the attribute is not set") from None
+                raise Unverifiable(path, "the attribute is not set") from None
             return default
         if is_expression(found):
-            raise Unresolved(path, f"{found!r} is a Terraform expression, not a literal")
+            raise Unverifiable(path, f"{found!r} is a Terraform expression, not a literal")
         return found
 
     def boolean(self, path: str, default: Any = MISSING) -> bool:
@@ -66,27 +66,27 @@ class Resource(plan.Resource):
     def string(self, path: str, default: Any = MISSING) -> str:
         found = self.value(path, default)
         if not isinstance(found, str):
-            raise Unresolved(path, f"{found!r} is not a string")
+            raise Unverifiable(path, f"{found!r} is not a string")
         return found
 
     def strings(self, path: str, default: Any = MISSING) -> list[str]:
         found = self.value(path, default)
         if not isinstance(found, list):
-            raise Unresolved(path, f"{found!r} is not a list")
+            raise Unverifiable(path, f"{found!r} is not a list")
         return [str(item) for item in found]
 
 
 def as_integer(found: Any, path: str) -> int:
     number = as_int(found)
     if number is None:
-        raise Unresolved(path, f"{found!r} is not a whole number")
+        raise Unverifiable(path, f"{found!r} is not a whole number")
     return number
 
 
 def as_boolean(found: Any, path: str) -> bool:
     flag = as_bool(found)
     if flag is None:
-        raise Unresolved(path, f"{found!r} is not true or false")
+        raise Unverifiable(path, f"{found!r} is not true or false")
     return flag
 
 
@@ -108,52 +108,58 @@ class Stack:
     ``as_of`` is the date rules about time (support windows, stale facts) judge against; left out, today.
     """
 
+    reads: Final = "plan"  # what the engine's PLAN rules read
+
     def __init__(self, name: str, document: Mapping[str, Any], as_of: date | None = None) -> None:
         self.name = name
         self.document = document
         self.as_of = as_of or date.today()
         self._by_address = {
-            found.address: Resource(found.type, found.name, found.body) for found in plan.resources(document)
+            found.address: LiteralResource(found.type, found.name, found.body) for found in plan.resources(document)
         }
 
-    def resources(self, *types: str) -> list[Resource]:
+    def resources(self, *types: str) -> list[LiteralResource]:
         """Resources of the given types (every resource when none is given), in stack order."""
         return [r for r in self._by_address.values() if not types or r.type in types]
 
-    def get(self, address: str) -> Resource | None:
+    def subjects(self, *types: str) -> list[LiteralResource]:
+        """What a plan rule judges: the resources of ``types``."""
+        return self.resources(*types)
+
+    def get(self, address: str) -> LiteralResource | None:
         return self._by_address.get(address)
 
-    def referenced(self, resource: Resource, path: str, *types: str) -> Resource:
-        """The resource that ``resource.<path>`` refers to; Unresolved unless it is a reference into this stack."""
+    def referenced(self, resource: LiteralResource, path: str, *types: str) -> LiteralResource:
+        """The resource that ``resource.<path>`` refers to; Unverifiable unless it is a reference into this stack."""
         raw = _raw(resource, path)
         target = self.resolve(raw, *types)
         if target is None:
             expected = " or ".join(types) if types else "a resource"
-            raise Unresolved(path, f"{raw!r} is not a reference to {expected} in stack {self.name}")
+            raise Unverifiable(path, f"{raw!r} is not a reference to {expected} in stack {self.name}")
         return target
 
-    def referenced_list(self, resource: Resource, path: str, *types: str) -> list[Resource]:
-        """The resources a list attribute refers to (``subnet_ids``); Unresolved unless each item is a reference."""
+    def referenced_list(self, resource: LiteralResource, path: str, *types: str) -> list[LiteralResource]:
+        """The resources a list attribute refers to (``subnet_ids``); Unverifiable unless each item is a reference."""
         raw = _raw(resource, path)
         if not isinstance(raw, list):
-            raise Unresolved(path, f"{raw!r} is not a list of references")
+            raise Unverifiable(path, f"{raw!r} is not a list of references")
         found = []
         for item in raw:
             target = self.resolve(item, *types)
             if target is None:
                 expected = " or ".join(types) if types else "a resource"
-                raise Unresolved(path, f"{item!r} is not a reference to {expected} in stack {self.name}")
+                raise Unverifiable(path, f"{item!r} is not a reference to {expected} in stack {self.name}")
             found.append(target)
         return found
 
-    def resolve(self, raw: Any, *types: str) -> Resource | None:
+    def resolve(self, raw: Any, *types: str) -> LiteralResource | None:
         """The resource a ``${type.id.attr}`` token names, or None."""
         ref = plan.reference(raw)
         if ref is None or (types and ref.rtype not in types):
             return None
         return self._by_address.get(ref.address)
 
-    def referencing(self, target: Resource, rtype: str, path: str) -> list[Resource]:
+    def referencing(self, target: LiteralResource, rtype: str, path: str) -> list[LiteralResource]:
         """Resources of ``rtype`` whose ``path`` is a reference to ``target`` (e.g. a bucket's versioning)."""
         return [
             candidate
@@ -162,14 +168,14 @@ class Stack:
         ]
 
 
-def _raw(resource: Resource, path: str) -> Any:
+def _raw(resource: LiteralResource, path: str) -> Any:
     try:
         return _walk(resource.body, path)
     except KeyError:
-        raise Unresolved(path, "the attribute is not set") from None
+        raise Unverifiable(path, "the attribute is not set") from None
 
 
-def _raw_values(resource: Resource, path: str) -> Iterator[Any]:
+def _raw_values(resource: LiteralResource, path: str) -> Iterator[Any]:
     try:
         found = _walk(resource.body, path)
     except KeyError:

@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from haflow.rules.engine import ERROR, Outcome, rule
-from haflow.rules.stack import Resource, Stack, Unresolved
+from haflow.rules.stack import LiteralResource, Stack, Unverifiable
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
@@ -21,7 +21,7 @@ KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 PUBLIC_ACCESS_SETTINGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
 
 
-def companion(bucket: Resource, stack: Stack, rtype: str) -> Resource | None:
+def companion(bucket: LiteralResource, stack: Stack, rtype: str) -> LiteralResource | None:
     found = stack.referencing(bucket, rtype, "bucket")
     return found[0] if found else None
 
@@ -35,7 +35,7 @@ def companion(bucket: Resource, stack: Stack, rtype: str) -> Resource | None:
     fix="Add aws_s3_bucket_versioning with versioning_configuration.status = Enabled.",
     subjects=BUCKET,
 )
-def versioning(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
+def versioning(bucket: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     found = companion(bucket, stack, "aws_s3_bucket_versioning")
     if found is None:
         return ["the bucket has no aws_s3_bucket_versioning"]
@@ -54,7 +54,7 @@ def versioning(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
     fix="Add aws_s3_bucket_server_side_encryption_configuration with sse_algorithm = aws:kms and a key.",
     subjects=BUCKET,
 )
-def kms_encryption(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
+def kms_encryption(bucket: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     found = companion(bucket, stack, "aws_s3_bucket_server_side_encryption_configuration")
     if found is None:
         return ["the bucket has no server-side encryption configuration (S3 defaults to SSE-S3)"]
@@ -73,7 +73,7 @@ def kms_encryption(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
     fix=f"Add aws_s3_bucket_public_access_block with {', '.join(PUBLIC_ACCESS_SETTINGS)} all true.",
     subjects=BUCKET,
 )
-def public_access_block(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
+def public_access_block(bucket: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     found = companion(bucket, stack, "aws_s3_bucket_public_access_block")
     if found is None:
         return ["the bucket has no aws_s3_bucket_public_access_block"]
@@ -104,7 +104,7 @@ def denies_insecure_transport(statement: dict[str, Any]) -> bool:
     fix="Add a bucket policy statement: Deny s3:* to * when aws:SecureTransport is false.",
     subjects=BUCKET,
 )
-def tls_only(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
+def tls_only(bucket: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     found = companion(bucket, stack, "aws_s3_bucket_policy")
     if found is None:
         return ["the bucket has no aws_s3_bucket_policy"]
@@ -116,7 +116,7 @@ def tls_only(bucket: Resource, stack: Stack, env: Environment) -> Outcome:
     except json.JSONDecodeError:
         document = None
     if not isinstance(document, dict):
-        raise Unresolved("policy", f"{raw!r} is not a literal JSON policy document")
+        raise Unverifiable("policy", f"{raw!r} is not a literal JSON policy document")
     statements = document.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]

@@ -4,21 +4,21 @@ A workload is a set of identical pods behind one controller. It comes either fro
 kubernetes_deployment_v1 (with the PodDisruptionBudget and HorizontalPodAutoscaler resources that
 select it) or from a helm_release of a chart haflow knows (``CHART_WORKLOADS``: where that chart keeps
 replicas, autoscaling, its PDB, scheduling and resources, with the chart's defaults). Both become a
-``Workload``, and the rules read only that.
+``haflow.kube.Workload``, and the rules read only that.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from haflow.contract import ZONE_TOPOLOGY_KEY
+from haflow.kube import Budget, Container, Workload, selects, spreads_over_zones
 from haflow.plan import HELM_RELEASE, block
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, WARNING, Outcome, rule
 from haflow.rules.helm import Values, chart_name, values_of
-from haflow.rules.stack import MISSING, Resource, Stack, Unresolved
+from haflow.rules.stack import MISSING, LiteralResource, Stack, Unverifiable
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
@@ -31,54 +31,21 @@ WORKLOAD_SUBJECTS = (DEPLOYMENT, HELM_RELEASE)
 REQUIRED_REQUESTS = ("cpu", "memory")
 
 
-@dataclass(frozen=True)
-class Budget:
-    """A PodDisruptionBudget: exactly one of min_available / max_unavailable (a count or a percentage)."""
+def plan_budget(min_available: Any, max_unavailable: Any) -> Budget:
+    """A budget as the plan writes it: the kubernetes provider's IntOrString fields are strings ("2", "50%")."""
 
-    min_available: int | str | None = None
-    max_unavailable: int | str | None = None
+    def field(value: Any) -> Any:
+        return int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else value
 
-    def evictable(self, pods: int) -> int:
-        """Pods a drain may evict when ``pods`` are running (Kubernetes rounds percentages up)."""
-        if self.max_unavailable is not None:
-            return min(pods, _count(self.max_unavailable, pods))
-        if self.min_available is not None:
-            return max(0, pods - _count(self.min_available, pods))
-        return pods
-
-    def __str__(self) -> str:
-        if self.max_unavailable is not None:
-            return f"maxUnavailable {self.max_unavailable}"
-        return f"minAvailable {self.min_available}"
+    return Budget(field(min_available), field(max_unavailable))
 
 
-def _count(value: int | str, pods: int) -> int:
-    text = str(value).strip()
-    if text.endswith("%"):
-        return math.ceil(pods * int(text[:-1]) / 100)
-    if not text.isdigit():
-        raise Unresolved("disruption budget", f"{value!r} is neither a count nor a percentage")
-    return int(text)
-
-
-@dataclass(frozen=True)
-class Container:
-    name: str
-    liveness: bool
-    readiness: bool
-    requests: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Workload:
-    name: str
-    replicas: int
-    autoscaling_min: int | None
-    budget: Budget | None
-    zone_spread: bool
-    containers: tuple[Container, ...]
-    # Pods that receive traffic need a readiness probe; a poller (the Prefect worker) only a liveness one.
-    serves_traffic: bool = True
+def evictable(budget: Budget, pods: int) -> int:
+    """Pods a drain may evict; Unverifiable when the budget is neither a count nor a percentage."""
+    count = budget.evictable(pods)
+    if count is None:
+        raise Unverifiable("disruption budget", f"{budget.value!r} is neither a count nor a percentage")
+    return count
 
 
 # --- kubernetes_deployment_v1 -----------------------------------------------------------------
@@ -88,20 +55,17 @@ def _namespace(raw: Any, stack: Stack) -> str:
     return target.address if target else str(raw or "default")
 
 
-def _labels_match(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
-    return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
-
-
 def budget_for(labels: Mapping[str, Any], namespace: str, stack: Stack) -> Budget | None:
     for pdb in stack.resources(PDB):
         if _namespace(block(pdb.body.get("metadata")).get("namespace"), stack) != namespace:
             continue
-        if _labels_match(pdb.value("spec.selector.match_labels", {}), labels):
-            return Budget(pdb.value("spec.min_available", None), pdb.value("spec.max_unavailable", None))
+        pod_labels = {str(key): str(value) for key, value in labels.items()}
+        if selects({"matchLabels": pdb.value("spec.selector.match_labels", {})}, pod_labels):
+            return plan_budget(pdb.value("spec.min_available", None), pdb.value("spec.max_unavailable", None))
     return None
 
 
-def _autoscaler_min(deployment: Resource, name: str, namespace: str, stack: Stack) -> int | None:
+def _autoscaler_min(deployment: LiteralResource, name: str, namespace: str, stack: Stack) -> int | None:
     for hpa in stack.resources(HPA):
         if _namespace(block(hpa.body.get("metadata")).get("namespace"), stack) != namespace:
             continue
@@ -113,37 +77,21 @@ def _autoscaler_min(deployment: Resource, name: str, namespace: str, stack: Stac
     return None
 
 
-def _has_zone_affinity(affinity: Mapping[str, Any], term_key: str, topology_key: str) -> bool:
-    anti = block(affinity.get(term_key))
-    terms: list[Any] = []
-    for value in anti.values():
-        terms.extend(value if isinstance(value, list) else [value])
-    for term in terms:
-        nested = block(term.get("pod_affinity_term") or term.get("podAffinityTerm")) or term
-        if nested.get(topology_key) == ZONE_TOPOLOGY_KEY:
-            return True
-    return False
-
-
-def deployment_workload(deployment: Resource, stack: Stack) -> Workload:
+def deployment_workload(deployment: LiteralResource, stack: Stack) -> Workload:
     metadata = block(deployment.body.get("metadata"))
     name = deployment.string("metadata.name")
     namespace = _namespace(metadata.get("namespace"), stack)
     pod = deployment.value("spec.template.spec")
     labels = deployment.value("spec.template.metadata.labels")
-    spreads = pod.get("topology_spread_constraint", [])
-    spreads = spreads if isinstance(spreads, list) else [spreads]
-    zone_spread = any(item.get("topology_key") == ZONE_TOPOLOGY_KEY for item in spreads) or _has_zone_affinity(
-        block(pod.get("affinity")), "pod_anti_affinity", "topology_key"
-    )
     containers = pod.get("container", [])
     containers = containers if isinstance(containers, list) else [containers]
+    budget = budget_for(labels, namespace, stack)
     return Workload(
         name=name,
         replicas=deployment.integer("spec.replicas", 1),
         autoscaling_min=_autoscaler_min(deployment, name, namespace, stack),
-        budget=budget_for(labels, namespace, stack),
-        zone_spread=zone_spread,
+        budgets=(budget,) if budget else (),
+        zone_spread=spreads_over_zones(pod.get("topology_spread_constraint"), block(pod.get("affinity"))),
         containers=tuple(
             Container(
                 str(item.get("name", "?")),
@@ -213,7 +161,7 @@ def _probe(values: Values, path: str, style: str, default: bool) -> bool:
     return default if found is MISSING else bool(found)
 
 
-def chart_workload(release: Resource, spec: ChartWorkload, values: Values, stack: Stack) -> Workload:
+def chart_workload(release: LiteralResource, spec: ChartWorkload, values: Values, stack: Stack) -> Workload:
     prefix = spec.prefix
     replicas = values.integer(f"{prefix}.replicaCount", 1)
     autoscaling_min = (
@@ -225,19 +173,17 @@ def chart_workload(release: Resource, spec: ChartWorkload, values: Values, stack
     budget: Budget | None = None
     if spec.chart_budget == "flat" and max(replicas, autoscaling_min or 0) > 1:
         maximum = values.get(f"{prefix}.maxUnavailable", None)
-        budget = Budget(max_unavailable=maximum) if maximum is not None else Budget(
-            min_available=values.get(f"{prefix}.minAvailable", 1)
+        budget = plan_budget(None, maximum) if maximum is not None else plan_budget(
+            values.get(f"{prefix}.minAvailable", 1), None
         )
     elif spec.chart_budget == "block":
         chart_pdb = values.get(f"{prefix}.podDisruptionBudget", {}) or {}
         if chart_pdb.get("maxUnavailable") is not None or chart_pdb.get("minAvailable") is not None:
-            budget = Budget(chart_pdb.get("minAvailable"), chart_pdb.get("maxUnavailable"))
+            budget = plan_budget(chart_pdb.get("minAvailable"), chart_pdb.get("maxUnavailable"))
     if budget is None:
         budget = budget_for(labels, _namespace(release.body.get("namespace"), stack), stack)
-    spreads = values.get(f"{prefix}.topologySpreadConstraints", []) or []
-    zone_spread = any(item.get("topologyKey") == ZONE_TOPOLOGY_KEY for item in spreads) or _has_zone_affinity(
-        values.get(f"{prefix}.affinity", {}) or {}, "podAntiAffinity", "topologyKey"
-    )
+    zone_spread = spreads_over_zones(values.get(f"{prefix}.topologySpreadConstraints", []) or [],
+                                     values.get(f"{prefix}.affinity", {}) or {})
     requests = values.get(f"{prefix}.resources.requests", dict(spec.default_requests)) or {}
     readiness = (
         _probe(values, f"{prefix}.readinessProbe", spec.probe_style, spec.readiness_default)
@@ -247,7 +193,7 @@ def chart_workload(release: Resource, spec: ChartWorkload, values: Values, stack
         name=f"{release_name} {spec.component}",
         replicas=replicas,
         autoscaling_min=autoscaling_min,
-        budget=budget,
+        budgets=(budget,) if budget else (),
         zone_spread=zone_spread,
         containers=(
             Container(
@@ -261,7 +207,7 @@ def chart_workload(release: Resource, spec: ChartWorkload, values: Values, stack
     )
 
 
-def workloads_of(resource: Resource, stack: Stack) -> list[Workload]:
+def workloads_of(resource: LiteralResource, stack: Stack) -> list[Workload]:
     """The workloads a deployment or a known chart's release runs; [] for anything else."""
     if resource.type == DEPLOYMENT:
         return [deployment_workload(resource, stack)]
@@ -272,7 +218,7 @@ def workloads_of(resource: Resource, stack: Stack) -> list[Workload]:
     return [chart_workload(resource, spec, values, stack) for spec in specs]
 
 
-def per_workload(resource: Resource, stack: Stack, problems: Callable[[Workload], Iterable[str]]) -> Outcome:
+def per_workload(resource: LiteralResource, stack: Stack, problems: Callable[[Workload], Iterable[str]]) -> Outcome:
     """Not applicable unless ``resource`` runs a workload haflow knows; else every workload's problems."""
     workloads = workloads_of(resource, stack)
     if not workloads:
@@ -290,7 +236,7 @@ def per_workload(resource: Resource, stack: Stack, problems: Callable[[Workload]
     fix=f"Set replicas (and the autoscaler's minimum) to {MIN_REPLICAS} or more.",
     subjects=WORKLOAD_SUBJECTS,
 )
-def replicas(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+def replicas(resource: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     def problems(workload: Workload) -> Iterator[str]:
         if workload.replicas < MIN_REPLICAS:
             yield f"{workload.name}: replicas is {workload.replicas}"
@@ -309,16 +255,16 @@ def replicas(resource: Resource, stack: Stack, env: Environment) -> Outcome:
     fix="Add a PDB selecting the pods with minAvailable between 1 and replicas - 1 (or maxUnavailable 1).",
     subjects=WORKLOAD_SUBJECTS,
 )
-def disruption_budget(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+def disruption_budget(resource: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     def problems(workload: Workload) -> Iterator[str]:
         if workload.budget is None:
             yield f"{workload.name}: no PodDisruptionBudget selects its pods"
             return
-        evictable = workload.budget.evictable(workload.replicas)
-        if evictable < 1:
+        allowed = evictable(workload.budget, workload.replicas)
+        if allowed < 1:
             yield (f"{workload.name}: {workload.budget} with {workload.replicas} replicas lets no pod "
                    f"be evicted, so drains hang")
-        elif evictable >= workload.replicas:
+        elif allowed >= workload.replicas:
             yield (f"{workload.name}: {workload.budget} with {workload.replicas} replicas lets a drain "
                    f"evict every pod")
 
@@ -334,14 +280,14 @@ def disruption_budget(resource: Resource, stack: Stack, env: Environment) -> Out
     fix="Set the HPA's min_replicas to at least the PDB's minAvailable + 1.",
     subjects=WORKLOAD_SUBJECTS,
 )
-def autoscaler_above_budget(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+def autoscaler_above_budget(resource: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     workloads = [w for w in workloads_of(resource, stack) if w.autoscaling_min is not None and w.budget]
     if not workloads:
         return NOT_APPLICABLE
     return [
         f"{w.name}: at the autoscaler's minimum of {w.autoscaling_min} pods, {w.budget} lets no pod be evicted"
         for w in workloads
-        if w.budget is not None and w.autoscaling_min is not None and w.budget.evictable(w.autoscaling_min) < 1
+        if w.budget is not None and w.autoscaling_min is not None and evictable(w.budget, w.autoscaling_min) < 1
     ]
 
 
@@ -354,7 +300,7 @@ def autoscaler_above_budget(resource: Resource, stack: Stack, env: Environment) 
     fix="Add liveness_probe and readiness_probe to every container (the chart's probe values for charts).",
     subjects=WORKLOAD_SUBJECTS,
 )
-def probes(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+def probes(resource: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     def problems(workload: Workload) -> Iterator[str]:
         for container in workload.containers:
             missing = [] if container.liveness else ["liveness"]
@@ -375,7 +321,7 @@ def probes(resource: Resource, stack: Stack, env: Environment) -> Outcome:
     fix=f"Add a topology spread constraint on {ZONE_TOPOLOGY_KEY} (or pod anti-affinity with that topology key).",
     subjects=WORKLOAD_SUBJECTS,
 )
-def zone_spread(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+def zone_spread(resource: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     def problems(workload: Workload) -> Iterator[str]:
         if not workload.zone_spread:
             yield f"{workload.name}: nothing spreads its pods over {ZONE_TOPOLOGY_KEY}"
@@ -392,7 +338,7 @@ def zone_spread(resource: Resource, stack: Stack, env: Environment) -> Outcome:
     fix="Set resources.requests.cpu and .memory on every container.",
     subjects=WORKLOAD_SUBJECTS,
 )
-def resource_requests(resource: Resource, stack: Stack, env: Environment) -> Outcome:
+def resource_requests(resource: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     def problems(workload: Workload) -> Iterator[str]:
         for container in workload.containers:
             missing = [name for name in REQUIRED_REQUESTS if not container.requests.get(name)]

@@ -1,4 +1,4 @@
-"""What used to be accepted without a word (issue 11, 6): each is now refused with a message and a fix."""
+"""What used to be accepted without a word: each is now refused with a message and a fix."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Fuzzing the configuration with Hypothesis: whatever an overlay holds, haflow answers exit 0 or 2 with a
-message, never a traceback, and a failed synth leaves cdktf.out untouched (issue 11, "Fuzzing").
+message, never a traceback, and a failed synth leaves cdktf.out untouched.
 
 Mutations are generated from the pydantic models: every key path of ``Environment`` (walking nested
 sections, lists and literals) gets values of its own type at and beyond its bounds, values of the wrong

@@ -1,4 +1,4 @@
-"""The README's drill recipe works end to end against a real moto_server: seed, verify, fail over (issue 11, 10)."""
+"""The README's drill recipe works end to end against a real moto_server: seed, verify, fail over."""
 
 from __future__ import annotations
 

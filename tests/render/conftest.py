@@ -32,17 +32,22 @@ def _charts_present() -> bool:
     return any(all((directory / entry.file).is_file() for entry in lock.files) for directory in search_path(None))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def pinned_charts() -> None:
+def _require_charts() -> None:
     if not _charts_present():
         where = " nor in ".join(str(directory) for directory in search_path(None))
         charts_missing(f"the pinned chart packages (charts.lock) are neither in {where}: run `haflow charts pull` "
                        f"or set HAFLOW_CHARTS_DIR")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pinned_charts() -> None:
+    _require_charts()
+
+
 @pytest.fixture(scope="session")
 def rendered(synthesized: Stacks, environments: dict[str, Environment]) -> dict[str, RenderResult]:
     """Every environment rendered once, as `haflow check` does."""
+    _require_charts()
     return {name: render_environment(synthesized, env) for name, env in environments.items()}
 
 
@@ -50,6 +55,7 @@ def rendered(synthesized: Stacks, environments: dict[str, Environment]) -> dict[
 def render_variant(synthesized: Stacks, environments: dict[str, Environment]
                    ) -> Callable[..., tuple[RenderResult, list[Finding]]]:
     """Render ``env`` after ``mutation`` edits a copy of the session's stacks; the result and its findings."""
+    _require_charts()
 
     def build(env: str, mutation: Mutation, check_unread: bool = False) -> tuple[RenderResult, list[Finding]]:
         stacks = copy.deepcopy(synthesized)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from haflow.commands import report as command
 from haflow.config import Environment
 from haflow.plan import StackJson
 from haflow.report import estimate
 from haflow.report.components import COMPONENTS, network, prefect
+from haflow.report.format import to_json, to_markdown
 from haflow.report.model import Component, Estimate, Figure, Slo
-from haflow.report.plan import Plan
-from haflow.report.render import to_json, to_markdown
+from haflow.report.plan import EnvironmentPlan
 from haflow.report.sources import SOURCES
 from tests.conftest import CONFIG_DIR, ENVIRONMENT_NAMES
 
@@ -63,7 +60,7 @@ def test_prod_is_redundant_everywhere(synthesized: dict[str, StackJson], environ
 
 def test_single_nat_gateway_makes_egress_rto_unbounded(synth_variant: Any, environments: dict[str, Environment]) -> None:
     stacks = synth_variant("prod", {"network": {"nat_gateways": "single"}})
-    component = network(Plan({k: v for k, v in stacks.items() if k in ("prod-foundation", "prod-platform")}))
+    component = network(EnvironmentPlan({k: v for k, v in stacks.items() if k in ("prod-foundation", "prod-platform")}))
     assert component.replicas == 1
     assert [f.value for f in component.availability_factors] == [99.5]
     assert component.rto is not None and component.rto.value is None
@@ -73,11 +70,11 @@ def test_prefect_counts_its_thinnest_deployment_and_zone_anti_affinity(
     synthesized: dict[str, StackJson], synth_variant: Any
 ) -> None:
     # prod: 3 API pods, 3 workers, 2 background-services pods; the API spreads by zone anti-affinity.
-    component = prefect(Plan({k: v for k, v in synthesized.items() if k in ("prod-foundation", "prod-platform")}))
+    component = prefect(EnvironmentPlan({k: v for k, v in synthesized.items() if k in ("prod-foundation", "prod-platform")}))
     assert component.replicas == 2
     assert "spread over zones" in component.failover
     stacks = synth_variant("prod", {"prefect": {"background_services_replicas": 1}})
-    single = prefect(Plan({k: v for k, v in stacks.items() if k in ("prod-foundation", "prod-platform")}))
+    single = prefect(EnvironmentPlan({k: v for k, v in stacks.items() if k in ("prod-foundation", "prod-platform")}))
     assert single.replicas == 1
     assert [f.value for f in single.availability_factors] == [99.5]
 
@@ -136,37 +133,6 @@ def test_composite_serial_rto_and_rpo_rules() -> None:
 def test_a_figure_must_cite_a_known_source() -> None:
     with pytest.raises(ValueError, match="unknown source"):
         Figure(99.9, "made-up")
-
-
-def overlay_with_slo(tmp_path: Path, name: str, slo: dict[str, float]) -> Path:
-    config_dir = tmp_path / "environments"
-    shutil.copytree(CONFIG_DIR, config_dir)
-    overlay = config_dir / f"{name}.yaml"
-    document = yaml.safe_load(overlay.read_text())
-    document["slo"] = {**document["slo"], **slo}  # region objectives stay (prod's DR requires them)
-    overlay.write_text(yaml.safe_dump(document))
-    return config_dir
-
-
-def test_exit_0_when_the_slo_is_met(tmp_path: Path, synth_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config_dir = overlay_with_slo(tmp_path, "prod", {"availability": 99.0, "rto_seconds": 3600, "rpo_seconds": 3600})
-    assert command.run("prod", config_dir, "json", synth_dir) == 0
-    assert json.loads(capsys.readouterr().out)["meets"]["slo"] is True
-
-
-def test_exit_1_when_the_slo_is_missed(tmp_path: Path, synth_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config_dir = overlay_with_slo(tmp_path, "prod", {"availability": 99.999, "rto_seconds": 10, "rpo_seconds": 0})
-    assert command.run("prod", config_dir, "markdown", synth_dir) == 1
-    out = capsys.readouterr().out
-    assert "MISSES its SLO" in out and "**miss**" in out
-
-
-@pytest.mark.parametrize(("env", "output_format"), [("nope", "markdown"), ("prod", "yaml")])
-def test_exit_2_on_bad_input(env: str, output_format: str, synth_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert command.run(env, CONFIG_DIR, output_format, synth_dir) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "nope" in captured.err or "--format" in captured.err
 
 
 def prod_plan(synthesized: dict[str, StackJson]) -> dict[str, StackJson]:

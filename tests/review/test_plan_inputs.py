@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from haflow.cli import app
 from haflow.commands import review as command
-from haflow.review.planrender import to_json, to_markdown
+from haflow.review.planformat import to_json, to_markdown
 from haflow.review.planreview import PlanReview
 from haflow.review.tfplan import read
 from tests.conftest import CONFIG_DIR

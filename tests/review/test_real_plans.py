@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from haflow.commands import review as command
-from haflow.review.planrender import GITHUB_COMMENT_LIMIT, to_json, to_markdown
+from haflow.review.planformat import GITHUB_COMMENT_LIMIT, to_json, to_markdown
 from haflow.review.planreview import PlanReview
 from haflow.review.tfplan import StackPlan, read
 from tests.conftest import CONFIG_DIR

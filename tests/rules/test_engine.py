@@ -6,13 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from haflow import rule_ids
 from haflow.config import ConfigError, Environment, load_environments
-from haflow.rules import RULE_IDS, RULES, evaluate
-from haflow.rules.docs import render_rule_ids_module, render_rules_markdown
+from haflow.rules import RULES, evaluate
 from haflow.rules.engine import stacks_of
 from tests.config.overlays import config_dir_with
-from tests.conftest import CHECK_DATE, CONFIG_DIR, REPO_ROOT
+from tests.conftest import CHECK_DATE, CONFIG_DIR
 from tests.rules.test_network import network
 
 TWO_NAT_FINDINGS = {"aws_subnet.private-us-east-1b", "aws_subnet.private-us-east-1c"}
@@ -104,26 +102,3 @@ def test_rule_ids_are_unique_and_every_rule_is_documented() -> None:
     ids = [rule.id for rule in RULES]
     assert len(ids) == len(set(ids))
     assert all(rule.title and rule.rationale and rule.fix for rule in RULES)
-
-
-def test_committed_rules_md_is_current() -> None:
-    committed = (REPO_ROOT / "RULES.md").read_text(encoding="utf-8")
-    assert committed == render_rules_markdown(), "RULES.md is stale: run `haflow rules`"
-
-
-def test_committed_rule_ids_are_current() -> None:
-    """Config validates suppressions with haflow/rule_ids.py (it may not import the pack): the pack's ids, exactly."""
-    committed = (REPO_ROOT / "haflow" / "rule_ids.py").read_text(encoding="utf-8")
-    assert committed == render_rule_ids_module(), "haflow/rule_ids.py is stale: run `haflow rules`"
-    assert rule_ids.RULE_IDS == RULE_IDS
-
-
-def test_rules_command_writes_the_rule_ids_module(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from haflow.cli import app
-
-    ids_out = tmp_path / "rule_ids.py"
-    result = CliRunner().invoke(app, ["rules", "--out", str(tmp_path / "RULES.md"), "--ids-out", str(ids_out)])
-    assert result.exit_code == 0, result.output
-    assert ids_out.read_text(encoding="utf-8") == render_rule_ids_module()

@@ -16,11 +16,11 @@ import pytest
 from haflow.config import Environment
 from haflow.plan import StackJson
 from haflow.rules import evaluate
-from haflow.rules.rendered import RENDER_CHECKS
+from haflow.rules.rendered import RENDERED_RULE_IDS
 from tests.conftest import CHECK_DATE, resources
 
 Stacks = dict[str, StackJson]
-PLAN_ONLY = frozenset(RENDER_CHECKS)
+PLAN_ONLY = RENDERED_RULE_IDS
 
 
 def failing_rules(stacks: Stacks, env: Environment) -> set[str]:

@@ -1,4 +1,4 @@
-"""The render gate fails on what would break at deploy or at run time, and only on that.
+"""The rendered rules fail on what would break at deploy or at run time, and only on that.
 
 Each case renders a variant of an environment's synthesized stacks (mutated in-process) and compares
 it with a variant that differs only in the fault, so every test can fail and none depends on which of
@@ -15,8 +15,9 @@ from typing import Any
 from haflow.config import Environment
 from haflow.render import RenderResult
 from haflow.rules import evaluate
-from haflow.rules.engine import Finding
-from haflow.rules.rendered import RENDER_CHECKS, evaluate_rendered
+from haflow.rules.engine import REGISTRY, Finding, Status, check_scope
+from haflow.rules.rendered import RENDERED_RULE_IDS, Cluster, evaluate_rendered
+from haflow.rules.stack import Stack
 from tests.render.conftest import Stacks, about, edit_values, resource
 
 Variant = Callable[..., tuple[RenderResult, list[Finding]]]
@@ -136,7 +137,7 @@ def _with_suppression(env: Environment, address: str) -> Environment:
 def test_render_suppressions_are_not_unused_when_the_gate_is_skipped(synthesized: Stacks,
                                                                      environments: dict[str, Environment]) -> None:
     env = _with_suppression(environments["prod"], MODEL_API)
-    skipped = evaluate(synthesized, env, not_run=frozenset(RENDER_CHECKS))
+    skipped = evaluate(synthesized, env, not_run=RENDERED_RULE_IDS)
     assert [f for f in skipped.findings if f.rule_id == "HA-SUP-001"] == []
     ran = evaluate(synthesized, env, extra=[])
     assert [f.rule_id for f in ran.findings if f.rule_id == "HA-SUP-001"] == ["HA-SUP-001"]
@@ -243,3 +244,19 @@ def test_values_the_chart_schema_refuses_fail_the_release(render_variant: Varian
     [finding] = [f for f in about(findings, "HA-RND-001") if f.address.startswith("helm_release.prefect_server")]
     assert "topologySpreadConstraints" in finding.message
 
+
+
+def test_rendered_rules_judge_each_subject_as_plan_rules_do(rendered: dict[str, RenderResult],
+                                                           environments: dict[str, Environment]) -> None:
+    env = environments["prod"]
+    results = check_scope(Cluster(rendered["prod"]), env, list(REGISTRY.values()))
+    statuses: dict[str, set[Status]] = {}
+    for result in results:
+        statuses.setdefault(result.rule_id, set()).add(result.status)
+    assert set(statuses) == RENDERED_RULE_IDS  # only the rendered rules read the cluster, and each judged something
+    assert {Status.COMPLIANT, Status.NOT_APPLICABLE} <= statuses["HA-RND-005"]  # multi-pod vs single-pod workloads
+    assert all(result.stack == rendered["prod"].platform_stack for result in results)
+    findings = [(f.rule_id, f.address, f.message) for f in evaluate_rendered(rendered["prod"], env)]
+    assert findings == [(r.rule_id, r.address, m) for r in results if r.status is Status.NON_COMPLIANT for m in r.messages]
+    # and a synthesized stack is no scope for them
+    assert check_scope(Stack("prod-platform", {}), env, [REGISTRY["HA-RND-005"]]) == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from haflow.cli import app
+from haflow.rules.checkov_gate import skips_file_for
 from tests.config.overlays import config_dir_with
-from tests.conftest import CHECK_DATE, CONFIG_DIR, ENVIRONMENT_NAMES
+from tests.conftest import CHECK_DATE, CONFIG_DIR, ENVIRONMENT_NAMES, REPO_ROOT
 
 runner = CliRunner()
 
@@ -59,7 +62,7 @@ SARIF_SHAPE: dict[str, Any] = {
 
 
 def check(*args: str) -> Any:
-    """The rule pack over the plan; the render gate has its own tests (tests/render)."""
+    """The rule pack over the plan; the rendered rules have their own tests (tests/rules/test_rendered.py)."""
     pinned = [] if "--as-of" in args else ["--as-of", CHECK_DATE.isoformat()]
     return runner.invoke(app, ["check", "--config-dir", str(CONFIG_DIR), "--no-render", *pinned, *args])
 
@@ -143,3 +146,42 @@ def test_as_of_judges_the_support_window_on_that_day(
     result = check("--from", str(stacks_dir), "--env", "prod", "--as-of", as_of)
     assert result.exit_code == exit_code, result.output
     assert expected in result.output
+
+
+# checkov-skips.yaml belongs to the configuration's repository, wherever haflow runs from.
+
+
+@pytest.mark.slow
+def test_the_skips_file_is_the_one_at_the_config_repositorys_root(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "deploy" / "environments").mkdir(parents=True)
+    subprocess.run(["git", "init", "--quiet", str(repo)], check=True)
+    assert skips_file_for(repo / "deploy" / "environments") == repo.resolve() / "checkov-skips.yaml"
+    assert skips_file_for(CONFIG_DIR) == REPO_ROOT / "checkov-skips.yaml"
+
+
+@pytest.mark.slow
+def test_run_from_elsewhere_the_repositorys_skips_still_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               synth_dir: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["-q", "check", "--env", "dev", "--checkov", "--config-dir", str(CONFIG_DIR),
+                                 "--from", str(synth_dir)])
+    assert result.exit_code == 0, result.output
+    assert "skipped with a reason" in result.output and " 0 failed" in result.output
+
+
+@pytest.mark.slow
+def test_a_missing_skips_file_is_said_out_loud(tmp_path: Path, synth_dir: Path) -> None:
+    shutil.copytree(CONFIG_DIR, tmp_path / "environments")
+    result = runner.invoke(app, ["-q", "check", "--env", "dev", "--checkov", "--config-dir",
+                                 str(tmp_path / "environments"), "--from", str(synth_dir)])
+    assert "checkov-skips.yaml not found" in result.stderr
+    assert "--checkov-skips FILE" in result.stderr
+    assert result.exit_code == 1
+
+
+@pytest.mark.slow
+def test_an_explicit_skips_file_must_exist(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check", "--env", "dev", "--checkov", "--config-dir", str(CONFIG_DIR),
+                                 "--checkov-skips", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2 and "nope.yaml: file not found" in result.output

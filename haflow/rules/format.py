@@ -50,7 +50,7 @@ class CheckReport:
         return ""
 
 
-def render(report: CheckReport, output_format: str, lines: dict[str, dict[str, int]] | None = None) -> str:
+def format_report(report: CheckReport, output_format: str, lines: dict[str, dict[str, int]] | None = None) -> str:
     """``lines``: stack -> logical id -> line of the resource in its file (for SARIF regions)."""
     if output_format == "json":
         return json.dumps(to_json(report), indent=2) + "\n"

@@ -1,4 +1,4 @@
-"""haflow diff on a temporary git repository holding a copy of this project.
+"""`haflow diff`: the review of what a change does to each environment's plan, its arguments and exit codes.
 
 The base ref is synthesized once per module in a git worktree by a subprocess (the slow part); the
 changed plans are synthesized in-process, except for one end-to-end run of the command.
@@ -21,8 +21,8 @@ from haflow.config import Environment
 from haflow.plan import StackJson
 from haflow.review import Review, review
 from haflow.review.baseref import synth_ref
-from haflow.review.render import to_markdown
-from tests.conftest import REPO_ROOT
+from haflow.review.format import to_markdown
+from tests.conftest import CONFIG_DIR, REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -158,3 +158,22 @@ def test_a_new_environment_leaves_the_bootstrap_stack_alone_end_to_end(
     assert bootstrap["added"] == [] and bootstrap["removed"] == [] and bootstrap["changed"] == []
     added = stacks["diffprobe-foundation"]["added"]
     assert added and not any(address.startswith("provider.") for address in added)
+
+
+@pytest.mark.parametrize(
+    ("envs", "output_format", "fail_on", "message"),
+    [
+        ([], "yaml", None, "--format"),
+        ([], "markdown", "everything", "--fail-on"),
+        (["nope"], "markdown", None, "unknown environment 'nope'"),
+    ],
+)
+def test_bad_arguments_exit_2(envs: list[str], output_format: str, fail_on: str | None, message: str,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert command.run("HEAD", envs, CONFIG_DIR, output_format, fail_on) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_outside_a_git_repository_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert command.run("HEAD", ["prod"], CONFIG_DIR, "markdown", None, repo=tmp_path) == 2
+    assert "not inside a git repository" in capsys.readouterr().err

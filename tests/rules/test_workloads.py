@@ -1,16 +1,16 @@
-"""Workload rules (Deployments and known charts) and Prefect rules: compliant and non-compliant cases."""
+"""Workload rules (Deployments and the charts haflow knows): compliant and non-compliant cases, budget arithmetic."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-import yaml
 
 from haflow.config import Environment
 from haflow.rules.engine import Status
-from haflow.rules.workloads import Budget
-from tests.rules.fragments import Resources, merge, messages, statuses
+from haflow.rules.stack import Unverifiable
+from haflow.rules.workloads import evictable, plan_budget
+from tests.rules.fragments import PREFECT_SERVER, Resources, chart, merge, messages, statuses, with_values
 
 LABELS = {"app.kubernetes.io/name": "api"}
 ZONE_SPREAD = {"topology_key": "topology.kubernetes.io/zone", "max_skew": 1, "when_unsatisfiable": "DoNotSchedule"}
@@ -52,42 +52,15 @@ def deployment(*, replicas: str = "3", pdb: dict[str, str] | None = None, hpa_mi
     return resources
 
 
-def chart(chart_name: str, values: dict[str, Any], release_name: str | None = None) -> Resources:
-    return {"helm_release": {chart_name: {
-        "name": release_name or chart_name, "chart": chart_name, "namespace": chart_name,
-        "values": [yaml.safe_dump(values)],
-    }}}
-
-
 ZONE_SPREAD_VALUES = [{"topologyKey": "topology.kubernetes.io/zone", "maxSkew": 1}]
 INGRESS = {"controller": {"replicaCount": 3, "minAvailable": 2,
                           "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 9},
                           "topologySpreadConstraints": ZONE_SPREAD_VALUES}}
-PREFECT_SERVER = {
-    "server": {"replicaCount": 3, "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-        {"weight": 100, "podAffinityTerm": {"topologyKey": "topology.kubernetes.io/zone"}}]}}},
-    "backgroundServices": {"runAsSeparateDeployment": True, "replicaCount": 2, "messaging": {
-        "broker": "prefect_redis.messaging", "cache": "prefect_redis.messaging",
-        "redis": {"host": "${data.terraform_remote_state.foundation.outputs.redis}"},
-        "docket": {"existingSecret": "prefect-redis"}}},
-    "externalDatabase": {"existingSecret": "prefect-database"},
-    "postgresql": {"enabled": False},
-}
 SERVER_PDB: Resources = {"kubernetes_pod_disruption_budget_v1": {"server": {
     "metadata": {"name": "server", "namespace": "prefect-server"},
     "spec": {"min_available": "2", "selector": {"match_labels": {
         "app.kubernetes.io/name": "prefect-server", "app.kubernetes.io/instance": "prefect-server"}}},
 }}}
-
-
-def with_values(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    copy = yaml.safe_load(yaml.safe_dump(base))
-    node = copy
-    *parents, last = path.split(".")
-    for part in parents:
-        node = node.setdefault(part, {})
-    node[last] = value
-    return copy
 
 
 @pytest.mark.parametrize(
@@ -118,21 +91,6 @@ def with_values(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
          "nothing spreads its pods"),
         ("HA-WL-002", merge(chart("prefect-server", PREFECT_SERVER), SERVER_PDB), chart("prefect-server", PREFECT_SERVER),
          "prefect-server server: no PodDisruptionBudget"),
-        ("HA-PF-001", chart("prefect-server", PREFECT_SERVER),
-         chart("prefect-server", with_values(PREFECT_SERVER, "server.replicaCount", 1)), "server.replicaCount is 1"),
-        ("HA-PF-002", chart("prefect-server", PREFECT_SERVER),
-         chart("prefect-server", with_values(PREFECT_SERVER, "backgroundServices.messaging.broker",
-                                             "prefect.server.utilities.messaging.memory")),
-         "backgroundServices.messaging.broker is 'prefect.server.utilities.messaging.memory'"),
-        ("HA-PF-002", chart("prefect-server", PREFECT_SERVER),
-         chart("prefect-server", with_values(PREFECT_SERVER, "backgroundServices.messaging.docket", {})),
-         "Docket uses its in-memory default"),
-        ("HA-PF-004", chart("prefect-server", PREFECT_SERVER),
-         chart("prefect-server", with_values(PREFECT_SERVER, "backgroundServices.replicaCount", 1)),
-         "backgroundServices.replicaCount is 1"),
-        ("HA-PF-003", chart("prefect-server", PREFECT_SERVER),
-         chart("prefect-server", {k: v for k, v in PREFECT_SERVER.items() if k != "postgresql"}),
-         "postgresql.enabled is true (the chart's default)"),
     ],
 )
 def test_workload_rule(rule_id: str, compliant: Resources, non_compliant: Resources, expected: str,
@@ -156,16 +114,15 @@ def test_charts_haflow_does_not_know_are_not_applicable(environments: dict[str, 
     assert statuses("HA-WL-001", chart("metrics-server", {}), environments["prod"]) == {Status.NOT_APPLICABLE}
 
 
-def test_values_given_as_a_terraform_expression_are_a_finding(environments: dict[str, Environment]) -> None:
-    resources = chart("prefect-server", {})
-    resources["helm_release"]["prefect-server"]["values"] = ["${yamlencode(local.values)}"]
-    assert messages("HA-PF-001", resources, environments["prod"])[0].startswith("cannot verify values[0]:")
-
-
 @pytest.mark.parametrize(
-    ("budget", "pods", "evictable"),
-    [(Budget(min_available="2"), 3, 1), (Budget(min_available="50%"), 3, 1), (Budget(max_unavailable="1"), 3, 1),
-     (Budget(max_unavailable="34%"), 3, 2), (Budget(min_available=3), 3, 0)],
+    ("min_available", "max_unavailable", "pods", "allowed"),
+    [("2", None, 3, 1), ("50%", None, 3, 1), (None, "1", 3, 1), (None, "34%", 3, 2), (3, None, 3, 0)],
 )
-def test_disruption_budget_arithmetic_rounds_like_kubernetes(budget: Budget, pods: int, evictable: int) -> None:
-    assert budget.evictable(pods) == evictable
+def test_plan_budgets_read_the_providers_strings(min_available: Any, max_unavailable: Any, pods: int,
+                                                 allowed: int) -> None:
+    assert evictable(plan_budget(min_available, max_unavailable), pods) == allowed
+
+
+def test_a_budget_that_is_neither_count_nor_percentage_cannot_be_verified() -> None:
+    with pytest.raises(Unverifiable, match="'two' is neither a count nor a percentage"):
+        evictable(plan_budget("two", None), 3)
