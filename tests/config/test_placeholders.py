@@ -10,7 +10,7 @@ from haflow.cli import app
 from haflow.config import load_environments
 from haflow.config.placeholders import placeholder_messages, warn_text
 from tests.config.overlays import config_dir_with
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, ENVIRONMENT_NAMES
 
 runner = CliRunner()
 BASE = (CONFIG_DIR / "base.yaml").read_text(encoding="utf-8")
@@ -35,7 +35,7 @@ def test_validate_and_check_without_deploy_still_accept_them_for_a_fresh_clone()
     assert len(placeholder_messages(environments)) == 2
     warning = warn_text(environments)
     assert warning.startswith("WARNING: 2 example value(s)") and "refused by `haflow check --deploy`" in warning
-    assert "dev, prod, staging: state.bucket" in warning
+    assert f"{', '.join(sorted(ENVIRONMENT_NAMES))}: state.bucket" in warning
 
 
 def test_own_values_pass_the_deploy_check(tmp_path: Path) -> None:
