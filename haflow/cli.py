@@ -191,6 +191,23 @@ def rules(
 
 
 @app.command()
+def docs(
+    root: Annotated[Path, typer.Option("--root", help="The repository whose README.md and docs/*.md to update")]
+    = Path("."),
+    config_dir: Annotated[Path | None, typer.Option("--config-dir", help="Environment overlays (default: ROOT/"
+                                                    "environments)")] = None,
+    check_only: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when a page is stale")] = False,
+) -> None:
+    """Regenerate the figures code can produce (chart table, rule count, DR figures) in README.md and docs/.
+
+    Exit 1 with --check when a page is stale, 2 when a page's generated block cannot be read.
+    """
+    from haflow.commands import docs as command
+
+    raise typer.Exit(command.run(root, config_dir, check_only))
+
+
+@app.command()
 def report(
     env: Annotated[str, typer.Option("--env", "-e", help="Environment name")],
     config_dir: ConfigDirOption = DEFAULT_CONFIG_DIR,

@@ -168,5 +168,12 @@ class Dr(Section):
             return self.database_instances
         return 1 if self.mode == "warm_standby" else 0
 
+    def secondary_nodes_per_az(self, primary_min_size_per_az: int) -> int:
+        """Nodes per AZ the secondary keeps: node_min_size_per_az, else 1 in pilot_light, the primary's floor
+        in warm_standby."""
+        if self.node_min_size_per_az is not None:
+            return self.node_min_size_per_az
+        return 1 if self.mode == "pilot_light" else primary_min_size_per_az
+
     def state_bucket_for(self, primary_bucket: str) -> str:
         return self.state_bucket or f"{primary_bucket}-{self.secondary_region}"

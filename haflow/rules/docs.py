@@ -41,13 +41,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def rules_markdown() -> str:
-    out = [HEADER]
+def rule_count_sentence() -> str:
+    """How many rules, in which families, and the suppression checks (RULES.md and the docs say it alike)."""
     families = list(dict.fromkeys(rule.family for rule in RULES))
     checks = [r for r in RULES if r.family == SUPPRESSION_FAMILY]
     rule_families = [family for family in families if family != SUPPRESSION_FAMILY]
-    out.append(f"{len(RULES) - len(checks)} rules in {len(rule_families)} families ({', '.join(rule_families)}), "
-               f"plus {len(checks)} checks of the suppressions themselves ({', '.join(r.id for r in checks)}).\n")
+    return (f"{len(RULES) - len(checks)} rules in {len(rule_families)} families ({', '.join(rule_families)}), "
+            f"plus {len(checks)} checks of the suppressions themselves ({', '.join(r.id for r in checks)}).")
+
+
+def rules_markdown() -> str:
+    out = [HEADER]
+    families = list(dict.fromkeys(rule.family for rule in RULES))
+    out.append(rule_count_sentence() + "\n")
     out.append("| id | level | family | title |")
     out.append("|---|---|---|---|")
     out += [f"| [{r.id}](#{r.id.lower()}) | {r.level} | {r.family} | {_cell(r.title)} |" for r in RULES]

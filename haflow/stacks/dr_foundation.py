@@ -82,7 +82,7 @@ class DrFoundationStack(TerraformStack):
             self, "network", name=name, region=region, availability_zones=dr.availability_zones,
             config=env.network.model_copy(update={"cidr": dr.network_cidr}), kms_key_arn=self.logs_key.arn,
         )
-        node_floor = dr.node_min_size_per_az or (1 if dr.mode == "pilot_light" else env.eks.node_pool.min_size_per_az)
+        node_floor = dr.secondary_nodes_per_az(env.eks.node_pool.min_size_per_az)
         node_pool = env.eks.node_pool.model_copy(update={
             "min_size_per_az": node_floor, "desired_size_per_az": node_floor,
             "max_size_per_az": max(env.eks.node_pool.max_size_per_az, node_floor),
