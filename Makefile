@@ -15,7 +15,7 @@ export CHECKPOINT_DISABLE := 1
 ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
 export TF_CLI_CONFIG_FILE := $(CURDIR)/deploy/terraformrc
 endif
-# The cdktf CLI (npm install -g cdktf-cli@0.21.0, README "Deploying"), e.g. make cdktf ARGS="deploy bootstrap".
+# The cdktf CLI (npm install -g cdktf-cli@0.21.0, docs/deploy.md), e.g. make cdktf ARGS="deploy bootstrap".
 CDKTF ?= cdktf
 
 # The Prefect runtime smoke (tests/smoke): Prefect 3.8.3 in its own venv, PostgreSQL 15 and Redis 7 from Debian.

@@ -16,7 +16,7 @@ synth of 1, 3 and 10 generated environments and the marginal seconds per added e
 The figures hold for the conditions they were measured under, so the output starts with them: CPU count,
 load average before and after, and an idle check. A machine already busy (1-minute load average above
 IDLE_LOAD_PER_CPU per CPU) is warned about on stderr and in the result: its figures are slower than an idle
-machine's and are not comparable with the README's. Each measurement is announced on stderr with the
+machine's and are not comparable with an idle machine's. Each measurement is announced on stderr with the
 elapsed seconds (haflow/progress.py), so a run is never silent for long.
 """
 
@@ -182,7 +182,7 @@ def main() -> int:
     progress.say(conditions.describe())
     for reason in conditions.busy():
         print(f"WARNING: the machine is busy ({reason}): the figures will be slower than an idle machine's; "
-              f"stop other jobs and run make bench again to compare with the README", file=sys.stderr, flush=True)
+              f"stop other jobs and run make bench again to compare with an idle run", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="haflow-bench-") as scratch:
         root = Path(scratch)
         runs: dict[str, list[Sample]] = {"baseline": [], "synth": [], "uncached": [], "validate": [], "help": [],

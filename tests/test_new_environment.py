@@ -1,6 +1,6 @@
-"""A newcomer adds an environment exactly as the README says, and every command it lists is green.
+"""A newcomer adds an environment exactly as docs/environments.md says, and every command it lists is green.
 
-The overlay and the commands are read from the README's "Add an environment" section, so the test
+The overlay and the commands are read from the "Add an environment" section of docs/environments.md, so the test
 follows the documented steps word for word, in a copy of environments/ (another region: eu-west-1).
 """
 
@@ -22,13 +22,13 @@ SECTION = "### Add an environment"
 
 
 def readme_steps() -> tuple[str, str, list[list[str]]]:
-    """(overlay file name, overlay YAML, haflow commands) from the README's add-an-environment section."""
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    """(overlay file name, overlay YAML, haflow commands) from the add-an-environment section of docs/environments.md."""
+    readme = (REPO_ROOT / "docs" / "environments.md").read_text(encoding="utf-8")
     section = readme[readme.index(SECTION):]
     section = section[: section.index("\n## ")]
     overlay = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     name = re.search(r"Create `environments/([a-z0-9-]+\.yaml)`", section)
-    assert overlay and name, "the README's add-an-environment section lost its overlay"
+    assert overlay and name, "docs/environments.md: the add-an-environment section lost its overlay"
     commands = [shlex.split(line.split("#", 1)[0])[1:] for line in section.splitlines()
                 if line.strip().startswith(".venv/bin/haflow ")]
     return name.group(1), re.sub(r"^ {3}", "", overlay.group(1), flags=re.MULTILINE), commands

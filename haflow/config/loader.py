@@ -117,7 +117,7 @@ def _read_document(path: Path) -> tuple[dict[str, Any], list[ConfigIssue]]:
                 shown, "", MISSING,
                 "the overlay is empty, so the environment would silently be base.yaml unchanged",
                 f"set what makes {path.stem} differ: at least tags.environment and network.cidr "
-                "(see README, Add an environment)",
+                "(see docs/environments.md, Add an environment)",
             )
         ]
     if not isinstance(doc, dict):

@@ -2,7 +2,7 @@
 
 They keep a fresh clone working (``make synth``, ``make test`` need no edits), so validation accepts them;
 ``haflow synth`` and ``cdktf synth`` (main.py) warn about each one on stderr, and ``haflow check --deploy``
-(the deploy runner's buildspec, and the README's step before ``cdktf deploy``) refuses them with exit 2:
+(the deploy runner's buildspec, and docs/deploy.md's step before ``cdktf deploy``) refuses them with exit 2:
 
 - ``state.bucket: haflow-terraform-state``: S3 bucket names are global; with the example name the state
   (and the bootstrap stack's bucket) would go to a bucket someone else may already own.

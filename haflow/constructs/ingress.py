@@ -2,7 +2,7 @@
 
 Upstream retired ingress-nginx in March 2026 (no further releases or security fixes); 4.15.1 is the
 last chart. It stays because it is what the platform's users asked for; the migration path is the
-Gateway API (see README.md, "Ingress").
+Gateway API (see docs/platform.md, "ingress-nginx is retired upstream").
 """
 
 from __future__ import annotations

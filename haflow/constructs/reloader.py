@@ -5,7 +5,7 @@ RDS rotates the Aurora master password (every 7 days); External Secrets re-reads
 rolling restart of the Deployments annotated ``secret.reloader.stakater.com/reload: <secret,...>``. The
 rollout keeps every old pod until its replacement is ready (maxUnavailable 0%), and the old pods keep
 serving on the database sessions they already hold: PostgreSQL does not end a session when the role's
-password changes. See README, "Credential rotation".
+password changes. See docs/deploy.md, "Credential rotation".
 https://github.com/stakater/Reloader#how-to-use-reloader
 """
 

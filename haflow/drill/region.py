@@ -167,7 +167,7 @@ def region_preflight(aws: AwsClients, target: RegionTarget) -> RegionState:
                            f"in {aws.where}: nothing to fail over to (already detached?)")
     if state.global_writer:
         raise DrillRefused(f"{target.secondary_cluster} already is the writer of {target.global_cluster}; "
-                           "fail back first (README, Disaster recovery)")
+                           "fail back first (docs/disaster-recovery.md, Runbook)")
     if state.status != "available":
         raise DrillRefused(f"{target.secondary_cluster} is {state.status!r}; wait until it is available")
     return state

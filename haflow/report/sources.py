@@ -258,8 +258,8 @@ EKS_NODE_SCALE_UP = _source(
 )
 DR_DECISION = _source(
     "haflow-dr-runbook",
-    "haflow README: Disaster recovery runbook (detect, decide, fail over, fail back)",
-    "README.md#disaster-recovery",
+    "haflow docs: Disaster recovery runbook (detect, decide, fail over, fail back)",
+    "docs/disaster-recovery.md#runbook-detect-decide-fail-over-fail-back",
     "A regional failover is a human decision: the runbook budgets dr.decision_seconds for it (default "
     f"{dr.DEFAULT_DECISION_SECONDS} s). This is the environment's own figure, not an AWS one.",
     assumed=True,

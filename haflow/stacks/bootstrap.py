@@ -2,7 +2,7 @@
 
 An environment with DR keeps its DR stacks' state in a bucket of the secondary region, and its primary
 stacks' state is replicated there (S3 CRR with RTC), so losing either region loses no state: after
-losing the primary, plan the primary stacks against the replica (README, Disaster recovery).
+losing the primary, plan the primary stacks against the replica (docs/disaster-recovery.md).
 
 Deploy it first (`cdktf deploy bootstrap`); its own state stays in ./terraform.bootstrap.tfstate
 at the repository root (outside cdktf.out, which synth replaces), so keep that file safe or

@@ -102,7 +102,7 @@ class DrFoundationStack(TerraformStack):
         )
         # A fresh Redis, not a Global Datastore: Prefect keeps messaging and leases there, not records,
         # and a Global Datastore's secondary is read-only until promoted, a second manual failover for
-        # data Prefect rebuilds itself (see README, Disaster recovery).
+        # data Prefect rebuilds itself (see docs/disaster-recovery.md).
         self.cache = Cache(
             self, "cache", name=name, region=region, availability_zones=dr.availability_zones, config=env.cache,
             vpc_id=self.network.vpc_id, subnet_group_name=self.network.cache_subnet_group_name,

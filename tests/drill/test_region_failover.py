@@ -42,7 +42,7 @@ def write_plan(root: Path, stacks: dict[str, StackJson]) -> Path:
 
 
 def seed(config_dir: Path, plan_dir: Path, endpoint: str) -> None:
-    """The README's recipe: `haflow drill seed` (both regions, the primary the global writer), on a reset moto."""
+    """The drill recipe (docs/drills.md): `haflow drill seed` (both regions, the primary the global writer), on a reset moto."""
     reset_moto(endpoint)
     result = runner.invoke(app, ["-q", "drill", "seed", "--env", "prod", "--config-dir", str(config_dir),
                                  "--from", str(plan_dir), "--endpoint-url", endpoint])
@@ -137,7 +137,7 @@ def test_planned_switchover_is_not_implemented_by_moto(
 def test_the_readme_recipe_on_prod_says_what_moto_lacks_after_a_fresh_seed(
     synthesized: dict[str, StackJson], moto_endpoint: str, tmp_path: Path
 ) -> None:
-    """README, Drills: `drill seed`, then the dry run, --planned --yes and --yes (issue 22: all three said
+    """docs/drills.md: `drill seed`, then the dry run, --planned --yes and --yes (issue 22: all three said
     "prod-dr-aurora already is the writer of prod-global" because the seed left the primary out)."""
     prod = {name: stack for name, stack in synthesized.items() if name.startswith("prod-")}
     plan_dir = write_plan(tmp_path / "plan", prod)

@@ -1,4 +1,4 @@
-"""The README's drill recipe works end to end against a real moto_server: seed, verify, fail over."""
+"""The drill recipe of docs/drills.md works end to end against a real moto_server: seed, verify, fail over."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_the_drill_docs_use_the_real_identifiers(deployed: Plan) -> None:
     (cluster,) = deployed.resources("aws_rds_cluster")
     (group,) = deployed.resources("aws_elasticache_replication_group")
     real = {deployed.literal(cluster.body["cluster_identifier"]), deployed.literal(group.body["replication_group_id"])}
-    for doc in (REPO_ROOT / "docs" / "drills.md", REPO_ROOT / "README.md"):
+    for doc in (REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))):
         text = doc.read_text(encoding="utf-8")
         for option, value in re.findall(r"--(cluster-id|replication-group-id) (\S+)", text):
             assert value in real, f"{doc.name}: --{option} {value} is no identifier of the {ENV} plan ({real})"

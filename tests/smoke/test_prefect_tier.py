@@ -1,4 +1,4 @@
-"""Scenarios 1-6 of the Prefect runtime smoke, in order, on one running tier (see README, "Prefect smoke").
+"""Scenarios 1-6 of the Prefect runtime smoke, in order, on one running tier (see docs/smoke.md).
 
 Each scenario has a time bound, records its measured seconds (printed in the session summary) and
 leaves the tier working for the next one.
