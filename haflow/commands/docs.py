@@ -188,7 +188,7 @@ def run(root: Path, config_dir: Path | None, check: bool) -> int:
             stale.append(page)
             if not check:
                 write_generated_file(page, current, option="docs", default_name=page.name,
-                                     is_previous=lambda found, original=text: found == original)
+                                     is_previous=text.__eq__)
                 print(f"wrote {page}")
     except DocsError as err:
         print_error(f"haflow docs: {err}")

@@ -74,7 +74,7 @@ class NodePool(Section):
     )
     max_size_per_az: int = Field(
         default=3, ge=1, le=MAX_NODES_PER_GROUP,
-        description="Most nodes per AZ the autoscaler may add (EKS allows 450 per group); default 3",
+        description=f"Most nodes per AZ the autoscaler may add (EKS allows {MAX_NODES_PER_GROUP} per group); default 3",
     )
     disk_size_gib: int = Field(
         default=50, ge=20, le=MAX_VOLUME_GIB, description="Encrypted gp3 root volume per node, GiB; default 50"
