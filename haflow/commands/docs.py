@@ -76,15 +76,17 @@ def rule_count(config_dir: Path) -> str:
     return rule_count_sentence()
 
 
-def kubernetes_default(config_dir: Path) -> str:
-    """The default Kubernetes version and its EKS standard support, from the EKS calendar in haflow/facts.py."""
+def eks_calendar(config_dir: Path) -> str:
+    """The default Kubernetes version, its EKS support and the margins the EKS rules use (haflow/facts.py)."""
     from haflow import facts
     from haflow.config.eks import DEFAULT_KUBERNETES_VERSION
 
     version = facts.EKS_KUBERNETES_VERSIONS[DEFAULT_KUBERNETES_VERSION]
     return (f"Environments default to Kubernetes {version.version}, the newest version in the EKS calendar "
             f"(standard support until {version.end_of_standard_support.isoformat()}, extended support until "
-            f"{version.end_of_extended_support.isoformat()}).")
+            f"{version.end_of_extended_support.isoformat()}). HA-EKS-007 warns {facts.SUPPORT_WARNING_DAYS} days "
+            f"before a version's standard support ends; a source not re-read for {facts.REVIEW_AFTER_DAYS} days "
+            "is due for a re-read.")
 
 
 def dr_modes(config_dir: Path) -> str:
@@ -134,7 +136,7 @@ def dr_modes(config_dir: Path) -> str:
 BLOCKS: dict[str, Callable[[Path], str]] = {
     "charts": charts,
     "rule-count": rule_count,
-    "kubernetes-default": kubernetes_default,
+    "eks-calendar": eks_calendar,
     "dr-modes": dr_modes,
 }
 
