@@ -133,11 +133,42 @@ def dr_modes(config_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def _cell(text: str) -> str:
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def report_sources(config_dir: Path) -> str:
+    """Every published figure the report cites (haflow/report/sources.py): id, title, the quoted figure, URL."""
+    from haflow.report import sources
+
+    found = [value for value in vars(sources).values() if isinstance(value, sources.Source)]
+    rows = ["| id | source | what it says | URL |", "|---|---|---|---|"]
+    rows += [f"| `{source.id}` | {_cell(source.title)}{' (**assumed**)' if source.assumed else ''} | "
+             f"{_cell(source.quote)} | {source.url} |" for source in found]
+    return "\n".join(rows)
+
+
+def report_figures(config_dir: Path) -> str:
+    """The figures the report computes with, as named in haflow/report/sources.py and haflow/region_recovery.py."""
+    from haflow import region_recovery
+    from haflow.report import sources
+
+    rows = ["| figure | value | defined in |", "|---|---|---|"]
+    for module in (sources, region_recovery):
+        for name, value in vars(module).items():
+            if name.isupper() and not name.startswith("_") and isinstance(value, int | float):
+                unit = " s" if name.endswith("_SECONDS") else " %" if name.endswith("_PERCENT") else ""
+                rows.append(f"| `{name}` | {value}{unit} | `{module.__name__}` |")
+    return "\n".join(rows)
+
+
 BLOCKS: dict[str, Callable[[Path], str]] = {
     "charts": charts,
     "rule-count": rule_count,
     "eks-calendar": eks_calendar,
     "dr-modes": dr_modes,
+    "report-sources": report_sources,
+    "report-figures": report_figures,
 }
 
 
