@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: synth test validate check lint bench schema rules snapshots clean smoke smoke-deps cdktf
+.PHONY: synth test validate check lint bench schema rules docs snapshots clean smoke smoke-deps cdktf
 
 # Terraform and the cdktf CLI as make runs them (recipes, tests and `make cdktf`), without the [ERROR] lines
 # cdktf prints on every command otherwise: no version check against checkpoint-api.hashicorp.com (the
@@ -75,6 +75,9 @@ schema: $(STAMP)
 
 rules: $(STAMP)
 	$(BIN)/haflow rules
+
+docs: $(STAMP)
+	$(BIN)/haflow docs
 
 snapshots: $(STAMP)
 	$(BIN)/pytest -q --snapshot-update tests
