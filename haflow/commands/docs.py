@@ -210,6 +210,9 @@ def run(root: Path, config_dir: Path | None, check: bool) -> int:
     from haflow.output import write_generated_file
 
     config_dir = config_dir if config_dir is not None else root / CONFIG_DIR
+    if not (root / "README.md").is_file():
+        print_error(f"haflow docs: {root} has no README.md; run it at the repository root or pass --root")
+        return EXIT_BAD_INPUT
     cache: dict[str, str] = {}
     stale: list[Path] = []
     try:

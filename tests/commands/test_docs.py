@@ -75,8 +75,14 @@ def test_the_dr_figures_follow_the_code(monkeypatch: pytest.MonkeyPatch) -> None
 def _repo_copy(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     (root / "docs").mkdir(parents=True)
+    (root / "README.md").write_text("# a checkout\n", encoding="utf-8")
     shutil.copytree(CONFIG_DIR, root / "environments")
     return root
+
+
+def test_a_root_without_readme_is_bad_input(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["docs", "--root", str(tmp_path), "--check"])
+    assert result.exit_code == 2 and "has no README.md" in result.output
 
 
 def test_check_finds_a_stale_page_and_docs_rewrites_only_its_blocks(tmp_path: Path) -> None:
