@@ -128,6 +128,18 @@ CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = ServiceAccount("kube-system", "cluster-auto
 FLUENT_BIT_SERVICE_ACCOUNT = ServiceAccount("logging", "fluent-bit")
 EXTERNAL_SECRETS_SERVICE_ACCOUNT = ServiceAccount("external-secrets", "external-secrets")
 
+
+def workload_service_accounts(flow_run_namespace: str) -> dict[str, ServiceAccount]:
+    """Every platform workload with an IRSA role, keyed by the name its role carries (``<name>-<key>``): the
+    primary's foundation and the DR foundation create one role per entry."""
+    return {
+        "prefect-worker": prefect_worker_service_account(flow_run_namespace),
+        "model-api": MODEL_API_SERVICE_ACCOUNT,
+        "cluster-autoscaler": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+        "fluent-bit": FLUENT_BIT_SERVICE_ACCOUNT,
+        "external-secrets": EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+    }
+
 # --- ports --------------------------------------------------------------------------------------------
 
 # Aurora PostgreSQL's default port; ElastiCache Redis's.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from haflow import contract
+from haflow.constructs.eks import EBS_CSI_SERVICE_ACCOUNT
 from haflow.contract import StackRole, stack_owner, stack_role
 from haflow.plan import StackJson
 
@@ -40,3 +43,27 @@ def test_every_synthesized_stack_has_the_owner_whose_config_made_it(
 def test_environment_stacks_include_the_dr_pair_only_with_dr() -> None:
     assert contract.environment_stacks("qa", dr=False) == ("qa-foundation", "qa-platform")
     assert contract.environment_stacks("qa", dr=True)[2:] == ("qa-dr-foundation", "qa-dr-platform")
+
+
+def test_both_foundations_create_one_irsa_role_per_workload_service_account(
+    synthesized: dict[str, StackJson], environments: dict,
+) -> None:
+    """The workloads with IRSA roles are listed once (contract.workload_service_accounts); the primary's and the
+    DR foundation each trust exactly those accounts (and the EBS CSI add-on's), one role each, named
+    <name>-<workload>."""
+    for env in environments.values():
+        accounts = contract.workload_service_accounts(env.prefect.flow_run_namespace)
+        prefixes = {env.foundation_stack_name: env.name}
+        if env.dr.enabled:
+            prefixes[env.dr_foundation_stack_name] = f"{env.name}-dr"
+        for stack, prefix in prefixes.items():
+            roles = synthesized[stack]["resource"]["aws_iam_role"].values()
+            trusted = {
+                role["name"]: condition
+                for role in roles
+                for statement in json.loads(role["assume_role_policy"])["Statement"]
+                for condition in statement.get("Condition", {}).get("StringEquals", {}).values()
+                if str(condition).startswith("system:serviceaccount:")
+            }
+            addon = {f"{prefix}-ebs-csi": EBS_CSI_SERVICE_ACCOUNT.subject}  # the EKS add-on's own role
+            assert trusted == {**{f"{prefix}-{key}": account.subject for key, account in accounts.items()}, **addon}, stack

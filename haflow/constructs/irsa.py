@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
+from haflow import contract
 from haflow.constructs.iam import policy_document
 from haflow.contract import ServiceAccount
 
@@ -71,3 +72,14 @@ class ServiceAccountRole(Construct):
 
     def attach_managed_policy(self, id_: str, policy_arn: str) -> None:
         IamRolePolicyAttachment(self, id_, role=self.role.name, policy_arn=policy_arn)
+
+
+def workload_roles(
+    scope: Construct, *, name: str, oidc: OidcIssuer, flow_run_namespace: str
+) -> dict[str, ServiceAccountRole]:
+    """One IRSA role per platform workload (``contract.workload_service_accounts``), named ``<name>-<workload>``
+    and granted nothing yet: the stack grants each what that workload does."""
+    return {
+        key: ServiceAccountRole(scope, f"{key}-role", role_name=f"{name}-{key}", oidc=oidc, service_account=account)
+        for key, account in contract.workload_service_accounts(flow_run_namespace).items()
+    }

@@ -33,7 +33,7 @@ from haflow.constructs.database import SECRET_READ_ACTIONS, master_secret_name
 from haflow.constructs.dns_failover import DnsFailoverRecords
 from haflow.constructs.eks import Eks
 from haflow.constructs.global_database import GlobalDatabase
-from haflow.constructs.irsa import ServiceAccountRole
+from haflow.constructs.irsa import ServiceAccountRole, workload_roles
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
 from haflow.constructs.platform_inputs import PlatformInputs
@@ -157,18 +157,8 @@ class DrFoundationStack(TerraformStack):
     def _service_account_roles(self, name: str) -> dict[str, ServiceAccountRole]:
         """The same IRSA roles as the primary's, granted on this region's copies."""
         env = self.env
-        accounts = {
-            "prefect-worker": contract.prefect_worker_service_account(env.prefect.flow_run_namespace),
-            "model-api": contract.MODEL_API_SERVICE_ACCOUNT,
-            "cluster-autoscaler": contract.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
-            "fluent-bit": contract.FLUENT_BIT_SERVICE_ACCOUNT,
-            "external-secrets": contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT,
-        }
-        roles = {
-            key: ServiceAccountRole(self, f"{key}-role", role_name=f"{name}-{key}", oidc=self.eks.oidc,
-                                    service_account=account)
-            for key, account in accounts.items()
-        }
+        roles = workload_roles(self, name=name, oidc=self.eks.oidc,
+                               flow_run_namespace=env.prefect.flow_run_namespace)
         replica_arn, key_arn = self.replica.bucket_arn, self.replica.key.arn
         roles["prefect-worker"].attach_policy(
             "artifacts-read-write",

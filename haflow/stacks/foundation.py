@@ -16,7 +16,7 @@ from haflow.constructs.cache import Cache
 from haflow.constructs.database import Database
 from haflow.constructs.deploy_runner import DeployRunner
 from haflow.constructs.eks import Eks
-from haflow.constructs.irsa import ServiceAccountRole
+from haflow.constructs.irsa import ServiceAccountRole, workload_roles
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
 from haflow.constructs.platform_inputs import PlatformInputs
@@ -127,18 +127,8 @@ class FoundationStack(TerraformStack):
     def _service_account_roles(self) -> dict[str, ServiceAccountRole]:
         """One IRSA role per platform workload, each granted only what that workload does."""
         env = self.env
-        accounts = {
-            "prefect-worker": contract.prefect_worker_service_account(env.prefect.flow_run_namespace),
-            "model-api": contract.MODEL_API_SERVICE_ACCOUNT,
-            "cluster-autoscaler": contract.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
-            "fluent-bit": contract.FLUENT_BIT_SERVICE_ACCOUNT,
-            "external-secrets": contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT,
-        }
-        roles = {
-            key: ServiceAccountRole(self, f"{key}-role", role_name=f"{env.name}-{key}", oidc=self.eks.oidc,
-                                    service_account=account)
-            for key, account in accounts.items()
-        }
+        roles = workload_roles(self, name=env.name, oidc=self.eks.oidc,
+                               flow_run_namespace=env.prefect.flow_run_namespace)
         self.artifacts.grant_read_write(roles["prefect-worker"])
         self.artifacts.grant_read(roles["model-api"])
         self.eks.grant_node_group_scaling(roles["cluster-autoscaler"])
