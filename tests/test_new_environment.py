@@ -18,7 +18,7 @@ from haflow.cli import app
 from tests.conftest import CONFIG_DIR, REPO_ROOT
 
 pytestmark = pytest.mark.slow
-SECTION = "### Add an environment"
+SECTION = "## Add an environment"
 
 
 def readme_steps() -> tuple[str, str, list[list[str]]]:
