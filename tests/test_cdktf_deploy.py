@@ -41,6 +41,7 @@ BUILDSPEC = REPO_ROOT / "deploy" / "buildspec.yml"
 DOCUMENTS = (REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md")))
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 FENCE = re.compile(r"^\s*```")
+ENVIRONMENT_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 TERMINAL_CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # What the stand-in answers: cdktf reads `terraform version -json` and, after apply, `terraform output -json`.
 TERRAFORM_STANDIN = """#!/bin/sh
@@ -66,6 +67,8 @@ def documented_lines() -> list[str]:
             candidates = [line.strip()] if in_block else INLINE_CODE.findall(line)
             for candidate in candidates:
                 words = candidate.split()
+                while words and ENVIRONMENT_ASSIGNMENT.match(words[0]):  # TF_CLI_ARGS_apply=... cdktf deploy ...
+                    words = words[1:]
                 # `cdktf deploy` alone names the command in prose ("before any `cdktf deploy`"), not a line to run
                 if (words[:1] == ["cdktf"] and len(words) > 2) or words[:2] == ["make", "cdktf"]:
                     found.setdefault(candidate)
