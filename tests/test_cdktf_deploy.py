@@ -3,7 +3,8 @@
 The command lines come from where a deployer reads them, so they cannot drift from what is tested:
 deploy/buildspec.yml (run by bash as CodeBuild runs it, once per deploy runner the synthesized stacks create,
 with that CodeBuild project's own environment variables) and every `cdktf ...` / `make cdktf ARGS=...` line of
-README.md and docs/*.md (inline code or a code block; `<env>` is an environment with disaster recovery).
+README.md and docs/*.md (inline code or a code block, `VAR=value` prefixes kept; `<env>` is an environment with
+disaster recovery; a bare `cdktf deploy` in prose and a pattern with "..." are not command lines).
 
 What is real: the cdktf CLI (argument parsing, stack selection by name or glob, its dependency check, the order
 it runs stacks in, how it calls Terraform). What stands in: ``terraform`` on PATH is a script that records its
@@ -69,7 +70,10 @@ def documented_lines() -> list[str]:
                 words = candidate.split()
                 while words and ENVIRONMENT_ASSIGNMENT.match(words[0]):  # TF_CLI_ARGS_apply=... cdktf deploy ...
                     words = words[1:]
-                # `cdktf deploy` alone names the command in prose ("before any `cdktf deploy`"), not a line to run
+                # `cdktf deploy` alone names the command in prose ("before any `cdktf deploy`"), and `ARGS="..."`
+                # is a pattern; neither is a line to run
+                if "..." in candidate:
+                    continue
                 if (words[:1] == ["cdktf"] and len(words) > 2) or words[:2] == ["make", "cdktf"]:
                     found.setdefault(candidate)
     return list(found)
