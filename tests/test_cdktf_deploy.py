@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -308,5 +307,4 @@ def test_the_stand_in_records_what_the_cli_asks(tmp_path: Path, synth_dir: Path)
     outcome = run_cli(run, tmp_path, synth_dir, cdktf_cli())
     assert outcome.returncode != 0
     assert "Could not find stack for pattern 'no-such-stack'" in outcome.output
-    assert shutil.which("bash") is not None
     assert [args for _, args in outcome.calls if args.startswith("version")], "the stand-in was never called"
