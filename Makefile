@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: synth test validate check lint bench schema rules docs snapshots clean smoke smoke-deps cdktf
+.PHONY: synth test validate check lint bench schema rules docs snapshots clean smoke smoke-deps cdktf cdktf-cli
 
 # Terraform and the cdktf CLI as make runs them (recipes, tests and `make cdktf`), without the [ERROR] lines
 # cdktf prints on every command otherwise: no version check against checkpoint-api.hashicorp.com (the
@@ -15,8 +15,13 @@ export CHECKPOINT_DISABLE := 1
 ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
 export TF_CLI_CONFIG_FILE := $(CURDIR)/deploy/terraformrc
 endif
-# The cdktf CLI (npm install -g cdktf-cli@0.21.0, docs/deploy.md), e.g. make cdktf ARGS="deploy bootstrap".
-CDKTF ?= cdktf
+# The cdktf CLI 0.21.0 with every dependency pinned (deploy/cdktf-cli/package-lock.json), installed by npm ci
+# into .cdktf-cli/ (`make cdktf-cli`; needs Node.js >= 18 and npm). The tests run it as the receiver of the
+# deploy commands (tests/test_cdktf_deploy.py), the deploy runner deploys with it; e.g.
+# make cdktf ARGS="deploy bootstrap". CDKTF=cdktf uses one on PATH instead.
+CDKTF_CLI_DIR := .cdktf-cli
+CDKTF_CLI := $(CDKTF_CLI_DIR)/node_modules/.bin/cdktf
+CDKTF ?= $(CURDIR)/$(CDKTF_CLI)
 
 # The Prefect runtime smoke (tests/smoke): Prefect 3.8.3 in its own venv, PostgreSQL 15 and Redis 7 from Debian.
 PREFECT_VENV := .venv-prefect
@@ -38,6 +43,15 @@ $(PREFECT_STAMP): $(PREFECT_REQUIREMENTS)
 	$(PREFECT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(PREFECT_REQUIREMENTS)
 	touch $(PREFECT_STAMP)
 
+$(CDKTF_CLI): deploy/cdktf-cli/package.json deploy/cdktf-cli/package-lock.json
+	@echo "==> installing the cdktf CLI into $(CDKTF_CLI_DIR) (npm ci, deploy/cdktf-cli/package-lock.json)"
+	mkdir -p $(CDKTF_CLI_DIR)
+	cp deploy/cdktf-cli/package.json deploy/cdktf-cli/package-lock.json $(CDKTF_CLI_DIR)/
+	cd $(CDKTF_CLI_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CDKTF_CLI)
+
+cdktf-cli: $(CDKTF_CLI)
+
 smoke-deps: $(PREFECT_STAMP)
 	bash tests/smoke/install-servers.sh
 
@@ -53,7 +67,7 @@ validate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/haflow check --checkov
 
-test: $(STAMP) smoke-deps
+test: $(STAMP) smoke-deps $(CDKTF_CLI)
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
@@ -82,7 +96,7 @@ docs: $(STAMP)
 snapshots: $(STAMP)
 	$(BIN)/pytest -q --snapshot-update tests
 
-cdktf: $(STAMP)
+cdktf: $(STAMP) $(if $(filter $(CURDIR)/$(CDKTF_CLI),$(CDKTF)),$(CDKTF_CLI))
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDKTF) $(ARGS)
 
 clean:

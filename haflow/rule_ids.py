@@ -18,6 +18,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-EKS-008",
     "HA-EKS-009",
     "HA-EKS-010",
+    "HA-EKS-011",
     "HA-DB-001",
     "HA-DB-002",
     "HA-DB-003",

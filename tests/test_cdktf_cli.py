@@ -5,7 +5,7 @@ Terraform's "Unable to open CLI configuration file" as [ERROR] lines on every co
 checkpoint call fails without a route to checkpoint-api.hashicorp.com. The Makefile exports
 CHECKPOINT_DISABLE=1 and, when the named file is missing, deploy/terraformrc.
 
-The cdktf CLI is found as $HAFLOW_CDKTF, .cdktf-cli/node_modules/.bin/cdktf, or cdktf on PATH.
+The cdktf CLI is found as tests/cdktf_cli.py says (`make cdktf-cli`; HAFLOW_REQUIRE_CDKTF=1 fails without one).
 """
 
 from __future__ import annotations
@@ -17,15 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.cdktf_cli import cdktf_cli
 from tests.conftest import REPO_ROOT
 
 
 def _cdktf() -> str:
-    for candidate in (os.environ.get("HAFLOW_CDKTF"), str(REPO_ROOT / ".cdktf-cli" / "node_modules" / ".bin" / "cdktf"),
-                      shutil.which("cdktf")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    pytest.skip("no cdktf CLI (npm install -g cdktf-cli@0.21.0, or set HAFLOW_CDKTF)")
+    return str(cdktf_cli())
 
 
 def _environment(tmp_path: Path) -> dict[str, str]:

@@ -88,13 +88,15 @@ def exported_log_groups(
 
 def aurora_instances(
     scope: Construct, *, name: str, cluster: RdsCluster, config: DatabaseConfig, availability_zones: list[str],
-    subnet_group_name: str, kms_key_arn: str,
+    subnet_group_name: str, kms_key_arn: str, monitoring_role_when_headless: bool = False,
 ) -> dict[str, RdsClusterInstance]:
     """One instance of ``cluster`` per AZ in ``availability_zones`` (instance i gets promotion tier i), with
     Enhanced Monitoring: OS metrics of each instance, for diagnosing a failover or a slow writer.
     https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Monitoring.OS.Enabling.html
-    No AZ, no instance and no monitoring role (a headless secondary cluster)."""
-    if not availability_zones:
+    No AZ, no instance and no monitoring role (a headless secondary cluster), unless
+    ``monitoring_role_when_headless``: a secondary given instances during a failover then needs no new IAM
+    role, whose API is served from us-east-1 (docs/dr-plans-after-failover.md)."""
+    if not availability_zones and not monitoring_role_when_headless:
         return {}
     protect = config.protect_from_destroy
     monitoring_role = IamRole(
@@ -182,8 +184,12 @@ class Database(Construct):
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=list(config.log_exports),
             depends_on=list(self.log_groups) or None,
-            # A global cluster made from this one (haflow.constructs.global_database) sets the membership.
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=protect, ignore_changes=["global_cluster_identifier"])
+            # A global cluster made from this one (haflow.constructs.global_database) sets the membership, and
+            # after a switchover (or a managed failover) this cluster is a secondary whose replication source AWS
+            # sets: left unignored, the next apply would remove it, which the provider does with
+            # PromoteReadReplicaDBCluster (docs/dr-plans-after-failover.md).
+            lifecycle=TerraformResourceLifecycle(
+                prevent_destroy=protect, ignore_changes=["global_cluster_identifier", "replication_source_identifier"])
             if replica_region else prevent_destroy(protect),
         )
         self.instances = aurora_instances(

@@ -1,10 +1,12 @@
-"""The deploy runner: a CodeBuild project inside the VPC that runs `cdktf deploy <env>-platform`.
+"""The deploy runner: a CodeBuild project inside a cluster's VPC that runs `cdktf deploy <platform stack>`.
 
 The EKS API endpoint is private, and the platform stack's Helm and Kubernetes providers must reach it.
 The runner lives in the private subnets, its security group is admitted to the cluster security group on
 443, and an access entry makes its role cluster admin; CI starts it (`aws codebuild start-build`) with
-the commit to deploy. Its role may read and write only this environment's Terraform state (with the
-state key) and describe this cluster: the platform stack creates nothing in AWS.
+the commit to deploy. Its role may read and write only its stacks' Terraform state, in the state bucket
+of its own region (with the state key), and describe this cluster: the platform stack creates nothing in AWS.
+Each region that runs a cluster has its own runner (<env>-platform-deploy in the primary region,
+<env>-dr-platform-deploy in the secondary), so the DR platform deploys while the primary region is down.
 https://docs.aws.amazon.com/codebuild/latest/userguide/vpc-support.html
 https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html#private-access
 """
@@ -50,12 +52,18 @@ LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 
 class DeployRunner(Construct):
-    """CodeBuild project ``<name>-platform-deploy`` in ``subnet_ids``, admitted to the cluster API."""
+    """CodeBuild project ``<name>-platform-deploy`` in ``subnet_ids``, admitted to the cluster API.
+
+    ``name`` prefixes its resources and the state objects it may use (``<key_prefix>/<name>-*`` in
+    ``state``'s bucket: the platform stack's state and the foundation's it reads); ``environment`` is what
+    the buildspec checks (``haflow check --env``) and ``stack_name`` the stack it deploys.
+    """
 
     def __init__(
-        self, scope: Construct, id_: str, *, name: str, config: DeployAccess, state: StateBackend, region: str,
-        account_id: str, partition: str, vpc_id: str, subnet_ids: list[str], subnet_arns: list[str],
-        cluster_arn: str, cluster_security_group_id: str, log_kms_key_arn: str, log_retention_days: int,
+        self, scope: Construct, id_: str, *, name: str, environment: str, stack_name: str, config: DeployAccess,
+        state: StateBackend, region: str, account_id: str, partition: str, vpc_id: str, subnet_ids: list[str],
+        subnet_arns: list[str], cluster_arn: str, cluster_security_group_id: str, log_kms_key_arn: str,
+        log_retention_days: int,
     ) -> None:
         super().__init__(scope, id_)
         self.project_name = f"{name}-platform-deploy"
@@ -100,14 +108,15 @@ class DeployRunner(Construct):
         )
         self.project = CodebuildProject(
             self, "project", name=self.project_name,
-            description=f"Runs `cdktf deploy {name}-platform` from inside the VPC (private EKS endpoint)",
+            description=f"Runs `cdktf deploy {stack_name}` from inside the VPC (private EKS endpoint)",
             service_role=self.role.arn, build_timeout=config.timeout_minutes, encryption_key=log_kms_key_arn,
             artifacts=CodebuildProjectArtifacts(type="NO_ARTIFACTS"),
             environment=CodebuildProjectEnvironment(
                 compute_type=config.compute_type, image=RUNNER_IMAGE, type="LINUX_CONTAINER",
                 image_pull_credentials_type="CODEBUILD", privileged_mode=False,
                 environment_variable=[
-                    CodebuildProjectEnvironmentEnvironmentVariable(name="HAFLOW_ENV", value=name),
+                    CodebuildProjectEnvironmentEnvironmentVariable(name="HAFLOW_ENV", value=environment),
+                    CodebuildProjectEnvironmentEnvironmentVariable(name="HAFLOW_STACK", value=stack_name),
                     CodebuildProjectEnvironmentEnvironmentVariable(name="TERRAFORM_VERSION",
                                                                    value=TERRAFORM_VERSION),
                 ],

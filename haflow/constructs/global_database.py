@@ -91,11 +91,18 @@ class GlobalDatabase(Construct):
             depends_on=list(self.log_groups) or None,
             # AWS sets the replication source of a secondary itself:
             # https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_global_cluster
-            lifecycle={"prevent_destroy": protect, "ignore_changes": ["replication_source_identifier"]},
+            # After an unplanned failover that detaches this cluster (RemoveFromGlobalCluster), its membership is
+            # empty; the provider cannot add an existing cluster back to a global cluster ("existing RDS Clusters
+            # cannot be added to an existing RDS Global Cluster"), so the membership is set at creation only
+            # (docs/dr-plans-after-failover.md).
+            lifecycle={"prevent_destroy": protect,
+                       "ignore_changes": ["replication_source_identifier", "global_cluster_identifier"]},
         )
+        # The monitoring role exists in pilot light too: adding instances at failover (dr.mode: warm_standby)
+        # then creates no IAM resource, which could not be created while us-east-1 is down.
         self.instances = aurora_instances(
             self, name=name, cluster=self.cluster, config=config, availability_zones=availability_zones[:instances],
-            subnet_group_name=subnet_group_name, kms_key_arn=self.key.arn,
+            subnet_group_name=subnet_group_name, kms_key_arn=self.key.arn, monitoring_role_when_headless=True,
         )
         self.endpoint = self.cluster.endpoint
         self.reader_endpoint = self.cluster.reader_endpoint

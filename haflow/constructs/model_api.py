@@ -148,12 +148,16 @@ class ModelApiWorkload(Construct):
         config: ModelApi,
         inputs: PlatformInputs,
         ingress_class: str,
+        ingress_controller: ITerraformDependable,
         provider: TerraformProvider,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
-        """``depends_on``: the namespace and the synced secrets the pods mount."""
+        """``depends_on``: the namespace and the synced secrets the pods mount. ``ingress_controller``: the
+        ingress-nginx release, which the Ingress objects wait for: its admission webhook
+        (failurePolicy Fail) refuses every Ingress until the controller serves it."""
         super().__init__(scope, construct_id)
         self._depends_on = list(depends_on)
+        self._ingress_controller = ingress_controller
         self.service_account = ServiceAccountV1(
             self, "service-account",
             metadata=_metadata(contract.MODEL_API_SERVICE_ACCOUNT.name,
@@ -270,7 +274,7 @@ class ModelApiWorkload(Construct):
                 "spec": {"ingress_class_name": ingress_class, "rule": [rule]},
             }),
             provider=provider,
-            depends_on=self._depends_on,
+            depends_on=[*self._depends_on, self._ingress_controller],
         )
 
 

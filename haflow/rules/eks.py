@@ -3,7 +3,8 @@ a Kubernetes version in standard support with add-ons listed for it, and facts t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from haflow import facts
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, WARNING, Outcome, rule
@@ -243,3 +244,75 @@ def upgrade_policy_standard(cluster: LiteralResource, stack: Stack, env: Environ
 )
 def facts_current(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     return facts.stale_facts(stack.as_of)
+
+
+# The access policy that lets a principal administer the whole cluster (what `cdktf deploy` of a platform
+# stack needs: it creates namespaces, CRDs and cluster roles). https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html
+CLUSTER_ADMIN_POLICY_NAME = "AmazonEKSClusterAdminPolicy"
+HTTPS_PORT = 443
+
+
+def _cluster_security_group(cluster: LiteralResource) -> str:
+    return f"${{{cluster.address}.vpc_config[0].cluster_security_group_id}}"
+
+
+def _expression(resource: LiteralResource, *path: str) -> Any:
+    """The attribute as written (a reference stays a ``${...}`` token): the rule compares references."""
+    node: Any = resource.body
+    for key in path:
+        node = node[0] if isinstance(node, list) and len(node) == 1 else node
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+def _runner_path(cluster: LiteralResource, stack: Stack, project: LiteralResource) -> list[str]:
+    """What keeps ``project`` (a CodeBuild project) from deploying onto ``cluster``; empty when nothing does."""
+    if not _expression(project, "vpc_config"):
+        return [f"{project.address} runs outside any VPC, so it cannot reach the private endpoint"]
+    problems = []
+    role = _expression(project, "service_role")
+    entries = [entry for entry in stack.referencing(cluster, "aws_eks_access_entry", "cluster_name")
+               if _expression(entry, "principal_arn") == role]
+    principals = {role, *(f"${{{entry.address}.principal_arn}}" for entry in entries)}
+    admin = [association for association in stack.referencing(cluster, "aws_eks_access_policy_association",
+                                                               "cluster_name")
+             if str(_expression(association, "policy_arn")).endswith(f"/{CLUSTER_ADMIN_POLICY_NAME}")
+             and _expression(association, "principal_arn") in principals]
+    if not entries or not admin:
+        problems.append(f"{project.address}'s role has no access entry with {CLUSTER_ADMIN_POLICY_NAME} on the cluster")
+    runner_groups = _expression(project, "vpc_config", "security_group_ids") or []
+    admitted = [
+        ingress for ingress in stack.resources("aws_vpc_security_group_ingress_rule")
+        if _expression(ingress, "security_group_id") == _cluster_security_group(cluster)
+        and _expression(ingress, "referenced_security_group_id") in runner_groups
+        and ingress.integer("from_port", -1) <= HTTPS_PORT <= ingress.integer("to_port", -1)
+    ]
+    if not admitted:
+        problems.append(f"no ingress rule admits {project.address}'s security group to the cluster security "
+                        f"group on {HTTPS_PORT}")
+    return problems
+
+
+@rule(
+    id="HA-EKS-011",
+    level=ERROR,
+    title="The platform stack's deployer has a path to the cluster API",
+    rationale="The platform stack (Helm and Kubernetes providers) is applied against the cluster API; with a "
+    "private endpoint and no runner inside the VPC, `cdktf deploy` of the platform (the DR one included, "
+    "during a failover) cannot start.",
+    fix="Keep eks.deploy_access.mode: runner (a CodeBuild runner in the cluster's VPC, admitted on 443, "
+    "cluster admin through an access entry, in each region that runs a cluster) or open an allow-listed "
+    "public endpoint (mode: public_endpoint).",
+    subjects=("aws_eks_cluster",),
+)
+def deploy_path(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    if cluster.boolean("vpc_config.endpoint_public_access", True) and cluster.strings(
+            "vpc_config.public_access_cidrs", []):
+        return []
+    projects = stack.resources("aws_codebuild_project")
+    if not projects:
+        return ["the API endpoint is private and no CodeBuild deploy runner is in this stack"]
+    attempts = {project.address: _runner_path(cluster, stack, project) for project in projects}
+    if any(not problems for problems in attempts.values()):
+        return []
+    return [problem for problems in attempts.values() for problem in problems]

@@ -30,6 +30,7 @@ from haflow.constructs.artifacts import (
 from haflow.constructs.bucket import AccessLogBucket
 from haflow.constructs.cache import Cache
 from haflow.constructs.database import SECRET_READ_ACTIONS, master_secret_name
+from haflow.constructs.deploy_runner import DeployRunner
 from haflow.constructs.dns_failover import DnsFailoverRecords
 from haflow.constructs.eks import Eks
 from haflow.constructs.global_database import GlobalDatabase
@@ -91,6 +92,22 @@ class DrFoundationStack(TerraformStack):
             self, "eks", name=name, config=env.eks.model_copy(update={"node_pool": node_pool}),
             private_subnet_ids_by_az=self.network.private_subnets.ids_by_az, log_kms_key_arn=self.logs_key.arn,
         )
+        # The primary's deploy path, in this region: a runner in this VPC, admitted to this cluster's API,
+        # with rights on this region's state bucket only, so <env>-dr-platform deploys while the primary is down.
+        self.deploy_runner = (
+            DeployRunner(
+                self, "deploy-runner", name=name, environment=env.name, stack_name=env.dr_platform_stack_name,
+                config=env.eks.deploy_access, state=dr_state(env), region=region, account_id=account.account_id,
+                partition=partition.partition, vpc_id=self.network.vpc_id,
+                subnet_ids=self.network.private_subnets.ids, subnet_arns=self.network.private_subnets.arns,
+                cluster_arn=self.eks.cluster.arn, cluster_security_group_id=self.eks.cluster_security_group_id,
+                log_kms_key_arn=self.logs_key.arn, log_retention_days=env.eks.control_plane_log_retention_days,
+            )
+            if env.eks.deploy_access.mode == "runner" else None
+        )
+        if self.deploy_runner is not None:
+            self.eks.grant_cluster_admin(self.deploy_runner.role_arn, entry_id="deploy-runner-access-entry",
+                                         policy_id="deploy-runner-access-policy")
         self.database = GlobalDatabase(
             self, "global-database", environment=env.name, name=name,
             primary_cluster_arn=f"arn:{partition.partition}:rds:{env.region}:{account.account_id}:cluster:"
@@ -143,6 +160,10 @@ class DrFoundationStack(TerraformStack):
             artifacts_bucket_name=self.replica.bucket_name,
             container_log_group_name=self.eks.container_log_group.name,
         )
+        if self.deploy_runner is not None:
+            TerraformOutput(self, "deploy_runner_project", value=self.deploy_runner.project_name,
+                            description="aws codebuild start-build --region <secondary> --project-name <this> "
+                            "deploys the DR platform stack")
         for output_id, value in {
             "cluster_name": self.eks.cluster_name,
             "cluster_endpoint": self.eks.endpoint,

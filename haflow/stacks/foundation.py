@@ -67,7 +67,8 @@ class FoundationStack(TerraformStack):
         )
         self.deploy_runner = (
             DeployRunner(
-                self, "deploy-runner", name=env.name, config=env.eks.deploy_access, state=env.state,
+                self, "deploy-runner", name=env.name, environment=env.name, stack_name=env.platform_stack_name,
+                config=env.eks.deploy_access, state=env.state,
                 region=env.region, account_id=account.account_id, partition=partition.partition,
                 vpc_id=self.network.vpc_id, subnet_ids=self.network.private_subnets.ids,
                 subnet_arns=self.network.private_subnets.arns, cluster_arn=self.eks.cluster.arn,

@@ -124,7 +124,7 @@ class PlatformStack(TerraformStack):
         )
         self.model_api = ModelApiWorkload(
             self, "model-api", config=env.model_api, inputs=inputs, ingress_class=self.ingress.ingress_class,
-            provider=self.kubernetes,
+            ingress_controller=self.ingress.release, provider=self.kubernetes,
             depends_on=[
                 namespaces[model_api.NAMESPACE], self.secrets.synced,
                 *([self.gpu_device_plugin.release] if self.gpu_device_plugin else []),

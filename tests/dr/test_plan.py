@@ -46,7 +46,7 @@ def test_primary_joins_the_global_database_without_a_stored_password(synthesized
     (cluster,) = resources(foundation, "aws_rds_cluster").values()
     assert "manage_master_user_password" not in cluster and "master_password" not in cluster
     assert "aws_secretsmanager_secret_version" in cluster["master_password_wo"]
-    assert cluster["lifecycle"]["ignore_changes"] == ["global_cluster_identifier"]
+    assert cluster["lifecycle"]["ignore_changes"] == ["global_cluster_identifier", "replication_source_identifier"]
     replicated = [s for s in resources(foundation, "aws_secretsmanager_secret").values() if s.get("replica")]
     assert [s["replica"][0]["region"] for s in replicated] == ["us-west-2"]
     (replication,) = resources(foundation, "aws_s3_bucket_replication_configuration").values()
@@ -116,3 +116,25 @@ def test_pilot_light_is_headless_with_one_node_per_az(pilot_light: dict[str, Sta
     sizes = {g["scaling_config"]["min_size"] for g in resources(dr_foundation, "aws_eks_node_group").values()
              if g["node_group_name"].startswith("prod-dr-general")}
     assert sizes == {1}
+
+
+# Services whose control plane (the API a refresh or an update calls) is in us-east-1 for every region:
+# https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/global-services.html
+US_EAST_1_CONTROL_PLANES = ("aws_iam_", "aws_route53_")
+
+
+def test_the_failover_change_touches_no_resource_managed_from_us_east_1(
+    pilot_light: dict[str, StackJson], synthesized: dict[str, StackJson]
+) -> None:
+    """Pilot light -> warm standby, the DR foundation's change during a failover, changes only regional resources,
+    so `terraform apply -refresh=false` of it calls no IAM or Route 53 API while us-east-1 is down
+    (docs/dr-plans-after-failover.md; issue 18, 11)."""
+    before, after = pilot_light["prod-dr-foundation"]["resource"], synthesized["prod-dr-foundation"]["resource"]
+    changed = sorted(
+        f"{rtype}.{name}" for rtype in before.keys() | after.keys()
+        for name in (before.get(rtype) or {}).keys() | (after.get(rtype) or {}).keys()
+        if (before.get(rtype) or {}).get(name) != (after.get(rtype) or {}).get(name)
+    )
+    assert any(address.startswith("aws_rds_cluster_instance.") for address in changed), changed
+    assert any(address.startswith("aws_eks_node_group.") for address in changed), changed
+    assert [address for address in changed if address.startswith(US_EAST_1_CONTROL_PLANES)] == []

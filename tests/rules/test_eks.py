@@ -11,9 +11,10 @@ from haflow import facts
 from haflow.config import Environment
 from haflow.plan import StackJson
 from haflow.rules import evaluate
-from haflow.rules.engine import REGISTRY, Status
+from haflow.rules.engine import REGISTRY, Status, check_scope
+from haflow.rules.stack import Stack
 from tests.conftest import CHECK_DATE
-from tests.rules.fragments import Resources, messages, ref, statuses
+from tests.rules.fragments import Resources, assert_rule, messages, ref, statuses
 
 AZS = ("us-east-1a", "us-east-1b")
 
@@ -156,3 +157,65 @@ def test_synthesized_environments_are_on_a_supported_version(
         assert eks_findings == [], env.name
         checked = {r.rule_id for r in evaluation.results if r.status is Status.COMPLIANT}
         assert {"HA-EKS-006", "HA-EKS-007", "HA-EKS-008", "HA-EKS-009"} <= checked
+
+
+def runner(*, access_entry: bool = True, admitted: bool = True, in_vpc: bool = True,
+           policy: str = "AmazonEKSClusterAdminPolicy") -> Resources:
+    """A private cluster and a CodeBuild deploy runner, wired as haflow.constructs.deploy_runner wires it."""
+    resources = eks()
+    role = ref("aws_iam_role", "runner-role", "arn")
+    project: dict[str, Any] = {"name": "prod-dr-platform-deploy", "service_role": role}
+    if in_vpc:
+        project["vpc_config"] = {"vpc_id": ref("aws_vpc", "vpc"), "subnets": [],
+                                 "security_group_ids": [ref("aws_security_group", "runner")]}
+    resources["aws_codebuild_project"] = {"runner": project}
+    if access_entry:
+        resources["aws_eks_access_entry"] = {"runner": {"cluster_name": ref("aws_eks_cluster", "cluster", "name"),
+                                                        "principal_arn": role, "type": "STANDARD"}}
+        resources["aws_eks_access_policy_association"] = {"runner": {
+            "cluster_name": ref("aws_eks_cluster", "cluster", "name"),
+            "principal_arn": ref("aws_eks_access_entry", "runner", "principal_arn"),
+            "policy_arn": f"arn:${{data.aws_partition.p.partition}}:eks::aws:cluster-access-policy/{policy}",
+            "access_scope": {"type": "cluster"}}}
+    if admitted:
+        resources["aws_vpc_security_group_ingress_rule"] = {"runner": {
+            "security_group_id": "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}",
+            "referenced_security_group_id": ref("aws_security_group", "runner"), "ip_protocol": "tcp",
+            "from_port": 443, "to_port": 443}}
+    return resources
+
+
+@pytest.mark.parametrize(
+    ("non_compliant", "expected"),
+    [
+        (eks(), "the API endpoint is private and no CodeBuild deploy runner is in this stack"),
+        (runner(access_entry=False), "role has no access entry with AmazonEKSClusterAdminPolicy"),
+        (runner(policy="AmazonEKSViewPolicy"), "role has no access entry with AmazonEKSClusterAdminPolicy"),
+        (runner(admitted=False), "no ingress rule admits aws_codebuild_project.runner's security group"),
+        (runner(in_vpc=False), "runs outside any VPC"),
+    ],
+)
+def test_the_deployer_needs_a_path_to_a_private_api(
+    non_compliant: Resources, expected: str, environments: dict[str, Environment]
+) -> None:
+    assert_rule("HA-EKS-011", runner(), non_compliant, expected, environments["prod"])
+
+
+def test_an_allow_listed_public_endpoint_is_a_deploy_path(environments: dict[str, Environment]) -> None:
+    resources = eks(public=True)
+    resources["aws_eks_cluster"]["cluster"]["vpc_config"]["public_access_cidrs"] = ["203.0.113.0/24"]
+    assert statuses("HA-EKS-011", resources, environments["prod"]) == {Status.COMPLIANT}
+
+
+def test_every_synthesized_cluster_has_a_deploy_path(synthesized: dict[str, StackJson],
+                                                     environments: dict[str, Environment]) -> None:
+    """prod-dr-foundation included: before issue 18 it had no runner (the finding this rule then reported)."""
+    clusters = 0
+    for name, document in synthesized.items():
+        env = next((e for e in environments.values() if name.startswith(f"{e.name}-")), None)
+        if env is None or "aws_eks_cluster" not in document.get("resource", {}):
+            continue
+        found = check_scope(Stack(name, document, as_of=CHECK_DATE), env, [REGISTRY["HA-EKS-011"]])
+        clusters += len(found)
+        assert {result.status for result in found} == {Status.COMPLIANT}, (name, [r.messages for r in found])
+    assert clusters == sum(2 if env.dr.enabled else 1 for env in environments.values())

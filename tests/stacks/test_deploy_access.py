@@ -36,6 +36,7 @@ def test_prod_deploys_through_a_runner_inside_the_vpc(
     assert project["source"]["buildspec"] == "deploy/buildspec.yml"
     variables = {v["name"]: v["value"] for v in project["environment"]["environment_variable"]}
     assert variables["HAFLOW_ENV"] == "prod"
+    assert variables["HAFLOW_STACK"] == "prod-platform"
     # The runner's security group may open 443 on the cluster security group.
     cluster_sg = f"${{aws_eks_cluster.{cluster_id}.vpc_config[0].cluster_security_group_id}}"
     ingress = [rule for rule in resources(stack, "aws_vpc_security_group_ingress_rule").values()
@@ -52,10 +53,42 @@ def test_prod_deploys_through_a_runner_inside_the_vpc(
     assert "deploy_runner_project" in stack["output"]
 
 
-def test_the_buildspec_deploys_the_platform_stack_of_the_runner_environment() -> None:
+def test_prod_dr_deploys_through_its_own_runner_in_the_secondary_region(
+    synthesized: dict[str, StackJson], environments: dict[str, Environment]
+) -> None:
+    """The primary's deploy path, in the secondary region (issue 18, fix 3): a runner in the DR VPC, admitted
+    to the DR cluster, with rights on the secondary's state bucket only (the primary region may be down)."""
+    env = environments["prod"]
+    stack = synthesized["prod-dr-foundation"]
+    (cluster_id,) = resources(stack, "aws_eks_cluster")
+    _, project = only_one(stack, "aws_codebuild_project")
+    assert project["name"] == "prod-dr-platform-deploy"
+    variables = {v["name"]: v["value"] for v in project["environment"]["environment_variable"]}
+    assert (variables["HAFLOW_ENV"], variables["HAFLOW_STACK"]) == ("prod", "prod-dr-platform")
+    private = {f"${{aws_subnet.{logical_id}.id}}" for logical_id, subnet in resources(stack, "aws_subnet").items()
+               if subnet["tags"]["haflow/tier"] == "private"}
+    assert set(project["vpc_config"]["subnets"]) == private
+    (runner_sg,) = project["vpc_config"]["security_group_ids"]
+    cluster_sg = f"${{aws_eks_cluster.{cluster_id}.vpc_config[0].cluster_security_group_id}}"
+    assert [(r["referenced_security_group_id"], r["from_port"]) for r in
+            resources(stack, "aws_vpc_security_group_ingress_rule").values()
+            if r["security_group_id"] == cluster_sg] == [(runner_sg, 443)]
+    assert [e for e in resources(stack, "aws_eks_access_entry").values() if e["principal_arn"] == project["service_role"]]
+    # State: the secondary's bucket, this DR environment's objects only; nothing of the primary's bucket.
+    (policy,) = [p for p in resources(stack, "aws_iam_role_policy").values() if p["name"] == "platform-deploy"]
+    document = policy["policy"]
+    secondary_bucket = env.dr.state_bucket_for(env.state.bucket)
+    assert f"arn:${{data.aws_partition.partition.partition}}:s3:::{secondary_bucket}/{env.state.key_prefix}/prod-dr-*" \
+        in document
+    assert f":::{env.state.bucket}/" not in document
+    assert stack["terraform"]["backend"]["s3"]["bucket"] == secondary_bucket
+    assert "deploy_runner_project" in stack["output"]
+
+
+def test_the_buildspec_deploys_the_stack_its_runner_names() -> None:
     buildspec = yaml.safe_load((REPO_ROOT / "deploy" / "buildspec.yml").read_text(encoding="utf-8"))
     commands = [c for phase in buildspec["phases"].values() for c in phase["commands"]]
-    assert any('cdktf deploy "${HAFLOW_ENV}-platform"' in command for command in commands)
+    assert any('cdktf deploy "$HAFLOW_STACK"' in command for command in commands)
     # before deploying: the pinned charts fetched (a runner has no ../shared), then the gate, refusing examples
     pull = next(i for i, c in enumerate(commands) if c.endswith("haflow charts pull"))
     check = next(i for i, c in enumerate(commands) if 'haflow check --env "$HAFLOW_ENV" --deploy' in c)

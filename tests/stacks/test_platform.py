@@ -433,3 +433,31 @@ def test_gpu_nodes_get_the_device_plugin_exactly_when_there_is_a_gpu_pool(
         if body["name"] == gpu.RELEASE_NAME
     )
     assert plugin_address in deployment["depends_on"]
+
+
+def _ingress_nginx_release(stack: StackJson) -> str:
+    (release,) = [f"helm_release.{logical_id}" for logical_id, body in resources(stack, "helm_release").items()
+                  if body["chart"] == "ingress-nginx"]
+    return release
+
+
+def _ingresses_waiting_for(stack: StackJson, release: str) -> dict[str, bool]:
+    return {logical_id: release in body.get("depends_on", [])
+            for logical_id, body in resources(stack, "kubernetes_ingress_v1").items()}
+
+
+def test_every_ingress_waits_for_the_ingress_nginx_release(synthesized: dict[str, StackJson]) -> None:
+    """ingress-nginx's admission webhook (controller.admissionWebhooks, failurePolicy Fail) refuses every
+    Ingress while the controller does not serve it, so an Ingress created beside the release fails the apply
+    (issue 18, fix 10). Every platform stack, DR included."""
+    stacks = {name: stack for name, stack in synthesized.items() if resources(stack, "kubernetes_ingress_v1")}
+    assert {f"{env}-platform" for env in ENVIRONMENT_NAMES} <= set(stacks)
+    for name, stack in stacks.items():
+        waiting = _ingresses_waiting_for(stack, _ingress_nginx_release(stack))
+        assert all(waiting.values()), (name, waiting)
+
+
+def test_the_canary_ingress_waits_for_the_ingress_nginx_release(synth_variant: Any) -> None:
+    stack = synth_variant("prod", {"model_api": {"canary": {"enabled": True}}})["prod-platform"]
+    waiting = _ingresses_waiting_for(stack, _ingress_nginx_release(stack))
+    assert len(waiting) == 2 and all(waiting.values()), waiting
