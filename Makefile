@@ -72,6 +72,7 @@ test: $(STAMP) smoke-deps $(CDKTF_CLI)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/actionlint -no-color .github/workflows/*.yml
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -79,6 +80,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/actionlint -no-color .github/workflows/*.yml
 
 bench: $(STAMP)
 	$(BIN)/python bench/synth.py

@@ -100,3 +100,39 @@ def test_make_bench_says_the_conditions_it_measured_under_and_each_stage(
                   "(c) validate", "--help", "(d) check with the render gate", "(d') check --no-render",
                   "scaling: synth of 10 generated environment(s), run 1/1: 0.20 s"):
         assert any(label in line for line in stages), label
+
+
+def load_review_bench() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_review", REPO_ROOT / "bench" / "review.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("load", "busy"), [((0.1, 0.2, 0.3), False), ((3.5, 2.0, 1.0), True)], ids=["idle", "busy"])
+def test_the_review_bench_says_the_conditions_it_measured_under_and_each_plan(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    load: tuple[float, float, float], busy: bool,
+) -> None:
+    """bench/review.py (make bench's second half): the same conditions and idle check as bench/synth.py, and
+    each plan announced on stderr before it is measured (issue 22, 7)."""
+    bench = load_review_bench()
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text("{}")
+    monkeypatch.setattr(bench.subprocess, "run",
+                        lambda argv, **_: subprocess.CompletedProcess(argv, 0, stdout="", stderr=""))
+    monkeypatch.setattr(bench, "load_average", lambda: load)
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sys, "argv", ["bench/review.py", "--repeat", "1", "--plans", str(tmp_path)])
+    assert bench.main() == 0
+    out, err = capsys.readouterr()
+    shown = " / ".join(f"{value:.2f}" for value in load)
+    assert f"conditions: 2 CPUs; load average (1/5/15 min) before {shown}, after {shown}; machine " in out
+    assert ("machine BUSY: load average 3.50 before (idle: <= 0.50 on 2 CPUs)" in out) == busy
+    assert ("WARNING: the machine is busy" in err) == busy and ("WARNING: measured on a busy machine" in err) == busy
+    stages = [line for line in err.splitlines() if STAGE.match(line)]
+    assert any("conditions: 2 CPUs" in line for line in stages)
+    for number, name in enumerate(("a.json", "b.json"), 1):
+        assert any(f"plan {number}/2: haflow review --plan {name}" in line for line in stages), name

@@ -177,3 +177,57 @@ def test_bad_arguments_exit_2(envs: list[str], output_format: str, fail_on: str 
 def test_outside_a_git_repository_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert command.run("HEAD", ["prod"], CONFIG_DIR, "markdown", None, repo=tmp_path) == 2
     assert "not inside a git repository" in capsys.readouterr().err
+
+
+def test_turning_off_the_cache_protection_in_prod_is_eight_risks_once_each(
+    base_stacks: dict[str, StackJson], synth_variant: Callable[..., dict[str, StackJson]],
+    environments: dict[str, Environment],
+) -> None:
+    """Issue 22, 3: cache.protect_from_destroy false in prod. Per region the replication group, its KMS key and
+    its auth-token secret lose prevent_destroy, and the secret's recovery window becomes 0: 4 risks in
+    prod-foundation and 4 in prod-dr-foundation (the report said 12, counting the DR stacks twice)."""
+    cache = {**environments["prod"].cache.model_dump(), "protect_from_destroy": False}
+    result = prod_review(base_stacks, synth_variant, environments, {"cache": cache})
+    found = [(risk.stack, risk.address.split(".")[0], risk.reason) for risk in result.risks]
+    assert len(found) == len(set(found)) == 8, found
+    per_stack = {stack: sorted((rtype, reason) for s, rtype, reason in found if s == stack)
+                 for stack in ("prod-foundation", "prod-dr-foundation")}
+    assert per_stack["prod-foundation"] == per_stack["prod-dr-foundation"] == [
+        ("aws_elasticache_replication_group", "lifecycle.prevent_destroy removed"),
+        ("aws_kms_key", "lifecycle.prevent_destroy removed"),
+        ("aws_secretsmanager_secret", "lifecycle.prevent_destroy removed"),
+        ("aws_secretsmanager_secret", "recovery_window_in_days 0: the secret is deleted without a recovery window"),
+    ]
+    assert "**8 data-loss risk(s)**" in to_markdown(result)
+
+
+def test_review_base_adds_the_synthesized_diffs_ha_regressions_to_the_plans(
+    repo: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`haflow review --plan ... --base REF` (issue 21): a plan whose planned values show no regression, next
+    to a working tree that drops prod to one NAT gateway: the regressions come from the synthesized diff
+    against REF, for both of prod's regions, and the note says where they come from."""
+    from haflow.commands import review as review_command
+    from tests.review.conftest import shared_plan
+    from tests.review.test_plan_inputs import MODIFY
+
+    plan = f"prod-foundation={shared_plan(MODIFY)}"
+    config_dir = repo / "environments"
+    assert review_command.run([plan], [], config_dir, "json", "ha-regression") == 0
+    without_base = json.loads(capsys.readouterr().out)
+    assert without_base["ha_regressions"] == []
+
+    overlay = config_dir / "prod.yaml"
+    original = overlay.read_text()
+    document = yaml.safe_load(original)
+    document.setdefault("network", {})["nat_gateways"] = "single"
+    overlay.write_text(yaml.safe_dump(document))
+    try:
+        code = review_command.run([plan], [], config_dir, "json", "ha-regression", base="HEAD")
+    finally:
+        overlay.write_text(original)
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert {r["stack"] for r in out["ha_regressions"]} == {"prod-foundation", "prod-dr-foundation"}
+    assert "HA regressions include the synthesized diff against HEAD (haflow diff)" in out["notes"]
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
