@@ -7,6 +7,14 @@ https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-datab
 
 The global cluster is created from the primary cluster by its ARN (``source_db_cluster_identifier``):
 a literal, so the stack holding this construct reads nothing from the primary region at plan time.
+
+``force_destroy`` is required with ``source_db_cluster_identifier`` (the provider's schema: RequiredWith) and
+is false: true lets the provider detach every member, the primary cluster this stack does not manage
+included (``RemoveFromGlobalCluster``), when the global cluster is destroyed or replaced, which silently
+ends replication to the secondary region. False leaves ``DeleteGlobalCluster`` to refuse while members
+remain ("The primary and secondary clusters must already be detached or destroyed first",
+https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteGlobalCluster.html): taking the global
+database apart is a deliberate step of its own (docs/terraform-gate.md).
 """
 
 from __future__ import annotations
@@ -58,8 +66,8 @@ class GlobalDatabase(Construct):
         protect = config.protect_from_destroy
         self.global_cluster = RdsGlobalCluster(
             self, "global-cluster", global_cluster_identifier=global_cluster_identifier(environment),
-            source_db_cluster_identifier=primary_cluster_arn, deletion_protection=config.deletion_protection,
-            lifecycle=prevent_destroy(protect),
+            source_db_cluster_identifier=primary_cluster_arn, force_destroy=False,
+            deletion_protection=config.deletion_protection, lifecycle=prevent_destroy(protect),
         )
         self.key = EncryptionKey(
             self, "key", alias=f"{name}/aurora", protect=protect,
