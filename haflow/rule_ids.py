@@ -66,6 +66,8 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-DR-005",
     "HA-DR-006",
     "HA-DR-007",
+    "HA-TF-001",
+    "HA-TF-002",
     "HA-SUP-001",
     "HA-SUP-002",
 })

@@ -25,6 +25,7 @@ from haflow.constructs.replication import (
     DESTINATION_OBJECT_ACTIONS,
     read_for_replication,
     rtc_rule,
+    write_replicas,
 )
 
 # Incomplete multipart uploads of state are debris after a crashed apply; a week is plenty to resume.
@@ -96,14 +97,7 @@ class StateReplication(Construct):
             statements += [
                 {"Effect": "Allow", "Action": [*DESTINATION_OBJECT_ACTIONS, DELETE_MARKER_ACTION],
                  "Resource": f"{destination}/*"},
-                {
-                    "Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                    "Resource": copy.destination.key.arn,
-                    "Condition": {"StringLike": {
-                        "kms:ViaService": f"s3.{copy.destination_region}.amazonaws.com",
-                        "kms:EncryptionContext:aws:s3:arn": f"{destination}/*",
-                    }},
-                },
+                write_replicas(destination, copy.destination.key.arn, copy.destination_region),
             ]
         IamRolePolicy(self, "policy", name="replicate-state", role=role.id, provider=provider,
                       policy=policy_document(*statements))

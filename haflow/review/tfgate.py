@@ -33,6 +33,8 @@ from haflow.review.terraform import (
     strip_unknown,
     terraform_binary,
 )
+from haflow.rules.engine import Finding
+from haflow.rules.terraform import PLANS, VALIDATES
 
 # Keys of a resource or data block that are Terraform's own, not the provider's (``//``: cdktf's metadata,
 # a comment to Terraform's JSON syntax).
@@ -151,7 +153,7 @@ def gate_config(stack: Mapping[str, Any], schema: Mapping[str, Any], aws_version
     settings["backend"] = {"local": {"path": STATE_FILE}}
     settings["required_providers"] = {"aws": {"source": "hashicorp/aws", "version": aws_version}}
     provider_block = schema["provider"]["block"]
-    endpoint_names = sorted((provider_block["block_types"]["endpoints"]["block"].get("attributes") or {}))
+    endpoint_names = sorted(provider_block["block_types"]["endpoints"]["block"].get("attributes") or {})
     blocks = (document.get("provider") or {}).get("aws") or [{}]
     configured = []
     for index, original in enumerate(blocks if isinstance(blocks, list) else [blocks]):
@@ -189,9 +191,49 @@ def _diagnostics(stack: str, output: str) -> list[Diagnostic]:
     for item in document.get("diagnostics") or []:
         snippet = item.get("snippet") or {}
         address = item.get("address") or snippet.get("context") or (item.get("range") or {}).get("filename") or "-"
-        found.append(Diagnostic(stack, str(item.get("severity")), str(address), str(item.get("summary")),
-                                " ".join(str(item.get("detail") or "").split())))
+        found.append(Diagnostic(stack, str(item.get("severity")), str(address).removeprefix("resource."),
+                                str(item.get("summary")), " ".join(str(item.get("detail") or "").split())))
     return found
+
+
+def _owner(path: str) -> str:
+    """The resource address a removed path belongs to (``type.name`` or ``data.type.name``)."""
+    parts = path.split(" ", 1)[0].split(".")
+    return ".".join(parts[:3] if parts[0] == "data" else parts[:2])
+
+
+def _version_gaps(outcome: StackOutcome) -> list[Diagnostic]:
+    """The validation errors on resources the gate cut attributes from: what the rest says is the cut
+    copy's problem (a 6.x-only form of the resource, e.g. a regional NAT gateway without subnet_id), not
+    the stack's. Empty unless every error is one."""
+    cut = {_owner(path) for path in outcome.unchecked}
+    errors = outcome.errors
+    return errors if errors and all(error.address in cut for error in errors) else []
+
+
+def _without(document: dict[str, Any], address: str) -> None:
+    """``document`` without the resource at ``address``; a reference to one of its attributes becomes the
+    literal ``gate-unchecked-<attribute>``, a depends_on on it goes."""
+    rtype, name = address.split(".", 1)
+    del document["resource"][rtype][name]
+    if not document["resource"][rtype]:
+        del document["resource"][rtype]
+    whole = re.compile(rf"^\$\{{{re.escape(address)}\.([A-Za-z0-9_]+)\}}$")
+    inside = re.compile(rf"\b{re.escape(address)}\.([A-Za-z0-9_]+)")
+
+    def rewrite(value: Any) -> Any:
+        if isinstance(value, str):
+            match = whole.match(value)
+            return f"gate-unchecked-{match.group(1)}" if match else inside.sub(r'"gate-unchecked-\1"', value)
+        if isinstance(value, list):
+            return [rewrite(item) for item in value if item != address]
+        if isinstance(value, dict):
+            return {key: rewrite(item) for key, item in value.items()}
+        return value
+
+    for key in list(document):
+        if key != "terraform":
+            document[key] = rewrite(document[key])
 
 
 def _counts(plan: Mapping[str, Any]) -> dict[str, int]:
@@ -214,6 +256,15 @@ def check_stack(name: str, stack: Mapping[str, Any], workdir: Workdir, schema: M
     workdir.run("init", "-input=false", "-no-color")
     validated = workdir.call("validate", "-json", "-no-color")
     outcome.diagnostics = _diagnostics(name, validated.stdout)
+    gaps = _version_gaps(outcome)
+    if gaps:
+        for gap in gaps:
+            _without(document, gap.address)
+            outcome.unchecked.append(f"{gap.address} (the whole resource: without what was removed, "
+                                     f"Terraform says: {gap.summary}: {gap.detail})")
+        (workdir.path / "cdk.tf.json").write_text(json.dumps(document, indent=1), encoding="utf-8")
+        validated = workdir.call("validate", "-json", "-no-color")
+        outcome.diagnostics = _diagnostics(name, validated.stdout)
     if validated.returncode == 0 and not outcome.errors:
         try:
             outcome.counts = _counts(workdir.plan_json("plan"))
@@ -269,3 +320,22 @@ def format_gate(report: GateReport) -> list[str]:
         lines.append(f"  {name}: NOT VALIDATED here: needs the {', '.join(needs)} provider(s), which the mirror "
                      f"does not hold")
     return lines
+
+
+WITH_ADDRESS = re.compile(r"^\s*with ([A-Za-z0-9_.\[\]\"-]+),\s*$", re.MULTILINE)
+
+
+def findings(report: GateReport, env: str, stacks: list[str]) -> list[Finding]:
+    """The gate's verdicts on ``stacks`` (those of environment ``env``) as findings of HA-TF-001/002."""
+    found: list[Finding] = []
+    for outcome in report.outcomes:
+        if outcome.stack not in stacks:
+            continue
+        found += [Finding(VALIDATES.id, VALIDATES.level, env, outcome.stack, d.address,
+                          f"terraform validate (hashicorp/aws {report.aws_version}): {d.summary}: {d.detail}",
+                          VALIDATES.fix) for d in outcome.errors]
+        if outcome.plan_error is not None:
+            where = WITH_ADDRESS.search(outcome.plan_error)
+            found.append(Finding(PLANS.id, PLANS.level, env, outcome.stack, where.group(1) if where else "-",
+                                 f"terraform plan -refresh=false against moto: {outcome.plan_error}", PLANS.fix))
+    return found

@@ -1,36 +1,26 @@
 """A real moto_server for the drill tests: one process per session on 127.0.0.1, stopped whatever happens.
 
-The server itself: haflow/drill/motoserver.py (the Terraform gate starts it too). Tests reach it the
-way a user reaches a local endpoint (``--endpoint-url``, through localstack-client), reset it between tests through moto's own reset API, and deploy into it what the synthesized plan
-of an environment describes (``deployed``).
+The server is the session's ``moto_endpoint`` (tests/conftest.py; the Terraform gate's tests share it).
+Tests reach it the way a user reaches a local endpoint (``--endpoint-url``, through localstack-client),
+reset it between tests through moto's own reset API, and deploy into it what the synthesized plan of an
+environment describes (``deployed``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from haflow.config import Environment
 from haflow.drill.clients import AwsClients, aws_clients
-from haflow.drill.motoserver import MotoUnavailable, moto_server, reset
+from haflow.drill.motoserver import reset
 from haflow.drill.plan import Plan
 from haflow.drill.seed import seed_plan
 from haflow.plan import STACK_FILE, StackJson
 
 ENV = "prod"
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a moto_server started for this session; terminated (killed if need be) at its end."""
-    try:
-        with moto_server(tmp_path_factory.mktemp("moto") / "moto_server.log") as url:
-            yield url
-    except MotoUnavailable as err:
-        pytest.fail(str(err))
 
 
 @pytest.fixture
