@@ -66,6 +66,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-DR-005",
     "HA-DR-006",
     "HA-DR-007",
+    "HA-DR-008",
     "HA-TF-001",
     "HA-TF-002",
     "HA-SUP-001",
