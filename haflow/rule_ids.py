@@ -23,6 +23,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-DB-003",
     "HA-DB-004",
     "HA-DB-005",
+    "HA-DB-006",
     "HA-CACHE-001",
     "HA-CACHE-002",
     "HA-CACHE-003",

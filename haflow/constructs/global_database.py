@@ -27,6 +27,7 @@ from constructs import Construct
 from haflow.config.database import Database as DatabaseConfig
 from haflow.constructs.database import (
     ENGINE,
+    MINOR_UPGRADES_OWN_THE_VERSION,
     aurora_instances,
     exported_log_groups,
     tls_parameter_group,
@@ -99,7 +100,9 @@ class GlobalDatabase(Construct):
             depends_on=list(self.log_groups) or None,
             # AWS sets the replication source of a secondary itself:
             # https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_global_cluster
-            lifecycle={"prevent_destroy": protect, "ignore_changes": ["replication_source_identifier"]},
+            # and the minor version belongs to AWS's automatic minor upgrades after creation
+            lifecycle={"prevent_destroy": protect,
+                       "ignore_changes": ["replication_source_identifier", *MINOR_UPGRADES_OWN_THE_VERSION]},
         )
         self.instances = aurora_instances(
             self, name=name, cluster=self.cluster, config=config, availability_zones=availability_zones[:instances],
