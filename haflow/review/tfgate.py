@@ -135,7 +135,8 @@ def _strip_ignore_changes(body: dict[str, Any], block: Mapping[str, Any], prefix
     if not isinstance(lifecycle, dict) or not isinstance(lifecycle.get("ignore_changes"), list):
         return []
     known = set(block.get("attributes") or {}) | set(block.get("block_types") or {})
-    kept, dropped = [], []
+    kept: list[Any] = []
+    dropped: list[Any] = []
     for entry in lifecycle["ignore_changes"]:
         match = ATTRIBUTE_ROOT.match(entry) if isinstance(entry, str) else None
         (kept if match is None or match.group(0) in known else dropped).append(entry)
