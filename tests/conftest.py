@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment, environment_names, load_environments
-from haflow.drill.motoserver import MotoUnavailable, moto_server
 from haflow.merge import deep_merge
 from haflow.plan import StackJson, read_stacks
 from haflow.providers import EAGER_ENV, PROVIDER_PACKAGES
 from haflow.synthesis import synthesize
+from tests.moto import moto_endpoint  # noqa: F401  (the session's moto_server, a fixture)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "environments"
@@ -53,17 +53,6 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory, environments: dict[str, 
 def synthesized(synth_dir: Path) -> dict[str, StackJson]:
     """Every stack of every environment, parsed."""
     return read_stacks(synth_dir)
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a moto_server (haflow/drill/motoserver.py) started for this session; terminated (killed if
-    need be) at its end. The drills and the Terraform gate share it."""
-    try:
-        with moto_server(tmp_path_factory.mktemp("moto") / "moto_server.log") as url:
-            yield url
-    except MotoUnavailable as err:
-        pytest.fail(str(err))
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """A real moto_server for the drill tests: one process per session on 127.0.0.1, stopped whatever happens.
 
-The server is the session's ``moto_endpoint`` (tests/conftest.py; the Terraform gate's tests share it).
+The server is the session's ``moto_endpoint`` (tests/moto.py; the Terraform gate's tests share it).
 Tests reach it the way a user reaches a local endpoint (``--endpoint-url``, through localstack-client),
 reset it between tests through moto's own reset API, and deploy into it what the synthesized plan of an
 environment describes (``deployed``).
