@@ -146,18 +146,23 @@ def check(
         bool, typer.Option("--deploy", help="Also refuse (exit 2) the example values of environments/base.yaml "
                            "(state bucket, deploy runner repository): run it before any cdktf deploy")
     ] = False,
+    terraform: Annotated[
+        bool, typer.Option("--terraform", help="Also run the Terraform gate: terraform validate and plan (against "
+                           "a local moto_server) of every AWS-only stack with the mirror's AWS provider")
+    ] = False,
 ) -> None:
     """Resilience and security rules (RULES.md) on the synthesized plan and on the rendered Helm releases.
 
-    Exit 1 on unsuppressed errors, 2 on bad input, when the render gate cannot run, or (--deploy) when an
-    example value of environments/base.yaml is still set.
+    Exit 1 on unsuppressed errors, 2 on bad input, when the render gate cannot run, when --terraform is given
+    and the Terraform gate cannot run (what is missing is named), or (--deploy) when an example value of
+    environments/base.yaml is still set.
     """
     from haflow.commands import check as command
 
     rendering = command.RenderOptions(enabled=not no_render, charts_dir=charts_dir)
     raise typer.Exit(
         command.run(env or [], config_dir, from_dir, output_format, checkov, checkov_skips, rendering=rendering,
-                    as_of=as_of, deploy=deploy)
+                    as_of=as_of, deploy=deploy, terraform=terraform)
     )
 
 

@@ -24,6 +24,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-DB-003",
     "HA-DB-004",
     "HA-DB-005",
+    "HA-DB-006",
     "HA-CACHE-001",
     "HA-CACHE-002",
     "HA-CACHE-003",
@@ -67,6 +68,9 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-DR-005",
     "HA-DR-006",
     "HA-DR-007",
+    "HA-DR-008",
+    "HA-TF-001",
+    "HA-TF-002",
     "HA-SUP-001",
     "HA-SUP-002",
 })

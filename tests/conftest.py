@@ -25,6 +25,7 @@ from haflow.merge import deep_merge
 from haflow.plan import StackJson, read_stacks
 from haflow.providers import EAGER_ENV, PROVIDER_PACKAGES
 from haflow.synthesis import synthesize
+from tests.moto import moto_endpoint  # noqa: F401  (the session's moto_server, a fixture)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "environments"

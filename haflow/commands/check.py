@@ -1,6 +1,10 @@
 """haflow check: the rule pack, the render gate (and optionally checkov) over each environment's stacks.
 
-Exit 0 when no unsuppressed error remains, 1 otherwise, 2 on bad input (environments, --from, skips) and
+With ``--terraform`` the Terraform gate (haflow/review/tfgate.py) runs too: its verdicts are findings of
+HA-TF-001/002 and its report (plan counts, what Terraform could not check) goes to stderr.
+
+Exit 0 when no unsuppressed error remains, 1 otherwise, 2 on bad input (environments, --from, skips), when
+the Terraform gate was asked for and cannot run (no terraform, no AWS provider mirror, no moto_server), and
 when the render gate cannot run (no Helm engine, a chart missing or not the locked package): a gate
 that cannot run is never a pass; ``--no-render`` skips it explicitly.
 """
@@ -26,6 +30,7 @@ from haflow.rules.checkov_gate import CheckovOutcome, load_skips, run_checkov, s
 from haflow.rules.engine import Finding, stacks_of
 from haflow.rules.format import FORMATS, CheckReport, format_report
 from haflow.rules.rendered import RENDERED_RULE_IDS, evaluate_rendered
+from haflow.rules.terraform import RULE_IDS as TERRAFORM_RULE_IDS
 from haflow.synthesis import synthesize
 
 # Where `haflow synth` and `cdktf synth` put stacks: SARIF locations point there when haflow
@@ -43,7 +48,7 @@ class RenderOptions:
 
 def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format: str, checkov: bool,
         skips_file: Path | None = None, rendering: RenderOptions | None = None, as_of: str | None = None,
-        deploy: bool = False) -> int:
+        deploy: bool = False, terraform: bool = False) -> int:
     if output_format not in FORMATS:
         print_error(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         return EXIT_BAD_INPUT
@@ -56,6 +61,11 @@ def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format:
         print_error(f"--charts-dir {display(rendering.charts_dir)}: no such directory; give a directory holding the "
                     f"pinned chart packages (charts.lock), or leave it out to use the chart cache")
         return EXIT_BAD_INPUT
+    if terraform:
+        missing = terraform_gate_missing()
+        if missing:
+            print_error(f"haflow check --terraform: the Terraform gate cannot run: {missing}")
+            return EXIT_BAD_INPUT
     environments = load_or_report(envs, config_dir)
     if environments is None:
         return EXIT_BAD_INPUT
@@ -77,7 +87,7 @@ def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format:
         print_error(f"--checkov-skips {display(skips_file)}: file not found")
         return EXIT_BAD_INPUT
     return guarded(lambda: _check(environments, config_dir, from_dir, output_format, checkov, skips_file,
-                                  rendering, day))
+                                  rendering, day, terraform))
 
 
 def parse_day(text: str | None) -> date | None:
@@ -90,8 +100,22 @@ def parse_day(text: str | None) -> date | None:
         return None
 
 
+def terraform_gate_missing() -> str:
+    """What the Terraform gate lacks here (terraform, the AWS provider mirror, moto_server), or ""."""
+    from haflow.drill.motoserver import moto_command
+    from haflow.review.tfgate import GateUnavailable, available_aws_version
+
+    try:
+        available_aws_version()
+    except GateUnavailable as err:
+        return str(err)
+    if moto_command(0) is None:
+        return "no moto_server beside this Python or on PATH: install haflow's dev extra (pip install -e '.[dev]')"
+    return ""
+
+
 def _check(environments: list[Environment], config_dir: Path, from_dir: Path | None, output_format: str,
-           checkov: bool, skips_file: Path, rendering: RenderOptions, day: date) -> int:
+           checkov: bool, skips_file: Path, rendering: RenderOptions, day: date, terraform: bool) -> int:
     skips = load_skips(skips_file) if checkov else []
     if from_dir is not None:
         stacks = read_stacks(from_dir)
@@ -104,13 +128,13 @@ def _check(environments: list[Environment], config_dir: Path, from_dir: Path | N
             )
             return EXIT_BAD_INPUT
         return _report(environments, stacks, from_dir, display(from_dir / "stacks"), config_dir, output_format,
-                       checkov, skips, skips_file, rendering, day)
+                       checkov, skips, skips_file, rendering, day, terraform)
     with tempfile.TemporaryDirectory(prefix="haflow-check-") as scratch:
         outdir = Path(scratch) / "cdktf.out"
         with progress.stage(f"synthesizing {len(environments)} environment(s)"):
             stacks = synthesize(environments, outdir)
         return _report(environments, stacks, outdir, DEFAULT_STACKS_DIR, config_dir, output_format, checkov,
-                       skips, skips_file, rendering, day)
+                       skips, skips_file, rendering, day, terraform)
 
 
 def rendered_findings(environments: list[Environment], stacks: dict[str, Any],
@@ -140,15 +164,41 @@ def rendered_findings(environments: list[Environment], stacks: dict[str, Any],
     return found
 
 
+def terraform_findings(environments: list[Environment], stacks: dict[str, Any]) -> dict[str, list[Finding]] | None:
+    """Each environment's findings of the Terraform gate over its stacks (the gate's report on stderr); None
+    (after saying why) when it cannot run."""
+    from haflow.drill.motoserver import MotoUnavailable, moto_server
+    from haflow.review.terraform import TerraformError
+    from haflow.review.tfgate import GateUnavailable, findings, format_gate, run_gate
+
+    names = list(dict.fromkeys(name for env in environments for name in stacks_of(env, stacks)))
+    progress.say(f"Terraform gate on {len(names)} stack(s)")
+    try:
+        with tempfile.TemporaryDirectory(prefix="haflow-tfgate-") as scratch, \
+                moto_server(Path(scratch) / "moto_server.log") as endpoint:
+            report = run_gate({name: stacks[name] for name in names}, Path(scratch), endpoint)
+    except (GateUnavailable, MotoUnavailable, TerraformError) as err:
+        print_error(f"the Terraform gate cannot run: {err}")
+        return None
+    for line in format_gate(report):
+        print_error(line)
+    return {env.name: findings(report, env.name, stacks_of(env, stacks)) for env in environments}
+
+
 def _report(environments: list[Environment], stacks: dict[str, Any], root: Path, stacks_dir: str,
             config_dir: Path, output_format: str, checkov: bool, skips: list[Any], skips_file: Path,
-            rendering: RenderOptions, day: date) -> int:
+            rendering: RenderOptions, day: date, terraform: bool = False) -> int:
     rendered = rendered_findings(environments, stacks, rendering)
     if rendered is None:
         return EXIT_BAD_INPUT
-    not_run = frozenset() if rendering.enabled else RENDERED_RULE_IDS
+    gated = terraform_findings(environments, stacks) if terraform else {}
+    if gated is None:
+        return EXIT_BAD_INPUT
+    not_run = (frozenset() if rendering.enabled else RENDERED_RULE_IDS) | (
+        frozenset() if terraform else TERRAFORM_RULE_IDS)
     with progress.stage("running the rule pack"):
-        evaluations = [evaluate(stacks, env, extra=rendered.get(env.name), not_run=not_run, as_of=day)
+        evaluations = [evaluate(stacks, env, extra=rendered.get(env.name, []) + gated.get(env.name, []),
+                                not_run=not_run, as_of=day)
                        for env in environments]
     names = list(dict.fromkeys(name for env in environments for name in stacks_of(env, stacks)))
     outcome: CheckovOutcome | None = None

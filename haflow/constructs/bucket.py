@@ -71,6 +71,23 @@ def expire_noncurrent_versions(days: int) -> S3BucketLifecycleConfigurationRule:
     )
 
 
+def expire_lock_file_history(state_key: str, days: int) -> S3BucketLifecycleConfigurationRule:
+    """Terraform's S3-native lock (``use_lockfile``) writes ``<state key>.tflock`` at every lock and deletes it
+    at unlock: in a versioned bucket each run leaves a noncurrent version and a delete marker, forever. The
+    rule's prefix is the lock file's whole key (S3 lifecycle filters match prefixes, not suffixes), so the
+    state object beside it, whose versions are the recovery path, is untouched.
+    https://developer.hashicorp.com/terraform/language/backend/s3 (use_lockfile),
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html"""
+    return S3BucketLifecycleConfigurationRule(
+        id=f"expire-lock-history-{state_key}"[:255], status="Enabled",
+        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=f"{state_key}.tflock")],
+        noncurrent_version_expiration=[
+            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=days)
+        ],
+        expiration=[S3BucketLifecycleConfigurationRuleExpiration(expired_object_delete_marker=True)],
+    )
+
+
 def abort_incomplete_multipart_uploads(days: int) -> S3BucketLifecycleConfigurationRule:
     return S3BucketLifecycleConfigurationRule(
         id="abort-incomplete-multipart-uploads", status="Enabled",

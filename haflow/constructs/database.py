@@ -33,6 +33,12 @@ from haflow.constructs.security_group import admit_only_eks
 from haflow.contract import POSTGRES_PORT
 
 ENGINE = "aurora-postgresql"
+# engine_version pins the minor a cluster is created with; auto_minor_version_upgrade (on, for security
+# fixes) then moves it on in a maintenance window, and a plan holding the old minor would be a downgrade,
+# which RDS refuses. The provider's engine_version takes "MAJOR.MINOR" for Aurora PostgreSQL (a bare major
+# such as "16" is not an Aurora version; engine_version_actual reports what runs), so the version is left to
+# AWS after creation: https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_cluster
+MINOR_UPGRADES_OWN_THE_VERSION = ("engine_version",)
 # rds.force_ssl = 1 refuses unencrypted connections:
 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Security.html#AuroraPostgreSQL.Security.SSL.RequiringSSL
 FORCE_SSL_PARAMETER = "rds.force_ssl"
@@ -117,7 +123,8 @@ def aurora_instances(
             performance_insights_enabled=True, performance_insights_kms_key_id=kms_key_arn,
             performance_insights_retention_period=config.performance_insights_retention_days,
             monitoring_interval=MONITORING_INTERVAL_SECONDS, monitoring_role_arn=monitoring_role.arn,
-            lifecycle=prevent_destroy(protect),
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=protect,
+                                                 ignore_changes=list(MINOR_UPGRADES_OWN_THE_VERSION)),
         )
         for index, az in enumerate(availability_zones)
     }
@@ -187,10 +194,14 @@ class Database(Construct):
             # A global cluster made from this one (haflow.constructs.global_database) sets the membership, and
             # after a switchover (or a managed failover) this cluster is a secondary whose replication source AWS
             # sets: left unignored, the next apply would remove it, which the provider does with
-            # PromoteReadReplicaDBCluster (docs/dr-plans-after-failover.md).
+            # PromoteReadReplicaDBCluster (docs/dr-plans-after-failover.md). engine_version: AWS's automatic minor
+            # upgrades move the cluster past the pinned minor (see MINOR_UPGRADES_OWN_THE_VERSION).
             lifecycle=TerraformResourceLifecycle(
-                prevent_destroy=protect, ignore_changes=["global_cluster_identifier", "replication_source_identifier"])
-            if replica_region else prevent_destroy(protect),
+                prevent_destroy=protect,
+                ignore_changes=[*MINOR_UPGRADES_OWN_THE_VERSION,
+                                *(["global_cluster_identifier", "replication_source_identifier"]
+                                  if replica_region else [])],
+            ),
         )
         self.instances = aurora_instances(
             self, name=name, cluster=self.cluster, config=config,

@@ -49,6 +49,10 @@ VPC_DESCRIBE_ACTIONS = (
 STATE_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 STATE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+# The project's encryption_key: "The CodeBuild service role associated with the build project requires access
+# to a KMS key in order to encrypt its build output artifacts" (CodeBuild User Guide, Data encryption; the
+# actions: "Encrypt build outputs using a customer managed key"). The key's policy delegates to IAM.
+PROJECT_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
 
 
 class DeployRunner(Construct):
@@ -82,6 +86,7 @@ class DeployRunner(Construct):
              "Resource": f"{bucket_arn}/{state.key_prefix}/{name}-*"},
             {"Effect": "Allow", "Action": list(STATE_KEY_ACTIONS), "Resource": "*",
              "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": state.kms_key_alias}}},
+            {"Effect": "Allow", "Action": list(PROJECT_KEY_ACTIONS), "Resource": log_kms_key_arn},
             {"Effect": "Allow", "Action": "eks:DescribeCluster", "Resource": cluster_arn},
             {"Effect": "Allow", "Action": list(VPC_DESCRIBE_ACTIONS), "Resource": "*"},
             {"Effect": "Allow", "Action": "ec2:CreateNetworkInterfacePermission",

@@ -7,6 +7,14 @@ https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-datab
 
 The global cluster is created from the primary cluster by its ARN (``source_db_cluster_identifier``):
 a literal, so the stack holding this construct reads nothing from the primary region at plan time.
+
+``force_destroy`` is required with ``source_db_cluster_identifier`` (the provider's schema: RequiredWith) and
+is false: true lets the provider detach every member, the primary cluster this stack does not manage
+included (``RemoveFromGlobalCluster``), when the global cluster is destroyed or replaced, which silently
+ends replication to the secondary region. False leaves ``DeleteGlobalCluster`` to refuse while members
+remain ("The primary and secondary clusters must already be detached or destroyed first",
+https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteGlobalCluster.html): taking the global
+database apart is a deliberate step of its own (docs/terraform-gate.md).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from constructs import Construct
 from haflow.config.database import Database as DatabaseConfig
 from haflow.constructs.database import (
     ENGINE,
+    MINOR_UPGRADES_OWN_THE_VERSION,
     aurora_instances,
     exported_log_groups,
     tls_parameter_group,
@@ -58,8 +67,8 @@ class GlobalDatabase(Construct):
         protect = config.protect_from_destroy
         self.global_cluster = RdsGlobalCluster(
             self, "global-cluster", global_cluster_identifier=global_cluster_identifier(environment),
-            source_db_cluster_identifier=primary_cluster_arn, deletion_protection=config.deletion_protection,
-            lifecycle=prevent_destroy(protect),
+            source_db_cluster_identifier=primary_cluster_arn, force_destroy=False,
+            deletion_protection=config.deletion_protection, lifecycle=prevent_destroy(protect),
         )
         self.key = EncryptionKey(
             self, "key", alias=f"{name}/aurora", protect=protect,
@@ -94,9 +103,10 @@ class GlobalDatabase(Construct):
             # After an unplanned failover that detaches this cluster (RemoveFromGlobalCluster), its membership is
             # empty; the provider cannot add an existing cluster back to a global cluster ("existing RDS Clusters
             # cannot be added to an existing RDS Global Cluster"), so the membership is set at creation only
-            # (docs/dr-plans-after-failover.md).
+            # (docs/dr-plans-after-failover.md); the minor version belongs to AWS's automatic minor upgrades.
             lifecycle={"prevent_destroy": protect,
-                       "ignore_changes": ["replication_source_identifier", "global_cluster_identifier"]},
+                       "ignore_changes": ["replication_source_identifier", "global_cluster_identifier",
+                                          *MINOR_UPGRADES_OWN_THE_VERSION]},
         )
         # The monitoring role exists in pilot light too: adding instances at failover (dr.mode: warm_standby)
         # then creates no IAM resource, which could not be created while us-east-1 is down.

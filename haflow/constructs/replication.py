@@ -59,6 +59,7 @@ SOURCE_BUCKET_ACTIONS = ("s3:GetReplicationConfiguration", "s3:ListBucket")
 SOURCE_OBJECT_ACTIONS = ("s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging")
 DESTINATION_OBJECT_ACTIONS = ("s3:ReplicateObject", "s3:ReplicateTags")
 DELETE_MARKER_ACTION = "s3:ReplicateDelete"
+REPLICA_KEY_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt")
 
 
 def replica_bucket_name(source_bucket: str, region: str) -> str:
@@ -130,6 +131,14 @@ def rtc_rule(
     )
 
 
+def s3_encryption_context(bucket_arn: str) -> list[str]:
+    """The values KMS sees as ``aws:s3:arn`` for objects of ``bucket_arn``: the bucket's ARN when S3 Bucket
+    Keys are on (every haflow bucket), the object's ARN for an object written without one.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html (S3 Bucket
+    Keys and replication: "the encryption context will be the bucket ARN, not the object ARN")"""
+    return [bucket_arn, f"{bucket_arn}/*"]
+
+
 def read_for_replication(source_bucket_arn: str, source_key_arn: str, source_region: str) -> list[dict[str, Any]]:
     """The replication role's statements on the source side: its configuration and object versions, and
     decrypting them only through S3 on the source bucket's objects."""
@@ -139,9 +148,22 @@ def read_for_replication(source_bucket_arn: str, source_key_arn: str, source_reg
         {
             "Effect": "Allow", "Action": "kms:Decrypt", "Resource": source_key_arn,
             "Condition": {"StringLike": {"kms:ViaService": f"s3.{source_region}.amazonaws.com",
-                                         "kms:EncryptionContext:aws:s3:arn": f"{source_bucket_arn}/*"}},
+                                         "kms:EncryptionContext:aws:s3:arn": s3_encryption_context(source_bucket_arn)}},
         },
     ]
+
+
+def write_replicas(destination_bucket_arn: str, key_resource: str, destination_region: str) -> dict[str, Any]:
+    """The replication role's statement on the replica key: encrypt replicas only through S3 in the
+    destination region and for the destination bucket. With S3 Bucket Keys on the replica bucket, S3 also
+    decrypts the bucket-level key it made with GenerateDataKey when it reuses it (kms:Decrypt)."""
+    return {
+        "Effect": "Allow", "Action": list(REPLICA_KEY_ACTIONS), "Resource": key_resource,
+        "Condition": {"StringLike": {
+            "kms:ViaService": f"s3.{destination_region}.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": s3_encryption_context(destination_bucket_arn),
+        }},
+    }
 
 
 class ArtifactsReplication(Construct):
@@ -165,20 +187,16 @@ class ArtifactsReplication(Construct):
         if replicate_delete_markers:
             destination_actions.append(DELETE_MARKER_ACTION)
         source_statements = read_for_replication(source.bucket_arn, source.key.arn, source_region)
+        # Encrypt replicas with the key the replica's alias names (its key ARN is the DR stack's).
+        replica = write_replicas(destination_arn, f"arn:{partition}:kms:{destination_region}:{account_id}:key/*",
+                                 destination_region)
+        replica["Condition"]["ForAnyValue:StringEquals"] = {
+            "kms:ResourceAliases": f"alias/haflow/{destination_key_alias}"}
         statements: list[dict[str, Any]] = [
             *source_statements[:2],
             {"Effect": "Allow", "Action": destination_actions, "Resource": f"{destination_arn}/*"},
             source_statements[2],
-            # Encrypt replicas with the key the replica's alias names, only through S3 in its region.
-            {
-                "Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                "Resource": f"arn:{partition}:kms:{destination_region}:{account_id}:key/*",
-                "Condition": {
-                    "StringLike": {"kms:ViaService": f"s3.{destination_region}.amazonaws.com",
-                                   "kms:EncryptionContext:aws:s3:arn": f"{destination_arn}/*"},
-                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/haflow/{destination_key_alias}"},
-                },
-            },
+            replica,
         ]
         IamRolePolicy(self, "policy", name="replicate-artifacts", role=self.role.id,
                       policy=policy_document(*statements))

@@ -17,7 +17,12 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import S3BucketReplicationConfigurationA
 from constructs import Construct
 
-from haflow.constructs.bucket import AccessLogBucket, abort_incomplete_multipart_uploads, secure_bucket
+from haflow.constructs.bucket import (
+    AccessLogBucket,
+    abort_incomplete_multipart_uploads,
+    expire_lock_file_history,
+    secure_bucket,
+)
 from haflow.constructs.iam import assume_role_policy, policy_document
 from haflow.constructs.kms import KMS_DELETION_WINDOW_DAYS, key_policy, s3_log_delivery_use
 from haflow.constructs.replication import (
@@ -25,10 +30,13 @@ from haflow.constructs.replication import (
     DESTINATION_OBJECT_ACTIONS,
     read_for_replication,
     rtc_rule,
+    write_replicas,
 )
 
 # Incomplete multipart uploads of state are debris after a crashed apply; a week is plenty to resume.
 ABORT_INCOMPLETE_UPLOAD_DAYS = 7
+# A lock file's old versions and delete markers record nothing worth keeping past a day.
+LOCK_HISTORY_DAYS = 1
 
 
 class StateBucket(Construct):
@@ -36,8 +44,11 @@ class StateBucket(Construct):
     the bucket receiving its access logs (``<name>-access-logs``)."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, bucket_name: str, key_alias: str, provider: TerraformProvider
+        self, scope: Construct, id_: str, *, bucket_name: str, key_alias: str, provider: TerraformProvider,
+        state_keys: tuple[str, ...] = (),
     ) -> None:
+        """``state_keys``: the state objects kept here (replicas included); each lock file's noncurrent
+        versions and delete markers expire after LOCK_HISTORY_DAYS. Left out: no lock-file rule."""
         super().__init__(scope, id_)
         account = DataAwsCallerIdentity(self, "account", provider=provider)
         partition = DataAwsPartition(self, "partition", provider=provider)
@@ -54,7 +65,8 @@ class StateBucket(Construct):
         )
         self.bucket = bucket = secure_bucket(
             self, bucket_name=bucket_name, kms_key_arn=key.arn, protect=True, provider=provider,
-            lifecycle_rules=[abort_incomplete_multipart_uploads(ABORT_INCOMPLETE_UPLOAD_DAYS)],
+            lifecycle_rules=[abort_incomplete_multipart_uploads(ABORT_INCOMPLETE_UPLOAD_DAYS),
+                             *(expire_lock_file_history(key, LOCK_HISTORY_DAYS) for key in sorted(state_keys))],
             access_log_bucket=access_logs,
         )
         self.bucket_arn = bucket.arn
@@ -96,14 +108,7 @@ class StateReplication(Construct):
             statements += [
                 {"Effect": "Allow", "Action": [*DESTINATION_OBJECT_ACTIONS, DELETE_MARKER_ACTION],
                  "Resource": f"{destination}/*"},
-                {
-                    "Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                    "Resource": copy.destination.key.arn,
-                    "Condition": {"StringLike": {
-                        "kms:ViaService": f"s3.{copy.destination_region}.amazonaws.com",
-                        "kms:EncryptionContext:aws:s3:arn": f"{destination}/*",
-                    }},
-                },
+                write_replicas(destination, copy.destination.key.arn, copy.destination_region),
             ]
         IamRolePolicy(self, "policy", name="replicate-state", role=role.id, provider=provider,
                       policy=policy_document(*statements))

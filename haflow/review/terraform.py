@@ -90,9 +90,13 @@ class Workdir:
         document.update(extra or {})
         (self.path / "main.tf.json").write_text(json.dumps(document, indent=1), encoding="utf-8")
 
+    def call(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``terraform ARGS`` in this directory, whatever its exit code."""
+        return subprocess.run(["terraform", *args], cwd=self.path, env=self.env, capture_output=True,
+                              text=True, timeout=TIMEOUT_SECONDS, check=False)
+
     def run(self, *args: str) -> str:
-        completed = subprocess.run(["terraform", *args], cwd=self.path, env=self.env, capture_output=True,
-                                   text=True, timeout=TIMEOUT_SECONDS, check=False)
+        completed = self.call(*args)
         if completed.returncode != 0:
             tail = "\n".join((completed.stderr or completed.stdout).strip().splitlines()[-40:])
             raise TerraformError(f"terraform {' '.join(args)} in {self.path} failed ({completed.returncode}):\n{tail}")
@@ -115,10 +119,15 @@ class Workdir:
 
     def schema(self) -> dict[str, Any]:
         """The AWS provider's resource schemas (``terraform providers schema -json``), by resource type."""
-        document = json.loads(self.run("providers", "schema", "-json"))
-        provider = document["provider_schemas"][AWS_SOURCE]
-        schemas: dict[str, Any] = provider["resource_schemas"]
+        schemas: dict[str, Any] = self.provider_schema()["resource_schemas"]
         return schemas
+
+    def provider_schema(self) -> dict[str, Any]:
+        """The AWS provider's whole schema: ``provider`` (its own block), ``resource_schemas`` and
+        ``data_source_schemas``."""
+        document = json.loads(self.run("providers", "schema", "-json"))
+        provider: dict[str, Any] = document["provider_schemas"][AWS_SOURCE]
+        return provider
 
 
 def write_state(path: Path, resources: list[dict[str, Any]]) -> None:

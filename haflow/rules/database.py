@@ -122,3 +122,33 @@ def managed_master_password(cluster: LiteralResource, stack: Stack, env: Environ
     if cluster.has("master_password"):
         problems.append("master_password is set in the plan")
     return problems
+
+
+@rule(
+    id="HA-DB-006",
+    level=ERROR,
+    title="A pinned minor engine version does not fight automatic minor upgrades",
+    rationale="With auto_minor_version_upgrade on, AWS moves the cluster and its instances past the pinned "
+    "MAJOR.MINOR in a maintenance window; the next plan then asks for the old minor, a downgrade RDS refuses, "
+    "and every apply of the stack fails until the configuration is edited by hand. For Aurora PostgreSQL the "
+    "provider's engine_version takes MAJOR.MINOR (a bare major is not an Aurora version), so the version is "
+    "left to AWS after creation with lifecycle.ignore_changes.",
+    fix="Add engine_version to lifecycle.ignore_changes of every aws_rds_cluster and aws_rds_cluster_instance "
+    "that pins a minor (haflow: MINOR_UPGRADES_OWN_THE_VERSION in haflow/constructs/database.py), or turn "
+    "auto_minor_version_upgrade off and own the upgrades.",
+    subjects=("aws_rds_cluster", "aws_rds_cluster_instance"),
+)
+def minor_version_left_to_upgrades(resource: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    version = resource.body.get("engine_version")
+    if resource.type == "aws_rds_cluster":
+        members = stack.referencing(resource, "aws_rds_cluster_instance", "cluster_identifier")
+        upgrades = any(member.boolean("auto_minor_version_upgrade", True) for member in members)
+    else:
+        upgrades = resource.boolean("auto_minor_version_upgrade", True)  # the provider's default is true
+    if version is None or not upgrades:
+        return NOT_APPLICABLE
+    ignored = (resource.body.get("lifecycle") or {}).get("ignore_changes") or []
+    if ignored == "all" or "engine_version" in ignored:
+        return []
+    return [f"engine_version = {version!r} with automatic minor upgrades on and engine_version not in "
+            "lifecycle.ignore_changes: the plan after AWS's first minor upgrade is a downgrade"]

@@ -8,6 +8,8 @@ replication is seen by `haflow diff`).
 
 from __future__ import annotations
 
+import fnmatch
+import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -259,4 +261,114 @@ def state_replicated(bucket: LiteralResource, stack: Stack, env: Environment) ->
     for key in keys:
         if not any(key.startswith(prefix) for prefix in covered):
             problems.append(f"s3://{env.state.bucket}/{key} is not replicated to s3://{replica or 'a DR bucket'}")
+    return problems
+
+
+# S3 User Guide, "Replicating encrypted objects", S3 Bucket Keys and replication: with Bucket Keys on, KMS
+# sees the bucket's ARN as the encryption context aws:s3:arn, not the object's.
+KMS_REPLICATION_DOC = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html"
+CONTEXT_KEY = "kms:EncryptionContext:aws:s3:arn"
+ROOT_ARN = re.compile(r"^arn:[^:]*:iam::[^:]*:root$|:iam::\$\{data\.aws_caller_identity\.[^}]+\}:root$")
+
+
+def _statements(document: Any) -> list[Mapping[str, Any]]:
+    parsed = json.loads(document) if isinstance(document, str) else document
+    if not isinstance(parsed, Mapping):
+        return []
+    return [s for s in as_list(parsed.get("Statement")) if isinstance(s, Mapping)]
+
+
+def _allows(statement: Mapping[str, Any], action: str) -> bool:
+    if statement.get("Effect") != "Allow":
+        return False
+    return any(fnmatch.fnmatchcase(action, str(pattern)) for pattern in as_list(statement.get("Action")))
+
+
+def _context_admits(statement: Mapping[str, Any], arn: str) -> bool:
+    """The statement's encryption-context condition (under any operator) lets KMS requests for ``arn`` through;
+    no such condition admits every context."""
+    values = [value for test in (statement.get("Condition") or {}).values() if isinstance(test, Mapping)
+              for key, given in test.items() if key == CONTEXT_KEY for value in as_list(given)]
+    return not values or any(fnmatch.fnmatchcase(arn, str(value)) for value in values)
+
+
+def _names_key(statement: Mapping[str, Any], key: str, stack: Stack) -> bool:
+    """The statement's Resource covers ``key`` (a reference to a key of the stack, or a key or alias ARN)."""
+    target = stack.resolve(key, "aws_kms_key")
+    as_key_arn = re.sub(r":alias/.*$", ":key/alias-target", key)
+    for resource in as_list(statement.get("Resource")):
+        if resource == "*" or (target is not None and stack.resolve(resource, "aws_kms_key") == target):
+            return True
+        if target is None and fnmatch.fnmatchcase(as_key_arn, str(resource)):
+            return True
+    return False
+
+
+def _key_policy_delegates(key: LiteralResource, role_arn: str, action: str) -> bool:
+    """``key``'s policy lets IAM policies of the account grant ``action`` (the default key policy, also what
+    KMS applies when none is given) or names the role itself."""
+    document = key.body.get("policy")
+    if document is None:
+        return True
+    for statement in _statements(document):
+        principals = as_list((statement.get("Principal") or {}).get("AWS")) if isinstance(
+            statement.get("Principal"), Mapping) else as_list(statement.get("Principal"))
+        if _allows(statement, action) and any(p == role_arn or ROOT_ARN.search(str(p)) for p in principals):
+            return True
+    return False
+
+
+@rule(
+    id="HA-DR-008",
+    level=ERROR,
+    title="The replication role may decrypt the source and encrypt the replicas under S3 Bucket Keys",
+    rationale="With S3 Bucket Keys on, KMS sees the bucket ARN, not the object ARN, as the encryption context "
+    f"aws:s3:arn ({KMS_REPLICATION_DOC}, S3 Bucket Keys and replication). A role whose kms:Decrypt on the "
+    "source key or kms:Encrypt/kms:Decrypt on the replica key is conditioned on '<bucket>/*' only is refused "
+    "by KMS: every object ends FAILED, silently, and neither the state's nor the artifacts' copy in the "
+    "secondary region exists. The keys' policies must let the role's IAM policy work (the default key policy, "
+    "or the role named).",
+    fix="Condition the replication role's KMS statements on the bucket ARN as well (haflow: "
+    "s3_encryption_context() in haflow/constructs/replication.py), grant kms:Decrypt on the source key and "
+    "kms:Encrypt and kms:Decrypt on the replica key, and keep the keys' policies delegating to the account.",
+    subjects=("aws_s3_bucket_replication_configuration",),
+)
+def replication_kms_allowed(configuration: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    source = stack.referenced(configuration, "bucket", "aws_s3_bucket")
+    role = stack.referenced(configuration, "role", "aws_iam_role")
+    encryption = stack.referencing(source, "aws_s3_bucket_server_side_encryption_configuration", "bucket")
+    if not encryption:
+        return NOT_APPLICABLE  # SSE-S3: no KMS key to use
+    default = block(block(as_list(encryption[0].body.get("rule"))[0] if as_list(encryption[0].body.get("rule"))
+                          else {}).get("apply_server_side_encryption_by_default"))
+    source_key = default.get("kms_master_key_id")
+    if default.get("sse_algorithm") not in ("aws:kms", "aws:kms:dsse") or not source_key:
+        return NOT_APPLICABLE
+    statements = [statement for policy in stack.referencing(role, "aws_iam_role_policy", "role")
+                  for statement in _statements(policy.body.get("policy"))]
+    role_arn = f"${{{role.address}.arn}}"
+    source_arn = f"${{{source.address}.arn}}"
+    problems = []
+    if not any(_allows(s, "kms:Decrypt") and _names_key(s, source_key, stack) and _context_admits(s, source_arn)
+               for s in statements):
+        problems.append(f"no statement of the role allows kms:Decrypt on the source key {source_key} for the "
+                        f"encryption context {source_arn} (the bucket ARN, S3 Bucket Keys)")
+    key = stack.resolve(source_key, "aws_kms_key")
+    if key is not None and not _key_policy_delegates(key, role_arn, "kms:Decrypt"):
+        problems.append(f"the source key {key.address}'s policy neither delegates to the account nor names the role")
+    for rule_body in as_list(configuration.body.get("rule")):
+        destination = block(rule_body.get("destination"))
+        replica_key = block(destination.get("encryption_configuration")).get("replica_kms_key_id")
+        if not replica_key:
+            continue
+        bucket = str(destination.get("bucket"))
+        for action in ("kms:Encrypt", "kms:Decrypt"):
+            if not any(_allows(s, action) and _names_key(s, str(replica_key), stack) and _context_admits(s, bucket)
+                       for s in statements):
+                problems.append(f"rule {rule_body.get('id')}: no statement of the role allows {action} on the "
+                                f"replica key {replica_key} for the encryption context {bucket} (the bucket ARN)")
+        target = stack.resolve(replica_key, "aws_kms_key")
+        if target is not None and not _key_policy_delegates(target, role_arn, "kms:Encrypt"):
+            problems.append(f"rule {rule_body.get('id')}: the replica key {target.address}'s policy neither "
+                            "delegates to the account nor names the role")
     return problems

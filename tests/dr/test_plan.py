@@ -46,7 +46,8 @@ def test_primary_joins_the_global_database_without_a_stored_password(synthesized
     (cluster,) = resources(foundation, "aws_rds_cluster").values()
     assert "manage_master_user_password" not in cluster and "master_password" not in cluster
     assert "aws_secretsmanager_secret_version" in cluster["master_password_wo"]
-    assert cluster["lifecycle"]["ignore_changes"] == ["global_cluster_identifier", "replication_source_identifier"]
+    assert cluster["lifecycle"]["ignore_changes"] == [
+        "engine_version", "global_cluster_identifier", "replication_source_identifier"]
     replicated = [s for s in resources(foundation, "aws_secretsmanager_secret").values() if s.get("replica")]
     assert [s["replica"][0]["region"] for s in replicated] == ["us-west-2"]
     (replication,) = resources(foundation, "aws_s3_bucket_replication_configuration").values()

@@ -1,89 +1,32 @@
 """A real moto_server for the drill tests: one process per session on 127.0.0.1, stopped whatever happens.
 
+The server is the session's ``moto_endpoint`` (tests/moto.py; the Terraform gate's tests share it).
 Tests reach it the way a user reaches a local endpoint (``--endpoint-url``, through localstack-client),
-reset it between tests through moto's own reset API, and deploy into it what the synthesized plan
-of an environment describes (``deployed``).
+reset it between tests through moto's own reset API, and deploy into it what the synthesized plan of an
+environment describes (``deployed``).
 """
 
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from haflow.config import Environment
 from haflow.drill.clients import AwsClients, aws_clients
+from haflow.drill.motoserver import reset
 from haflow.drill.plan import Plan
 from haflow.drill.seed import seed_plan
 from haflow.plan import STACK_FILE, StackJson
 
 ENV = "prod"
-START_TIMEOUT_SECONDS = 30
-STOP_TIMEOUT_SECONDS = 10
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _moto_command(port: int) -> list[str]:
-    script = Path(sys.executable).with_name("moto_server")
-    launcher = [str(script)] if script.exists() else [sys.executable, "-m", "moto.server"]
-    return [*launcher, "-H", "127.0.0.1", "-p", str(port)]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a moto_server started for this session; terminated (killed if need be) at its end."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("moto") / "moto_server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(_moto_command(port), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not _answers(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"moto_server did not come up on {url}:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-
-
-def reset_moto(url: str) -> None:
-    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
 
 
 @pytest.fixture
 def aws(moto_endpoint: str, environments: dict[str, Environment]) -> AwsClients:
     """Clients against a freshly reset moto_server, built the way the drill commands build them."""
-    reset_moto(moto_endpoint)
+    reset(moto_endpoint)
     return aws_clients(environments[ENV].region, moto_endpoint)
 
 

@@ -9,9 +9,10 @@ from typer.testing import CliRunner
 
 from haflow.cli import app
 from haflow.drill.clients import AwsClients
+from haflow.drill.motoserver import free_port
 from haflow.drill.plan import Plan
 from tests.conftest import CONFIG_DIR, ENVIRONMENT_NAMES
-from tests.drill.conftest import ENV, free_port
+from tests.drill.conftest import ENV
 
 runner = CliRunner()
 

@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 from haflow.cli import app
 from haflow.drill.clients import aws_clients
+from haflow.drill.motoserver import reset
 from haflow.plan import STACK_FILE, StackJson, resources
 from tests.config.overlays import config_dir_with
 from tests.conftest import CONFIG_DIR
-from tests.drill.conftest import reset_moto
 
 runner = CliRunner()
 Variant = Callable[[str, dict[str, Any]], dict[str, StackJson]]
@@ -43,7 +43,7 @@ def write_plan(root: Path, stacks: dict[str, StackJson]) -> Path:
 
 def seed(config_dir: Path, plan_dir: Path, endpoint: str) -> None:
     """The drill recipe (docs/drills.md): `haflow drill seed` (both regions, the primary the global writer), on a reset moto."""
-    reset_moto(endpoint)
+    reset(endpoint)
     result = runner.invoke(app, ["-q", "drill", "seed", "--env", "prod", "--config-dir", str(config_dir),
                                  "--from", str(plan_dir), "--endpoint-url", endpoint])
     assert result.exit_code == 0, result.output

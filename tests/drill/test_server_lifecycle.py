@@ -39,7 +39,7 @@ def test_server_is_stopped_after_a_session_that_ends_badly(tmp_path: Path, outco
     test_file = tmp_path / "test_session.py"
     test_file.write_text(FAILING_SESSION.format(outcome=outcome, record=str(record), ending=ending))
     finished = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.drill.conftest", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-q", "-p", "tests.moto", "-p", "no:cacheprovider",
          "--rootdir", str(tmp_path), str(test_file)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
     )

@@ -8,6 +8,17 @@ from haflow.config import Environment
 from tests.rules.fragments import Resources, assert_rule, aurora, messages
 
 
+def pinned(*, ignored: bool) -> Resources:
+    """A cluster and its instances pinned to 16.6 (the provider's default auto_minor_version_upgrade: on),
+    with or without engine_version in lifecycle.ignore_changes."""
+    resources = aurora(engine_version="16.6")
+    for body in [*resources["aws_rds_cluster"].values(), *resources["aws_rds_cluster_instance"].values()]:
+        body["engine_version"] = "16.6"
+        if ignored:
+            body["lifecycle"] = {**body.get("lifecycle", {}), "ignore_changes": ["engine_version"]}
+    return resources
+
+
 @pytest.mark.parametrize(
     ("rule_id", "compliant", "non_compliant", "expected"),
     [
@@ -18,6 +29,8 @@ from tests.rules.fragments import Resources, assert_rule, aurora, messages
         ("HA-DB-004", aurora(), aurora(storage_encrypted=None), "storage_encrypted is off"),
         ("HA-DB-005", aurora(), aurora(manage_master_user_password=None, master_password="${var.pw}"),
          "master_password is set"),
+        ("HA-DB-006", pinned(ignored=True), pinned(ignored=False),
+         "engine_version = '16.6' with automatic minor upgrades on"),
     ],
 )
 def test_database_rule(rule_id: str, compliant: Resources, non_compliant: Resources, expected: str,
@@ -38,3 +51,10 @@ def test_an_instance_without_an_availability_zone_cannot_prove_distinct_azs(
 def test_a_backup_retention_from_a_variable_is_a_finding(environments: dict[str, Environment]) -> None:
     found = messages("HA-DB-003", aurora(backup_retention_period="${var.days}"), environments["prod"])
     assert found == ["cannot verify backup_retention_period: '${var.days}' is a Terraform expression, not a literal"]
+
+
+def test_a_pinned_minor_without_automatic_upgrades_is_not_judged(environments: dict[str, Environment]) -> None:
+    resources = aurora(engine_version="16.6")
+    for instance in resources["aws_rds_cluster_instance"].values():
+        instance["auto_minor_version_upgrade"] = False
+    assert messages("HA-DB-006", resources, environments["prod"]) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,7 @@ def errors(stacks: dict[str, StackJson], env: Environment, rule_id: str) -> list
 def test_every_dr_rule_is_compliant_on_prod(synthesized: dict[str, StackJson],
                                             environments: dict[str, Environment]) -> None:
     found = dr_results(synthesized, environments["prod"])
-    assert sorted(found) == [f"HA-DR-00{i}" for i in range(1, 8)]
+    assert sorted(found) == [f"HA-DR-00{i}" for i in range(1, 9)]
     assert all(Status.COMPLIANT in statuses and Status.NON_COMPLIANT not in statuses for statuses in found.values())
     assert not evaluate(synthesized, environments["prod"]).errors
 
@@ -86,6 +87,42 @@ def _lock_deletes_kept(stacks: dict[str, StackJson]) -> None:
         rule["delete_marker_replication"]["status"] = "Disabled"
 
 
+CONTEXT = "kms:EncryptionContext:aws:s3:arn"
+
+
+def _replication_policies(stacks: dict[str, StackJson]) -> list[dict[str, Any]]:
+    """The replication roles' policies of the state (bootstrap) and the artifacts (prod-foundation)."""
+    return [body for name in ("bootstrap", "prod-foundation")
+            for address, body in resources(stacks[name], "aws_iam_role_policy").items() if "replication" in address]
+
+
+def _edit_statements(stacks: dict[str, StackJson], edit: Callable[[dict[str, Any]], None]) -> None:
+    for body in _replication_policies(stacks):
+        document = json.loads(body["policy"])
+        for statement in document["Statement"]:
+            edit(statement)
+        body["policy"] = json.dumps(document)
+
+
+def _object_arn_context_only(statement: dict[str, Any]) -> None:
+    """The policies as they were before S3 Bucket Keys were accounted for: '<bucket>/*' only."""
+    test = (statement.get("Condition") or {}).get("StringLike") or {}
+    if CONTEXT in test:
+        test[CONTEXT] = [value for value in test[CONTEXT] if value.endswith("/*")]
+
+
+def _no_decrypt_on_the_replica_key(statement: dict[str, Any]) -> None:
+    if "kms:Encrypt" in statement["Action"]:
+        statement["Action"] = [action for action in statement["Action"] if action != "kms:Decrypt"]
+
+
+def _replica_key_policy_without_the_account(stacks: dict[str, StackJson]) -> None:
+    [key] = [body for address, body in resources(stacks["bootstrap"], "aws_kms_key").items() if "us-west-2" in address]
+    document = json.loads(key["policy"])
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "AccountAdministersThroughIam"]
+    key["policy"] = json.dumps(document)
+
+
 @pytest.mark.parametrize(
     ("mutate", "rule_id", "words"),
     [
@@ -99,6 +136,15 @@ def _lock_deletes_kept(stacks: dict[str, StackJson]) -> None:
         (_state_unreplicated, "HA-DR-007", "haflow/prod-foundation.tfstate is not replicated"),
         (_platform_state_left_out, "HA-DR-007", "haflow/prod-platform.tfstate is not replicated"),
         (_lock_deletes_kept, "HA-DR-007", "delete markers are not replicated"),
+        (lambda stacks: _edit_statements(stacks, _object_arn_context_only), "HA-DR-008",
+         "allows kms:Decrypt on the source key ${aws_kms_key.artifacts_key_9DE6640C.arn} for the encryption context "
+         "${aws_s3_bucket.artifacts_bucket_A41425E9.arn}"),
+        (lambda stacks: _edit_statements(stacks, _object_arn_context_only), "HA-DR-008",
+         "allows kms:Encrypt on the replica key ${aws_kms_key.haflow-terraform-state-us-west-2_key_3ACBD03D.arn}"),
+        (lambda stacks: _edit_statements(stacks, _no_decrypt_on_the_replica_key), "HA-DR-008",
+         "allows kms:Decrypt on the replica key arn:${data.aws_partition.partition.partition}:kms:us-west-2:"),
+        (_replica_key_policy_without_the_account, "HA-DR-008",
+         "the replica key aws_kms_key.haflow-terraform-state-us-west-2_key_3ACBD03D's policy neither delegates"),
     ],
 )
 def test_each_dr_rule_finds_its_violation(synthesized: dict[str, StackJson], environments: dict[str, Environment],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -105,3 +106,16 @@ def test_a_public_endpoint_deploy_path_has_no_runner_and_an_allow_list(
     assert resources(stack, "aws_codebuild_project") == {}
     _, cluster = only_one(stack, "aws_eks_cluster")
     assert cluster["vpc_config"]["public_access_cidrs"] == ["203.0.113.0/24"]
+
+
+def test_the_runner_role_may_use_the_projects_encryption_key(synthesized: dict[str, StackJson]) -> None:
+    """CodeBuild encrypts with the project's encryption_key as the service role: the role needs the key's
+    data actions (CodeBuild User Guide, Data encryption); the key's policy delegates to the account."""
+    stack = synthesized["prod-foundation"]
+    [project] = resources(stack, "aws_codebuild_project").values()
+    role = project["service_role"].removesuffix(".arn}").removeprefix("${")
+    [policy] = [body for body in resources(stack, "aws_iam_role_policy").values()
+                if body["role"] == f"${{{role}.name}}"]
+    statements = json.loads(policy["policy"])["Statement"]
+    granted = {action for s in statements if s["Resource"] == project["encryption_key"] for action in s["Action"]}
+    assert {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"} <= granted

@@ -59,3 +59,29 @@ def test_aurora_log_exports_go_to_groups_the_stack_owns(
             assert group["kms_key_id"].startswith("${aws_kms_key.")
             assert group["retention_in_days"] == env.database.log_retention_days
             assert f"aws_cloudwatch_log_group.{logical_id}" in cluster["depends_on"], (name, cluster_id)
+
+
+def test_each_lock_files_old_versions_and_delete_markers_expire_and_the_states_do_not(
+    synthesized: dict[str, Any], environments: dict[str, Environment],
+) -> None:
+    """S3-native locking leaves a noncurrent version and a delete marker of <key>.tflock per run; each
+    state bucket expires them for every state key it holds (replicas included), and no rule's prefix
+    reaches the state object itself (its versions are the recovery path)."""
+    bootstrap = synthesized["bootstrap"]
+    buckets = {body["bucket"]: f"${{aws_s3_bucket.{name}.id}}" for name, body in resources(bootstrap, "aws_s3_bucket").items()}
+    rules_of = {config["bucket"]: config["rule"] for config in resources(bootstrap, "aws_s3_bucket_lifecycle_configuration").values()}
+    for env in environments.values():
+        held = {env.state.bucket: [env.state.object_key(name) for name in (env.foundation_stack_name, env.platform_stack_name)]}
+        if env.dr.enabled:
+            replica = env.dr.state_bucket_for(env.state.bucket)
+            held[replica] = [*held[env.state.bucket], *(env.state.object_key(name) for name in (
+                env.dr_foundation_stack_name, env.dr_platform_stack_name))]
+        for bucket, keys in held.items():
+            rules = rules_of[buckets[bucket]]
+            for key in keys:
+                [lock] = [r for r in rules if r["filter"][0].get("prefix") == f"{key}.tflock"]
+                assert lock["status"] == "Enabled"
+                assert lock["noncurrent_version_expiration"][0]["noncurrent_days"] == 1
+                assert lock["expiration"][0]["expired_object_delete_marker"] is True
+                assert not any(key.startswith(r["filter"][0].get("prefix", "")) for r in rules
+                               if r.get("noncurrent_version_expiration") or r.get("expiration"))

@@ -1,0 +1,206 @@
+"""The Terraform gate (haflow/review/tfgate.py, `haflow check --terraform`): this machine's terraform and the
+AWS provider of the mirror validate every AWS-only stack, and plan it against the session's moto_server.
+
+Without terraform or the provider mirror these tests skip, saying so; HAFLOW_REQUIRE_TERRAFORM=1 (.ci/run,
+CI) turns the skip into a failure (tests/review/realplans.py: require_terraform).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from haflow import contract
+from haflow.cli import app
+from haflow.config import Environment
+from haflow.plan import StackJson
+from haflow.review.terraform import Workdir
+from haflow.review.tfgate import GateReport, check_stack, format_gate, gate_config, provider_schema, run_gate
+from tests.conftest import CHECK_DATE, CONFIG_DIR
+from tests.review import realplans
+
+pytestmark = pytest.mark.slow
+
+GLOBAL_CLUSTER = "aws_rds_global_cluster"
+
+
+def aws_only_stacks(environments: Mapping[str, Environment]) -> list[str]:
+    """What the gate must run: bootstrap, each <env>-foundation, each <env>-dr-foundation."""
+    names = [contract.BOOTSTRAP_STACK]
+    for env in environments.values():
+        names.append(env.foundation_stack_name)
+        if env.dr.enabled:
+            names.append(env.dr_foundation_stack_name)
+    return names
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory: pytest.TempPathFactory, synthesized: dict[str, StackJson],
+         moto_endpoint: str) -> tuple[GateReport, Path]:
+    """The gate over every synthesized stack, once; its report and its scratch directory."""
+    version = realplans.require_terraform()
+    scratch = tmp_path_factory.mktemp("tfgate")
+    report = run_gate(synthesized, scratch, moto_endpoint, version)
+    print("\n".join(format_gate(report)))  # the counts and the unchecked attributes, with pytest -s
+    return report, scratch
+
+
+@pytest.fixture(scope="module")
+def schema(gate: tuple[GateReport, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return provider_schema(tmp_path_factory.mktemp("tf-provider-schema"), gate[0].aws_version)
+
+
+def test_every_aws_only_stack_validates_and_plans_every_resource(
+        gate: tuple[GateReport, Path], synthesized: dict[str, StackJson],
+        environments: dict[str, Environment]) -> None:
+    report = gate[0]
+    assert [o.stack for o in report.outcomes] == sorted(aws_only_stacks(environments), key=list(synthesized).index)
+    for outcome in report.outcomes:
+        assert outcome.errors == [], "\n".join(map(str, outcome.errors))
+        assert outcome.plan_error is None, outcome.plan_error
+        resources = sum(len(blocks) for blocks in synthesized[outcome.stack]["resource"].values())
+        whole = [path for path in outcome.unchecked if "(the whole resource" in path]
+        assert outcome.counts == {"create": resources - len(whole)}, outcome.stack
+    assert report.clean
+
+
+def test_the_platform_stacks_are_named_as_not_validated(gate: tuple[GateReport, Path],
+                                                        environments: dict[str, Environment]) -> None:
+    report = gate[0]
+    platforms = {env.platform_stack_name for env in environments.values()} | {
+        env.dr_platform_stack_name for env in environments.values() if env.dr.enabled}
+    assert set(report.not_validated) == platforms
+    assert all({"helm", "kubernetes"} <= set(needs) for needs in report.not_validated.values())
+    lines = format_gate(report)
+    assert any(line.strip().startswith("prod-platform: NOT VALIDATED here: needs the helm") for line in lines)
+
+
+def _keys(body: Any, prefix: str) -> set[str]:
+    """Every key path under ``body`` (lists of blocks flattened), as the gate names removed paths."""
+    found: set[str] = set()
+    items = body if isinstance(body, list) else [body]
+    for item in items:
+        if isinstance(item, dict):
+            for key, value in item.items():
+                found.add(f"{prefix}{key}")
+                if key != "//":
+                    found |= _keys(value, f"{prefix}{key}.")
+    return found
+
+
+def test_what_the_mirrors_schema_does_not_know_is_removed_and_listed_never_silently(
+        gate: tuple[GateReport, Path], synthesized: dict[str, StackJson]) -> None:
+    report, scratch = gate
+    listed: dict[str, set[str]] = {}
+    for outcome in report.outcomes:
+        ran = json.loads((scratch / outcome.stack / "cdk.tf.json").read_text())
+        missing = set()
+        for rtype, blocks in synthesized[outcome.stack]["resource"].items():
+            for name, body in blocks.items():
+                if name not in ran["resource"].get(rtype, {}):
+                    missing.add(f"{rtype}.{name}")
+                    continue
+                before = _keys(body, f"{rtype}.{name}.")
+                after = _keys(ran["resource"][rtype][name], f"{rtype}.{name}.")
+                # a removed key takes its nested keys with it: the list names the outermost one
+                missing |= {path for path in before - after if path.rsplit(".", 1)[0] in after
+                            or path.count(".") == 2}
+        # a whole resource is listed with the reason Terraform gave
+        listed[outcome.stack] = {path.split(" (the whole resource", 1)[0] for path in outcome.unchecked}
+        assert missing <= listed[outcome.stack], f"{outcome.stack}: removed without a word: {missing - listed[outcome.stack]}"
+    # EKS deletion_protection came with provider 6.x; 5.100.0 cannot check it
+    assert any(path.startswith("aws_eks_cluster.") and path.endswith(".deletion_protection")
+               for path in listed["prod-foundation"])
+    assert "not checked by Terraform" in "\n".join(format_gate(report))
+
+
+def test_a_resource_only_the_newer_provider_can_express_is_listed_whole_with_terraforms_reason(
+        gate: tuple[GateReport, Path], synthesized: dict[str, StackJson]) -> None:
+    """dev's regional NAT gateway (availability_mode, vpc_id: provider 6.x) is, in 5.100.0, a zonal one
+    missing its subnet_id: the gate plans the stack without it, references to it replaced by a literal."""
+    report, scratch = gate
+    [nat] = synthesized["dev-foundation"]["resource"]["aws_nat_gateway"]
+    [outcome] = [o for o in report.outcomes if o.stack == "dev-foundation"]
+    [entry] = [path for path in outcome.unchecked if path.startswith(f"aws_nat_gateway.{nat} (the whole resource")]
+    assert 'Missing required argument: The argument "subnet_id" is required' in entry
+    ran = (scratch / "dev-foundation" / "cdk.tf.json").read_text()
+    assert nat not in json.loads(ran)["resource"].get("aws_nat_gateway", {})
+    assert f"aws_nat_gateway.{nat}" not in ran  # no reference left
+    assert '"nat_gateway_id": "gate-unchecked-id"' in ran
+
+
+def test_gate_config_removes_an_unknown_attribute_and_names_it(schema: dict[str, Any]) -> None:
+    stack = {
+        "terraform": {"backend": {"s3": {"bucket": "b", "key": "k", "region": "us-east-1"}},
+                      "required_providers": {"aws": {"source": "aws", "version": "6.25.0"}}},
+        "provider": {"aws": [{"region": "eu-west-1", "made_up_setting": True}]},
+        "resource": {"aws_s3_bucket": {"logs": {"bucket": "x", "not_an_attribute": 1,
+                                                "lifecycle": {"ignore_changes": ["tags", "not_an_attribute"]}}},
+                     "aws_made_up_thing": {"one": {"name": "x"}}},
+    }
+    document, unchecked = gate_config(stack, schema, "5.100.0", "http://127.0.0.1:1")
+    assert document["terraform"]["backend"] == {"local": {"path": "terraform.tfstate"}}
+    assert document["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
+    assert document["resource"]["aws_s3_bucket"]["logs"] == {"bucket": "x", "lifecycle": {"ignore_changes": ["tags"]}}
+    [provider] = document["provider"]["aws"]
+    assert provider["region"] == "eu-west-1" and provider["endpoints"][0]["s3"] == "http://127.0.0.1:1"
+    assert provider["skip_credentials_validation"] is True
+    assert sorted(unchecked) == [
+        "aws_made_up_thing.one (the whole resource type)",
+        "aws_s3_bucket.logs.lifecycle.ignore_changes[not_an_attribute]",
+        "aws_s3_bucket.logs.not_an_attribute",
+        "provider.aws[0].made_up_setting",
+    ]
+
+
+def test_a_global_cluster_without_force_destroy_is_refused_by_terraform_validate(
+        gate: tuple[GateReport, Path], schema: dict[str, Any], synthesized: dict[str, StackJson],
+        tmp_path: Path, moto_endpoint: str) -> None:
+    """Fix 1: the DR foundation's global cluster sets source_db_cluster_identifier, which the provider's
+    schema requires with force_destroy. The synthesized stack passes (the gate above); without it, not."""
+    stack = copy.deepcopy(synthesized["prod-dr-foundation"])
+    [(name, cluster)] = stack["resource"][GLOBAL_CLUSTER].items()
+    assert cluster["force_destroy"] is False and cluster["source_db_cluster_identifier"]
+    del cluster["force_destroy"]
+    outcome = check_stack("prod-dr-foundation", stack, Workdir.create(tmp_path, gate[0].aws_version), schema,
+                          moto_endpoint)
+    [error] = outcome.errors
+    assert error.address == f"{GLOBAL_CLUSTER}.{name}"
+    assert error.summary == "Missing required argument"
+    assert "all of `force_destroy,source_db_cluster_identifier` must be specified" in error.detail
+    assert outcome.counts == {}  # an invalid stack is not planned
+
+
+runner = CliRunner()
+
+
+def test_check_terraform_runs_the_gate_and_prints_its_report(gate: tuple[GateReport, Path], synth_dir: Path) -> None:
+    result = runner.invoke(app, ["check", "--config-dir", str(CONFIG_DIR), "--no-render", "--as-of",
+                                 CHECK_DATE.isoformat(), "--from", str(synth_dir), "--env", "dev", "--terraform"])
+    assert result.exit_code == 0, result.output
+    assert "Terraform gate: 2 AWS-only stack(s) with hashicorp/aws" in result.stderr
+    assert "dev-foundation: validates; plan: " in result.stderr
+    assert "dev-platform: NOT VALIDATED here" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [({"PATH": "/nonexistent"}, "no terraform on PATH"),
+     ({"HAFLOW_TF_PLUGIN_MIRROR": "/nonexistent/mirror"}, "no hashicorp/aws provider in the filesystem mirror")],
+    ids=["no-terraform", "no-provider"],
+)
+def test_check_terraform_exits_2_naming_what_is_missing(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str],
+                                                        message: str) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    result = runner.invoke(app, ["check", "--config-dir", str(CONFIG_DIR), "--no-render", "--env", "dev",
+                                 "--terraform"])
+    assert result.exit_code == 2, result.output
+    assert "haflow check --terraform: the Terraform gate cannot run: " + message in result.stderr
+    assert "Traceback" not in result.output
