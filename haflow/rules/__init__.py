@@ -17,6 +17,7 @@ from haflow.rules import (  # noqa: F401
     dr,
     eks,
     network,
+    network_policy,
     prefect,
     rendered,
     secrets,
@@ -38,7 +39,7 @@ from haflow.rules.engine import (
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
 FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "data_loss", "secrets",
-            "rendered", "dr", "suppressions")
+            "rendered", "network_policy", "dr", "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)
 
