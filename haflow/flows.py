@@ -185,6 +185,13 @@ KUBE_PROXY_METRICS_PORT = 10249
 ALERTMANAGER_MESH_PORT = 9094  # Alertmanager's cluster gossip, TCP and UDP
 
 
+# kube-prometheus-stack's ServiceMonitors whose targets are not pods in the pod network, by the end of their
+# name: the node addresses (the kubelet's cAdvisor and resource metrics, kube-proxy's metrics), the API server,
+# and the control-plane components EKS runs outside the cluster (their Services select no pod: no target).
+NODE_SCRAPE_TARGETS = {"kubelet": KUBELET_PORT, "kube-proxy": KUBE_PROXY_METRICS_PORT}
+API_SERVER_SCRAPE_TARGET = "apiserver"
+NO_TARGETS_ON_EKS = ("kube-controller-manager", "kube-scheduler", "kube-etcd")
+
 # --- the table ------------------------------------------------------------------------------------------
 
 

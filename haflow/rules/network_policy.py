@@ -230,7 +230,8 @@ def namespaces_closed_by_default(cluster_resource: Any, cluster: Cluster, env: E
     rationale="With every namespace closed by default, a flow the policies do not open is an outage: a "
     "webhook the API server cannot call fails every install, a Prefect API the worker cannot reach runs "
     "nothing. The flow table (haflow/flows.py) is evaluated over the rendered policies and pods with the "
-    "Kubernetes API's semantics (haflow/netpol.py).",
+    "Kubernetes API's semantics (haflow/netpol.py), and so is every flow the rendered objects imply: the API "
+    "server to each admission webhook and aggregated API, Prometheus to each ServiceMonitor's endpoints.",
     fix="Open the flow in haflow/flows.py intended_flows (or fix the selector or port the message names).",
     subjects=("aws_eks_cluster",),
     reads=RENDERED,
@@ -238,4 +239,99 @@ def namespaces_closed_by_default(cluster_resource: Any, cluster: Cluster, env: E
 def intended_flows_allowed(cluster_resource: Any, cluster: Cluster, env: Environment) -> Outcome:
     inputs = _inputs(cluster, env)
     network = pod_network(cluster.result, inputs)
-    return [problem for flow in flows.intended_flows(inputs) for problem in flow_problems(network, flow)]
+    return [*(problem for flow in flows.intended_flows(inputs) for problem in flow_problems(network, flow)),
+            *implied_flow_problems(cluster.result, inputs, network)]
+
+
+# --- flows the rendered objects imply ------------------------------------------------------------------
+
+
+def _service_target(service: RenderedObject, port: Any) -> tuple[Pods, Port] | None:
+    """The pods behind a Service and the container port its ``port`` (a number, or a port's name) forwards to."""
+    spec = service.manifest.get("spec") or {}
+    selector = spec.get("selector") or {}
+    for entry in spec.get("ports") or []:
+        if entry.get("port") == port or (isinstance(port, str) and entry.get("name") == port):
+            target = entry.get("targetPort", entry.get("port"))
+            protocol = str(entry.get("protocol") or "TCP")
+            if not selector:
+                return None
+            return (Pods(f"Service {service.namespace}/{service.name}", service.namespace, {"matchLabels": selector}),
+                    Port(target if isinstance(target, str) and not target.isdigit() else int(target), protocol))
+    return None
+
+
+def webhook_flows(result: RenderResult, inputs: FlowInputs) -> tuple[list[Flow], list[str]]:
+    """API server -> the pods of every admission webhook and aggregated API the objects register."""
+    found: list[Flow] = []
+    problems: list[str] = []
+    references: list[tuple[RenderedObject, Mapping[str, Any]]] = []
+    for item in result.objects:
+        if item.kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
+            references += [(item, (hook.get("clientConfig") or {}).get("service") or {})
+                           for hook in item.manifest.get("webhooks") or []]
+        elif item.kind == "APIService":
+            references.append((item, (item.manifest.get("spec") or {}).get("service") or {}))
+    for item, reference in references:
+        if not reference:
+            continue  # a URL webhook or a local APIService: not a pod
+        name, namespace, port = reference.get("name"), reference.get("namespace"), reference.get("port", 443)
+        service = result.find("Service", str(name), str(namespace))
+        target = _service_target(service, port) if service else None
+        if target is None:
+            problems.append(f"{item.address} calls Service {namespace}/{name} port {port}, which the render does "
+                            f"not have (or has no selector)")
+            continue
+        pods, pod_port = target
+        found.append(Flow(f"api-server-to-{item.kind}/{item.name}", flows.api_server_callers(inputs), pods,
+                          (pod_port,), f"the API server calls {item.address}"))
+    return found, problems
+
+
+def scrape_flows(result: RenderResult, inputs: FlowInputs) -> tuple[list[Flow], list[str]]:
+    """Prometheus -> every endpoint of every ServiceMonitor (the Services it selects, their pods and ports)."""
+    found: list[Flow] = []
+    problems: list[str] = []
+    services = result.by_kind("Service")
+    for monitor in result.by_kind("ServiceMonitor"):
+        spec = monitor.manifest.get("spec") or {}
+        scope = spec.get("namespaceSelector") or {}
+        namespaces = None if scope.get("any") else set(scope.get("matchNames") or [monitor.namespace])
+        suffix = next((key for key in (*flows.NODE_SCRAPE_TARGETS, flows.API_SERVER_SCRAPE_TARGET,
+                                       *flows.NO_TARGETS_ON_EKS) if monitor.name.endswith(f"-{key}")), None)
+        if suffix in flows.NO_TARGETS_ON_EKS:
+            continue
+        if suffix in flows.NODE_SCRAPE_TARGETS:
+            found.append(Flow(f"prometheus-to-{monitor.name}", flows.PROMETHEUS, flows.nodes(inputs),
+                              (Port(flows.NODE_SCRAPE_TARGETS[suffix]),), f"{monitor.address} (node addresses)"))
+            continue
+        if suffix == flows.API_SERVER_SCRAPE_TARGET:
+            found.append(Flow(f"prometheus-to-{monitor.name}", flows.PROMETHEUS, flows.api_server(inputs),
+                              (Port(flows.HTTPS),), f"{monitor.address} (the API server)"))
+            continue
+        selected = [service for service in services
+                    if (namespaces is None or service.namespace in namespaces)
+                    and netpol.selector_matches(spec.get("selector"), _labels(service))]
+        if not selected:
+            problems.append(f"{monitor.address} selects no rendered Service: its targets cannot be checked")
+        for endpoint in spec.get("endpoints") or []:
+            port = endpoint.get("port") or endpoint.get("targetPort")
+            # Prometheus keeps only the selected Services that have the endpoint's port.
+            targets = [target for target in (_service_target(service, port) for service in selected) if target]
+            if selected and not targets:
+                problems.append(f"{monitor.address}: no selected Service has a port {port!r} with a pod selector")
+            found += [Flow(f"prometheus-to-{monitor.name}", flows.PROMETHEUS, pods, (pod_port,), monitor.address)
+                      for pods, pod_port in targets]
+    return found, problems
+
+
+def _labels(item: RenderedObject) -> dict[str, str]:
+    return {str(k): str(v) for k, v in ((item.manifest.get("metadata") or {}).get("labels") or {}).items()}
+
+
+def implied_flow_problems(result: RenderResult, inputs: FlowInputs, network: PodNetwork) -> list[str]:
+    """Every webhook and scrape target the rendered objects imply, checked like the table's flows."""
+    webhooks, webhook_problems = webhook_flows(result, inputs)
+    scrapes, scrape_problems = scrape_flows(result, inputs)
+    return [*webhook_problems, *scrape_problems,
+            *(problem for flow in (*webhooks, *scrapes) for problem in flow_problems(network, flow))]
