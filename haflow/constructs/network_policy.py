@@ -15,6 +15,7 @@ create the namespaces.
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,7 +112,9 @@ def network_policies(inputs: FlowInputs) -> list[dict[str, Any]]:
     ]
     for flow in intended_flows(inputs):
         objects.extend(flow_policies(flow, inputs))
-    return objects
+    # A copy without shared sub-objects, so the values' YAML has no anchors and aliases to read through.
+    fresh: list[dict[str, Any]] = json.loads(json.dumps(objects))
+    return fresh
 
 
 class NetworkPolicies(Construct):
