@@ -9,7 +9,8 @@ Provider-free and cheap to import: rules read the stack JSON, never the cdktf bi
 
 from __future__ import annotations
 
-# Each family module registers its rules on import.
+# Each family module registers its rules on import; network_policy before rendered, whose RENDERED_RULE_IDS
+# lists the rendered rules registered by then.
 from haflow.rules import (  # noqa: F401
     cache,
     data_loss,

@@ -19,12 +19,12 @@ from haflow import flows, netpol
 from haflow.config.network_flows import flow_inputs
 from haflow.flows import Addresses, Flow, FlowInputs, ForbiddenFlow, Pods, Port
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, RENDERED, Outcome, rule
-from haflow.rules.rendered import Cluster, _operated_labels
 from haflow.rules.stack import LiteralResource, Stack, Unverifiable
 
 if TYPE_CHECKING:
     from haflow.config.model import Environment
     from haflow.render.model import RenderedObject, RenderResult
+    from haflow.rules.rendered import Cluster
 
 POD_TEMPLATES = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 # The container ports prometheus-operator gives the pods it makes (its StatefulSet templates).
@@ -95,6 +95,9 @@ def _container_ports(pod_spec: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
 def rendered_pods(objects: Sequence[RenderedObject]) -> Iterator[tuple[str, str, dict[str, str],
                                                                          dict[str, tuple[int, str]], bool]]:
     """(name, namespace, labels, named ports, host network) of each pod template the objects describe."""
+    # Imported here: haflow.rules.rendered lists the rendered rules once every family has registered its own.
+    from haflow.rules.rendered import _operated_labels
+
     for item in objects:
         spec = item.manifest.get("spec") or {}
         if item.kind in OPERATED_PORTS:
