@@ -97,13 +97,20 @@ Endpoint = Pods | Addresses
 
 @dataclass(frozen=True)
 class Port:
-    """A destination port: a number, or the name of the destination pod's container port."""
+    """A destination port: a number (``name``: the destination pods' container port of that number, which the
+    render tests check), or a container port's name.
+
+    The policies haflow writes use numbers: the VPC CNI's policy controller has not resolved a named port in an
+    ingress rule (https://github.com/aws/amazon-network-policy-controller-k8s/issues/81).
+    """
 
     port: int | str
     protocol: str = "TCP"
+    name: str = ""
 
     def __str__(self) -> str:
-        return f"{self.port}/{self.protocol}"
+        named = f" ({self.name})" if self.name else ""
+        return f"{self.port}/{self.protocol}{named}"
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,11 @@ KUBELET_PORT = 10250
 NODE_EXPORTER_PORT = 9100
 KUBE_PROXY_METRICS_PORT = 10249
 ALERTMANAGER_MESH_PORT = 9094  # Alertmanager's cluster gossip, TCP and UDP
+# The container ports the webhooks and aggregated APIs serve on (the charts' defaults).
+INGRESS_WEBHOOK_PORT = Port(8443, name="webhook")
+EXTERNAL_SECRETS_WEBHOOK_PORT = Port(10250, name="webhook")
+OPERATOR_PORT = Port(10250, name="https")
+METRICS_SERVER_PORT = Port(10250, name="https")
 
 
 # kube-prometheus-stack's ServiceMonitors whose targets are not pods in the pod network, by the end of their
@@ -257,12 +269,12 @@ def intended_flows(inputs: FlowInputs) -> tuple[Flow, ...]:
         Flow("dns-kube-system", Pods("haflow's pods in kube-system", SYSTEM_NAMESPACE, SYSTEM_PODS), COREDNS, DNS,
              "name resolution through the cluster DNS"),
         # The edge.
-        Flow("clients-to-ingress", CLIENTS, INGRESS_CONTROLLER, (Port("http"), Port("https")),
+        Flow("clients-to-ingress", CLIENTS, INGRESS_CONTROLLER, (Port(80, name="http"), Port(443, name="https")),
              "the NLB keeps the client's address (externalTrafficPolicy Local)"),
-        Flow("ingress-to-model-api", INGRESS_CONTROLLER, MODEL_API, (Port(inputs.model_api_port),),
+        Flow("ingress-to-model-api", INGRESS_CONTROLLER, MODEL_API, (Port(inputs.model_api_port, name="http"),),
              "ingress-nginx proxies to the model-api pods (their container port)"),
         Flow("ingress-to-api-server", INGRESS_CONTROLLER, api, https, "watches Ingresses, Services, Secrets"),
-        Flow("api-server-to-ingress-webhook", callers, INGRESS_CONTROLLER, (Port("webhook"),),
+        Flow("api-server-to-ingress-webhook", callers, INGRESS_CONTROLLER, (INGRESS_WEBHOOK_PORT,),
              "the ValidatingWebhookConfiguration ingress-nginx-admission"),
         Flow("ingress-admission-jobs-to-api-server", INGRESS_ADMISSION_JOBS, api, https,
              "the hook Jobs create the webhook's certificate and patch the webhook"),
@@ -283,7 +295,7 @@ def intended_flows(inputs: FlowInputs) -> tuple[Flow, ...]:
         Flow("external-secrets-to-api-server", EXTERNAL_SECRETS, api, https,
              "the controller writes Secrets; the webhook and cert controller keep the webhook's certificate"),
         Flow("external-secrets-to-aws", EXTERNAL_SECRETS_CONTROLLER, aws, https, "Secrets Manager and STS (IRSA)"),
-        Flow("api-server-to-external-secrets-webhook", callers, EXTERNAL_SECRETS_WEBHOOK, (Port("webhook"),),
+        Flow("api-server-to-external-secrets-webhook", callers, EXTERNAL_SECRETS_WEBHOOK, (EXTERNAL_SECRETS_WEBHOOK_PORT,),
              "the ValidatingWebhookConfigurations secretstore-validate and externalsecret-validate"),
         # Cluster services.
         Flow("reloader-to-api-server", RELOADER, api, https, "watches Secrets, patches Deployments"),
@@ -294,11 +306,11 @@ def intended_flows(inputs: FlowInputs) -> tuple[Flow, ...]:
         Flow("metrics-server-to-api-server", METRICS_SERVER, api, https, "registers and reads nodes"),
         Flow("metrics-server-to-kubelets", METRICS_SERVER, nodes(inputs), (Port(KUBELET_PORT),),
              "reads resource metrics from each kubelet"),
-        Flow("api-server-to-metrics-server", callers, METRICS_SERVER, (Port("https"),),
+        Flow("api-server-to-metrics-server", callers, METRICS_SERVER, (METRICS_SERVER_PORT,),
              "the APIService v1beta1.metrics.k8s.io (the HPAs' metrics)"),
         # Monitoring.
         Flow("prometheus-operator-to-api-server", PROMETHEUS_OPERATOR, api, https, "reconciles its resources"),
-        Flow("api-server-to-prometheus-operator-webhook", callers, PROMETHEUS_OPERATOR, (Port("https"),),
+        Flow("api-server-to-prometheus-operator-webhook", callers, PROMETHEUS_OPERATOR, (OPERATOR_PORT,),
              "the admission webhooks for PrometheusRules and AlertmanagerConfigs"),
         Flow("operator-admission-jobs-to-api-server", OPERATOR_ADMISSION_JOBS, api, https,
              "the hook Jobs create the webhook's certificate and patch the webhooks"),
@@ -307,19 +319,19 @@ def intended_flows(inputs: FlowInputs) -> tuple[Flow, ...]:
         Flow("prometheus-to-nodes", PROMETHEUS, nodes(inputs),
              (Port(KUBELET_PORT), Port(NODE_EXPORTER_PORT), Port(KUBE_PROXY_METRICS_PORT)),
              "scrapes the kubelets (cAdvisor), node-exporter and kube-proxy on the node addresses"),
-        Flow("prometheus-to-ingress-metrics", PROMETHEUS, INGRESS_CONTROLLER, (Port("metrics"),),
+        Flow("prometheus-to-ingress-metrics", PROMETHEUS, INGRESS_CONTROLLER, (Port(10254, name="metrics"),),
              "the ServiceMonitor ingress-nginx-controller"),
-        Flow("prometheus-to-kube-state-metrics", PROMETHEUS, KUBE_STATE_METRICS, (Port("http"),),
+        Flow("prometheus-to-kube-state-metrics", PROMETHEUS, KUBE_STATE_METRICS, (Port(8080, name="http"),),
              "the ServiceMonitor kube-state-metrics"),
-        Flow("prometheus-to-prometheus-operator", PROMETHEUS, PROMETHEUS_OPERATOR, (Port("https"),),
+        Flow("prometheus-to-prometheus-operator", PROMETHEUS, PROMETHEUS_OPERATOR, (OPERATOR_PORT,),
              "the ServiceMonitor of the operator"),
-        Flow("prometheus-to-prometheus", PROMETHEUS, PROMETHEUS, (Port("http-web"), Port("reloader-web")),
+        Flow("prometheus-to-prometheus", PROMETHEUS, PROMETHEUS, (Port(9090, name="http-web"), Port(8080, name="reloader-web")),
              "Prometheus scrapes itself and its config reloader"),
-        Flow("prometheus-to-alertmanager", PROMETHEUS, ALERTMANAGER, (Port("http-web"), Port("reloader-web")),
+        Flow("prometheus-to-alertmanager", PROMETHEUS, ALERTMANAGER, (Port(9093, name="http-web"), Port(8080, name="reloader-web")),
              "sends alerts; scrapes Alertmanager and its config reloader"),
-        Flow("prometheus-to-coredns", PROMETHEUS, COREDNS, (Port("metrics"),), "the ServiceMonitor coredns"),
+        Flow("prometheus-to-coredns", PROMETHEUS, COREDNS, (Port(9153, name="metrics"),), "the ServiceMonitor coredns"),
         Flow("alertmanager-cluster", ALERTMANAGER, ALERTMANAGER,
-             (Port(ALERTMANAGER_MESH_PORT), Port(ALERTMANAGER_MESH_PORT, "UDP")),
+             (Port(ALERTMANAGER_MESH_PORT, name="mesh-tcp"), Port(ALERTMANAGER_MESH_PORT, "UDP", name="mesh-udp")),
              "the replicas gossip silences and notifications"),
         Flow("alertmanager-to-receivers", ALERTMANAGER, aws, https, "SNS and the chat/pager receivers"),
     ]
@@ -342,8 +354,8 @@ def intruder(namespace: str) -> Pods:
 
 def webhook_endpoints() -> tuple[tuple[Pods, Port], ...]:
     """Each admission webhook and aggregated API server, with the port its pods serve it on."""
-    return ((INGRESS_CONTROLLER, Port("webhook")), (EXTERNAL_SECRETS_WEBHOOK, Port("webhook")),
-            (PROMETHEUS_OPERATOR, Port("https")), (METRICS_SERVER, Port("https")))
+    return ((INGRESS_CONTROLLER, INGRESS_WEBHOOK_PORT), (EXTERNAL_SECRETS_WEBHOOK, EXTERNAL_SECRETS_WEBHOOK_PORT),
+            (PROMETHEUS_OPERATOR, OPERATOR_PORT), (METRICS_SERVER, METRICS_SERVER_PORT))
 
 
 def forbidden_flows(inputs: FlowInputs) -> tuple[ForbiddenFlow, ...]:

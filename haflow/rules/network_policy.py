@@ -147,6 +147,14 @@ def flow_problems(network: PodNetwork, flow: Flow) -> list[str]:
         if isinstance(endpoint, Pods) and not network.resolve(endpoint):
             problems.append(f"{flow.name}: its {side} {endpoint.name} ({endpoint.namespace}, "
                             f"{json.dumps(endpoint.selector, sort_keys=True)}) selects no rendered pod")
+    for destination in network.resolve(flow.destination):
+        for port in flow.ports:
+            if port.name and isinstance(destination, netpol.Pod) and isinstance(port.port, int):
+                found = destination.ports.get(port.name)
+                if found != (port.port, port.protocol):
+                    shown = f"{found[0]}/{found[1]}" if found else "absent"
+                    problems.append(f"{flow.name}: {destination} serves {port.name!r} on {shown}, "
+                                    f"the flow opens {port.port}/{port.protocol}")
     for tried, decision in network.verdicts(flow):
         if decision is None:
             problems.append(f"{flow.name}: {tried}: the destination has no container port of that name")

@@ -78,7 +78,7 @@ def test_forbidden_flows_are_denied(name: str, rendered: dict[str, RenderResult]
     network = _network(rendered[name], env, intruders=True)
     forbidden = flows.forbidden_flows(flow_inputs(env))
     assert {"model-api-to-prefect-api", "flow-runs-to-redis", "intruder-in-model-api-to-aurora",
-            "intruder-in-prefect-flows-to-ingress-nginx-webhook-webhook"} <= {flow.name for flow in forbidden}
+            "intruder-in-prefect-flows-to-ingress-nginx-webhook-8443"} <= {flow.name for flow in forbidden}
     for flow in forbidden:
         verdicts = list(network.verdicts(flow))
         assert verdicts, f"{flow.name}: no connection to check"
@@ -149,7 +149,7 @@ def test_a_pod_outside_haflows_namespaces_reaches_the_webhook_ports(rendered: di
                           str(next(ipaddress.ip_network(flow_inputs(env).private_cidrs[1]).hosts())))
     webhook = next(pod for pod in network.pods if pod.namespace == "ingress-nginx"
                    and pod.labels.get("app.kubernetes.io/component") == "controller")
-    assert netpol.decide(network.policies, stranger, webhook, webhook.ports["webhook"][0]).allowed
+    assert netpol.decide(network.policies, stranger, webhook, flows.INGRESS_WEBHOOK_PORT.port).allowed
 
 
 # --- the rules on variants of the rendered platform ------------------------------------------------------
@@ -198,3 +198,31 @@ def test_a_webhook_the_api_server_cannot_call_is_a_finding(render_variant: Varia
                                                            "api-server-to-external-secrets-webhook-ingress")))
     messages = [f.message for f in about(findings, "HA-SEC-022")]
     assert any("api-server-to-ValidatingWebhookConfiguration/externalsecret-validate" in m for m in messages)
+
+
+def test_a_port_number_that_drifted_from_the_charts_is_reported(rendered: dict[str, RenderResult],
+                                                                 environments: dict[str, Environment]) -> None:
+    env = environments["prod"]
+    network = _network(rendered["prod"], env)
+    moved = flows.Flow("moved-webhook", flows.api_server_callers(flow_inputs(env)), flows.INGRESS_CONTROLLER,
+                       (flows.Port(9443, name="webhook"),), "a chart that moved its webhook")
+    assert any("serves 'webhook' on 8443/TCP, the flow opens 9443/TCP" in p for p in flow_problems(network, moved))
+
+
+def test_policies_use_port_numbers_and_the_prefect_service_keeps_the_container_port(
+        rendered: dict[str, RenderResult]) -> None:
+    """What the VPC CNI's policy controller needs: numeric ports (it has not resolved named ports in ingress
+    rules), and, for a pod reached through its Service's ClusterIP under an egress policy (the worker and flow
+    runs call the Prefect API by its Service), a Service selector equal to the rule's podSelector and a Service
+    port equal to the container port (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html,
+    considerations)."""
+    result = rendered["prod"]
+    for item in result.by_kind("NetworkPolicy"):
+        for key in ("ingress", "egress"):
+            for rule in item.manifest["spec"].get(key) or []:
+                assert all(isinstance(port["port"], int) for port in rule.get("ports") or []), item.address
+    service = result.find("Service", "prefect-server", flows.PREFECT_NAMESPACE)
+    assert service is not None
+    assert service.manifest["spec"]["selector"] == flows.PREFECT_API.selector["matchLabels"]
+    assert [(p["port"], p["targetPort"]) for p in service.manifest["spec"]["ports"]] == [
+        (flows.PREFECT_API_PORT, flows.PREFECT_API_PORT)]
