@@ -129,7 +129,7 @@ def pod_network(result: RenderResult, inputs: FlowInputs, *, intruders: bool = F
     add("CoreDNS (EKS add-on)", flows.SYSTEM_NAMESPACE, flows.COREDNS.selector["matchLabels"], flows.COREDNS_PORTS)
     add("a Prefect flow run (a Job's pod)", inputs.flow_run_namespace, {flows.JOB_NAME_LABEL: "flow-run"}, {})
     if intruders:
-        for namespace in (*flows.governed_namespaces(inputs.flow_run_namespace), flows.SYSTEM_NAMESPACE):
+        for namespace in flows.governed_namespaces(inputs.flow_run_namespace):
             intruder = flows.intruder(namespace)
             add(intruder.name, namespace, intruder.selector["matchLabels"], {"http": (8080, "TCP")})
     policies = tuple(item.manifest for item in result.objects if item.kind == "NetworkPolicy")
@@ -171,6 +171,20 @@ def default_deny_gaps(policies: Sequence[Mapping[str, Any]], closed: Mapping[str
         if not any(_is_default_deny(policy, namespace, pods) for policy in policies):
             gaps.append(namespace)
     return gaps
+
+
+def unclosed_pods(objects: Sequence[RenderedObject], closed: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Rendered pods (not on the host network) that no namespace's default-deny covers: a release installing into a
+    namespace the table does not close, or into kube-system outside haflow's selector there."""
+    problems = []
+    for name, namespace, labels, _, host_network in rendered_pods(objects):
+        if host_network:
+            continue
+        if namespace not in closed:
+            problems.append(f"{name} runs in namespace {namespace}, which haflow does not close by default")
+        elif not netpol.selector_matches(closed[namespace], labels):
+            problems.append(f"{name}: the default-deny of {namespace} does not select its pods")
+    return problems
 
 
 def _is_default_deny(policy: Mapping[str, Any], namespace: str, pods: Mapping[str, Any]) -> bool:
@@ -220,8 +234,8 @@ def vpc_cni_enforces_policies(addon: LiteralResource, stack: Stack, env: Environ
     rationale="A pod no policy selects accepts and opens any connection: one pod with a vulnerable dependency "
     "reaches the database, the cache and every webhook. A policy selecting every pod for ingress and egress "
     "with no rule closes the namespace; allow rules then open only the intended flows.",
-    fix="Keep the namespace in haflow/flows.py governed_namespaces (kube-system: SYSTEM_PODS), so the platform "
-    "stack's network-policies release gives it a default-deny.",
+    fix="List the namespace in haflow/flows.py governed_namespaces (a release in kube-system: SYSTEM_RELEASES), "
+    "so the platform stack's network-policies release gives it a default-deny, and open the flows its pods need.",
     subjects=("aws_eks_cluster",),
     reads=RENDERED,
 )
@@ -229,9 +243,10 @@ def namespaces_closed_by_default(cluster_resource: Any, cluster: Cluster, env: E
     inputs = _inputs(cluster, env)
     policies = [item.manifest for item in cluster.result.objects if item.kind == "NetworkPolicy"]
     closed = flows.closed_by_default(inputs.flow_run_namespace)
-    return [f"namespace {namespace} has no default-deny NetworkPolicy (podSelector "
-            f"{json.dumps(closed[namespace], sort_keys=True)}, policyTypes Ingress and Egress, no rules)"
-            for namespace in default_deny_gaps(policies, closed)]
+    return [*(f"namespace {namespace} has no default-deny NetworkPolicy (podSelector "
+              f"{json.dumps(closed[namespace], sort_keys=True)}, policyTypes Ingress and Egress, no rules)"
+              for namespace in default_deny_gaps(policies, closed)),
+            *unclosed_pods(cluster.result.objects, closed)]
 
 
 @rule(
