@@ -32,17 +32,17 @@ from haflow.rules.network_policy import (
     webhook_flows,
 )
 from haflow.rules.rendered import evaluate_rendered
+from tests.conftest import ENVIRONMENT_NAMES
 from tests.render.conftest import Stacks, about
 
 Variant = Callable[..., tuple[RenderResult, list[Finding]]]
-ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 def _network(result: RenderResult, env: Environment, *, intruders: bool = False) -> Any:
     return pod_network(result, flow_inputs(env), intruders=intruders)
 
 
-@pytest.mark.parametrize("name", ENVIRONMENTS)
+@pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
 def test_every_intended_flow_is_allowed(name: str, rendered: dict[str, RenderResult],
                                         environments: dict[str, Environment]) -> None:
     env = environments[name]
@@ -53,7 +53,7 @@ def test_every_intended_flow_is_allowed(name: str, rendered: dict[str, RenderRes
         assert flow_problems(network, flow) == [], flow.name
 
 
-@pytest.mark.parametrize("name", ENVIRONMENTS)
+@pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
 def test_every_webhook_and_scrape_target_the_objects_imply_is_allowed(
         name: str, rendered: dict[str, RenderResult], environments: dict[str, Environment]) -> None:
     env, result = environments[name], rendered[name]
@@ -72,7 +72,7 @@ def test_every_webhook_and_scrape_target_the_objects_imply_is_allowed(
     assert implied_flow_problems(result, flow_inputs(env), _network(result, env)) == []
 
 
-@pytest.mark.parametrize("name", ENVIRONMENTS)
+@pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
 def test_forbidden_flows_are_denied(name: str, rendered: dict[str, RenderResult],
                                     environments: dict[str, Environment]) -> None:
     env = environments[name]
@@ -87,7 +87,7 @@ def test_forbidden_flows_are_denied(name: str, rendered: dict[str, RenderResult]
         assert opened == [], flow.name
 
 
-@pytest.mark.parametrize("name", ENVIRONMENTS)
+@pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
 def test_every_namespace_haflow_installs_into_is_closed_by_default(
         name: str, rendered: dict[str, RenderResult], environments: dict[str, Environment]) -> None:
     env, result = environments[name], rendered[name]
