@@ -265,8 +265,11 @@ def namespaces_closed_by_default(cluster_resource: Any, cluster: Cluster, env: E
 def intended_flows_allowed(cluster_resource: Any, cluster: Cluster, env: Environment) -> Outcome:
     inputs = _inputs(cluster, env)
     network = pod_network(cluster.result, inputs)
-    return [*(problem for flow in flows.intended_flows(inputs) for problem in flow_problems(network, flow)),
-            *implied_flow_problems(cluster.result, inputs, network)]
+    try:
+        return [*(problem for flow in flows.intended_flows(inputs) for problem in flow_problems(network, flow)),
+                *implied_flow_problems(cluster.result, inputs, network)]
+    except netpol.PolicyError as err:
+        return [f"a NetworkPolicy the API server would refuse, so no flow can be judged: {err}"]
 
 
 # --- flows the rendered objects imply ------------------------------------------------------------------

@@ -236,3 +236,16 @@ def test_policies_use_port_numbers_and_the_prefect_service_keeps_the_container_p
     assert service.manifest["spec"]["selector"] == flows.PREFECT_API.selector["matchLabels"]
     assert [(p["port"], p["targetPort"]) for p in service.manifest["spec"]["ports"]] == [
         (flows.PREFECT_API_PORT, flows.PREFECT_API_PORT)]
+
+
+def test_a_policy_the_api_server_would_refuse_is_a_finding(render_variant: Variant) -> None:
+    def both_peer_kinds(stacks: Stacks) -> None:
+        body = _policies_release(stacks, "prod")
+        values = yaml.safe_load(body["values"][0])
+        policy = next(item for item in values["objects"] if item["metadata"]["name"] == "prefect-to-redis-egress")
+        policy["spec"]["egress"][0]["to"][0]["podSelector"] = {}
+        body["values"] = [yaml.safe_dump(values)]
+
+    _, findings = render_variant("prod", both_peer_kinds)
+    messages = [f.message for f in about(findings, "HA-SEC-022")]
+    assert len(messages) == 1 and "API server would refuse" in messages[0] and "exactly one of" in messages[0]
