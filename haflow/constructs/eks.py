@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cdktf import Fn, TerraformLocal, Token
@@ -58,6 +59,7 @@ from haflow.config.eks import Eks as EksConfig
 from haflow.constructs.iam import assume_role_policy
 from haflow.constructs.irsa import STS_AUDIENCE, OidcIssuer, ServiceAccount, ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
+from haflow.flows import VPC_CNI_CONFIGURATION
 
 # IMDSv2 only (session tokens defeat SSRF-style credential theft). A hop limit of 1 keeps pods in
 # their own network namespace from reaching the node's instance profile; every AWS-calling pod
@@ -198,7 +200,7 @@ class Eks(Construct):
         # vpc-cni and kube-proxy go first so that nodes join with networking ready; coredns and the
         # EBS CSI driver schedule pods, so they wait for nodes.
         network_addons = [
-            self._addon("vpc-cni", config.addons.vpc_cni),
+            self._addon("vpc-cni", config.addons.vpc_cni, configuration=VPC_CNI_CONFIGURATION),
             self._addon("kube-proxy", config.addons.kube_proxy),
         ]
         node_role = IamRole(self, "node-role", name=f"{name}-eks-node",
@@ -300,10 +302,12 @@ class Eks(Construct):
         return f"{self._policy_arn_prefix}/{policy}"
 
     def _addon(
-        self, addon: str, version: str, *, role_arn: str | None = None, depends_on: list[Any] | None = None
+        self, addon: str, version: str, *, role_arn: str | None = None, depends_on: list[Any] | None = None,
+        configuration: dict[str, Any] | None = None,
     ) -> EksAddon:
         return EksAddon(
             self, f"addon-{addon}", cluster_name=self.cluster.name, addon_name=addon, addon_version=version,
+            configuration_values=json.dumps(configuration, sort_keys=True) if configuration else None,
             service_account_role_arn=role_arn, resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE", depends_on=depends_on,
         )

@@ -9,7 +9,8 @@ Provider-free and cheap to import: rules read the stack JSON, never the cdktf bi
 
 from __future__ import annotations
 
-# Each family module registers its rules on import.
+# Each family module registers its rules on import; network_policy before rendered, whose RENDERED_RULE_IDS
+# lists the rendered rules registered by then.
 from haflow.rules import (  # noqa: F401
     cache,
     data_loss,
@@ -17,6 +18,7 @@ from haflow.rules import (  # noqa: F401
     dr,
     eks,
     network,
+    network_policy,
     prefect,
     rendered,
     secrets,
@@ -39,7 +41,7 @@ from haflow.rules.engine import (
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
 FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "data_loss", "secrets",
-            "rendered", "dr", "terraform", "suppressions")
+            "rendered", "network_policy", "dr", "terraform", "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)
 

@@ -17,11 +17,13 @@ from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 from constructs import Construct
 
 from haflow.config.model import Environment, StateBackend
+from haflow.config.network_flows import flow_inputs
 from haflow.constructs import model_api, prefect
 from haflow.constructs.autoscaling import ClusterAutoscaler
 from haflow.constructs.gpu import NvidiaDevicePlugin
 from haflow.constructs.ingress import IngressNginx
 from haflow.constructs.model_api import ModelApiWorkload, model_api_synced_secrets
+from haflow.constructs.network_policy import NetworkPolicies
 from haflow.constructs.observability import ClusterObservability
 from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.constructs.prefect import PrefectPlatform, prefect_synced_secrets
@@ -128,6 +130,18 @@ class PlatformStack(TerraformStack):
             depends_on=[
                 namespaces[model_api.NAMESPACE], self.secrets.synced,
                 *([self.gpu_device_plugin.release] if self.gpu_device_plugin else []),
+            ],
+        )
+
+        # Closed by default: each namespace's default-deny lands with its allow rules, once the releases that
+        # create the namespaces have run (haflow/flows.py holds the flows).
+        self.network_policies = NetworkPolicies(
+            self, "network-policies",
+            inputs=flow_inputs(env, secondary=stack_name == env.dr_platform_stack_name),
+            provider=self.helm,
+            depends_on=[
+                *namespaces.values(), self.observability.monitoring, self.observability.logging,
+                self.secrets.operator, self.reloader.release, self.ingress.release,
             ],
         )
 
