@@ -18,6 +18,14 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.platform import Prefect, Resources
+from haflow.constructs.docket_guard import (
+    DocketGuardScript,
+    guard_args,
+    guard_env,
+    guard_pod_annotations,
+    guard_volume,
+    guard_volume_mount,
+)
 from haflow.constructs.helm import (
     PREFECT_SERVER,
     PREFECT_WORKER,
@@ -78,73 +86,18 @@ REDIS_BROKER = "prefect_redis.messaging"
 # https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#max-unavailable
 ROLLING_UPDATE = {"maxUnavailable": "0%", "maxSurge": "25%"}
 
-# The background-services container's command, run through the image's entrypoint as the chart's default
-# (`prefect server services start`), with one addition: the process stops when its Docket worker dies.
-# Prefect 3.8.3 runs the Docket worker (late runs, deployment scheduling, cancellation and pause clean-up,
-# lease repossession: Docket perpetual tasks) as an asyncio task that nothing awaits until shutdown. After a
-# Redis failover, the first command on each pooled connection opened to the old primary fails; when that
-# happens while a task is claimed or completed, pydocket 0.23.1 re-raises the ConnectionError inside its
-# TaskGroup, which wraps it in an ExceptionGroup that Worker._run's reconnect loop (`except ConnectionError`)
-# does not catch. The worker task ends, the process stays up serving its other services, and nothing restarts
-# it (the chart has no probe values for this Deployment): no run is marked Late or scheduled again until the
-# pod is replaced. So the guard stops the process the way Ctrl-C does (SIGINT): every service stops in order,
-# and the event persister writes the events it has already acknowledged to Redis (a hard exit would lose up
-# to its 5 s flush interval of them). Then it exits 1 and the kubelet restarts the container
-# (restartPolicy Always); the new process reconnects and re-seeds the perpetual tasks. Should that orderly
-# stop hang (Redis still away), a hard exit follows after GUARD_STOP_SECONDS. Shown by scenario 5 of
-# tests/smoke.
-# The dead worker may have been running a perpetual task: its runs key still says `running` and its stream
-# message is pending under the dead consumer, so the new process neither re-seeds the task (docket counts it
-# live) nor gets the message until the worker's redelivery_timeout has passed, which Prefect leaves at
-# docket's 5 minutes: five minutes without late-run marking or scheduling. The guard sets it to
-# DOCKET_REDELIVERY_SECONDS; a live worker renews its leases 4 times per timeout, so only a dead worker's
-# message is taken over.
+# The background-services container runs haflow's Docket guard (haflow.in_image.docket_guard, shipped as
+# ConfigMap prefect-docket-guard: haflow.constructs.docket_guard) in place of the chart's default
+# `prefect server services start`: the services stop in order and the process exits 1 (the kubelet restarts
+# it) when their Docket worker dies, which pydocket 0.23.1 lets happen after a Redis failover while the
+# process lives on; and a dead worker's perpetual task comes back after DOCKET_REDELIVERY_SECONDS rather than
+# docket's 5 minutes. Should the orderly stop hang (Redis still away), a hard exit follows after
+# GUARD_STOP_SECONDS. The story and when the guard can go: docs/docket-guard.md; shown by scenarios 5, 5b
+# and 5c of tests/smoke.
 GUARD_STOP_SECONDS = 30
 DOCKET_REDELIVERY_SECONDS = 30
-DOCKET_WORKER_GUARD = f"""\
-import asyncio, os, signal, sys, threading, traceback
-from datetime import timedelta
-from docket import Worker
-from prefect.cli import app
-
-run_forever = Worker.run_forever
-worker_init = Worker.__init__
-died = []
-
-
-def worker_init_with_short_redelivery(self, *args, **kwargs):
-    kwargs.setdefault("redelivery_timeout", timedelta(seconds={DOCKET_REDELIVERY_SECONDS}))
-    worker_init(self, *args, **kwargs)
-
-
-async def run_forever_or_stop(self):
-    try:
-        await run_forever(self)
-    except asyncio.CancelledError:
-        raise
-    except BaseException as error:
-        died.append(error)
-        print(f"haflow: the Docket worker {{self.name}} stopped on {{error!r}}; stopping the services so that "
-              "the kubelet restarts the container", file=sys.stderr, flush=True)
-        traceback.print_exception(error, file=sys.stderr)
-        sys.stderr.flush()
-        threading.Timer({GUARD_STOP_SECONDS}, os._exit, (1,)).start()
-        os.kill(os.getpid(), signal.SIGINT)
-
-
-Worker.run_forever = run_forever_or_stop
-Worker.__init__ = worker_init_with_short_redelivery
-sys.argv = ["prefect", "server", "services", "start"]
-try:
-    app()
-except SystemExit:
-    if not died:
-        raise
-if died:  # the services have stopped in order; exit now, not after the backstop timer
-    sys.stderr.flush()
-    os._exit(1)
-"""
-BACKGROUND_SERVICES_ARGS = ["python", "-c", DOCKET_WORKER_GUARD]
+BACKGROUND_SERVICES_ARGS = guard_args()
+BACKGROUND_SERVICES_ENV = guard_env(redelivery_seconds=DOCKET_REDELIVERY_SECONDS, stop_seconds=GUARD_STOP_SECONDS)
 
 
 def server_api_url() -> str:
@@ -211,9 +164,11 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
             "runAsSeparateDeployment": True,
             "replicaCount": config.background_services_replicas,
             "args": list(BACKGROUND_SERVICES_ARGS),
+            "env": _env(BACKGROUND_SERVICES_ENV),
+            "podAnnotations": guard_pod_annotations(),
             "affinity": anti_affinity_across_zones_and_hosts(BACKGROUND_SERVICES_LABELS),
-            "extraVolumes": [ca_volume()],
-            "extraVolumeMounts": [ca_volume_mount()],
+            "extraVolumes": [ca_volume(), guard_volume()],
+            "extraVolumeMounts": [ca_volume_mount(), guard_volume_mount()],
             "messaging": {
                 "broker": REDIS_BROKER,
                 "cache": REDIS_BROKER,
@@ -283,10 +238,12 @@ class PrefectPlatform(Construct):
         self.api_url = server_api_url()
         self.rds_ca = RdsCaBundle(self, "rds-ca", namespace=SERVER_NAMESPACE, provider=kubernetes_provider,
                                   depends_on=depends_on)
+        self.docket_guard = DocketGuardScript(self, "docket-guard", namespace=SERVER_NAMESPACE,
+                                              provider=kubernetes_provider, depends_on=depends_on)
         self.server = helm_release(
             self, "server", chart=PREFECT_SERVER, release_name=SERVER_RELEASE, namespace=SERVER_NAMESPACE,
             values=prefect_server_values(config, inputs), provider=provider,
-            depends_on=[*depends_on, self.rds_ca.config_map], create_namespace=False,
+            depends_on=[*depends_on, self.rds_ca.config_map, self.docket_guard.config_map], create_namespace=False,
         )
         self.server_pdb = PodDisruptionBudgetV1(
             self, "server-pdb",

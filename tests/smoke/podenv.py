@@ -6,8 +6,9 @@ Everything a container gets is kept as rendered, except what cannot be the same 
 - the in-cluster Service URL -> the local round-robin proxy; listen addresses/ports -> loopback + a free port;
 - secret values (``valueFrom.secretKeyRef``) -> the ExternalSecret's template for that key, filled with the
   fixtures' credentials where External Secrets would fill in Secrets Manager's values;
-- paths inside a volume mount -> the same path under a local directory standing in for the pod's filesystem,
-  a ConfigMap's PEM certificates (the RDS CA bundle) -> the fixture's database CA;
+- paths inside a volume mount (in the environment and the args) -> the same path under a local directory
+  standing in for the pod's filesystem, a ConfigMap's PEM certificates (the RDS CA bundle) -> the fixture's
+  database CA; other ConfigMap files (the Docket guard's program) are written as rendered;
 - the container's command (the image's tini + entrypoint) -> its args run with ``.venv-prefect/bin`` on PATH,
   and the Kubernetes work pool type -> ``process`` (a Kubernetes work pool cannot run here).
 
@@ -391,6 +392,9 @@ def command_line(rewriter: Rewriter, container: dict[str, Any], local: LocalServ
             new = "process"
             rewriter.record("arg --type", arg, new,
                             "a Kubernetes work pool cannot run here (no cluster); its base job template is tested as data")
+        elif arg.startswith("/") and (mounted := rewriter.mounted(arg)) is not None:
+            new = str(mounted)
+            rewriter.record(f"arg {index}", arg, new, "path in a pod volume -> the same path under the local pod root")
         rewritten.append(new)
     return rewritten
 
