@@ -17,7 +17,6 @@ from haflow.review.planformat import to_json, to_markdown
 from haflow.review.planreview import PlanReview
 from haflow.review.terraform import Workdir, provider_config
 from haflow.review.tfplan import StackPlan, read
-from tests.drill.conftest import moto_endpoint  # noqa: F401  (the session's moto_server)
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +25,7 @@ EXISTING = "haflow-test-imported"
 
 @pytest.fixture(scope="module")
 def import_plan(tmp_path_factory: pytest.TempPathFactory, aws_version: str,
-                moto_endpoint: str) -> tuple[dict[str, Any], StackPlan]:  # noqa: F811
+                moto_endpoint: str) -> tuple[dict[str, Any], StackPlan]:
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1",
                       aws_access_key_id="mock-access-key", aws_secret_access_key="mock-secret-key")
     s3.create_bucket(Bucket=EXISTING)
