@@ -127,6 +127,8 @@ MODEL_API_SERVICE_ACCOUNT = ServiceAccount("model-api", "model-api")
 CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = ServiceAccount("kube-system", "cluster-autoscaler")
 FLUENT_BIT_SERVICE_ACCOUNT = ServiceAccount("logging", "fluent-bit")
 EXTERNAL_SECRETS_SERVICE_ACCOUNT = ServiceAccount("external-secrets", "external-secrets")
+# kube-prometheus-stack's Alertmanager pods: they publish to the region's SNS topics with SigV4 (IRSA).
+ALERTMANAGER_SERVICE_ACCOUNT = ServiceAccount("monitoring", "alertmanager")
 
 # --- ports --------------------------------------------------------------------------------------------
 

@@ -54,6 +54,10 @@ def ingress_nginx_values(config: Ingress) -> dict[str, Any]:
             "resources": {"requests": {"cpu": "200m", "memory": "256Mi"}},
             "ingressClassResource": {"name": INGRESS_CLASS, "enabled": True, "default": False},
             "ingressClass": INGRESS_CLASS,
+            # Request metrics also for Ingresses without a host (model-api's, unless model_api.host is
+            # set); the controller drops them otherwise, and model-api's alerts could never fire
+            # (internal/ingress/metric/collectors/socket.go).
+            "extraArgs": {"metrics-per-undefined-host": "true"},
             "allowSnippetAnnotations": False,
             "service": {
                 "type": "LoadBalancer",
@@ -63,7 +67,9 @@ def ingress_nginx_values(config: Ingress) -> dict[str, Any]:
             },
             "metrics": {
                 "enabled": True,
-                "serviceMonitor": {"enabled": True},
+                # honorLabels: the request metrics keep the Ingress' own namespace label, which
+                # haflow's model-api alerts select and Alertmanager groups by.
+                "serviceMonitor": {"enabled": True, "honorLabels": True},
             },
         },
     }
