@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: synth test validate check lint bench schema rules snapshots clean smoke smoke-deps cdktf
+.PHONY: synth test validate check lint bench schema rules snapshots clean smoke smoke-deps cdktf alert-tools
 
 # Terraform and the cdktf CLI as make runs them (recipes, tests and `make cdktf`), without the [ERROR] lines
 # cdktf prints on every command otherwise: no version check against checkpoint-api.hashicorp.com (the
@@ -38,6 +38,13 @@ $(PREFECT_STAMP): $(PREFECT_REQUIREMENTS)
 	$(PREFECT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(PREFECT_REQUIREMENTS)
 	touch $(PREFECT_STAMP)
 
+# promtool, amtool and the two servers for the alerting tests (tests/alerting), from Debian's packages,
+# unpacked into .tools/alerting without root (apt-get download + dpkg -x).
+ALERT_TOOLS := .tools/alerting
+
+alert-tools:
+	bash tests/alerting/install-tools.sh $(ALERT_TOOLS)
+
 smoke-deps: $(PREFECT_STAMP)
 	bash tests/smoke/install-servers.sh
 
@@ -53,7 +60,7 @@ validate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/haflow check --checkov
 
-test: $(STAMP) smoke-deps
+test: $(STAMP) smoke-deps alert-tools
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
