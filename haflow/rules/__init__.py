@@ -38,8 +38,8 @@ from haflow.rules.engine import (
 )
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
-FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "observability", "data_loss", "secrets",
-            "rendered", "dr", "suppressions")
+FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "observability", "data_loss",
+            "secrets", "rendered", "dr", "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)
 
