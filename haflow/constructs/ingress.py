@@ -32,6 +32,13 @@ NLB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
 }
 INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
+# The request metrics carry the Ingress' namespace in a `namespace` label, which Prometheus renames
+# exported_namespace because the scrape target's own namespace (ingress-nginx) takes the name. Put it
+# back: haflow's model-api alerts select on it, and Alertmanager groups and inhibits by it.
+INGRESS_NAMESPACE_RELABELINGS = [
+    {"sourceLabels": ["exported_namespace"], "regex": "(.+)", "targetLabel": "namespace", "action": "replace"},
+    {"regex": "exported_namespace", "action": "labeldrop"},
+]
 
 
 def ingress_nginx_values(config: Ingress) -> dict[str, Any]:
@@ -67,9 +74,7 @@ def ingress_nginx_values(config: Ingress) -> dict[str, Any]:
             },
             "metrics": {
                 "enabled": True,
-                # honorLabels: the request metrics keep the Ingress' own namespace label, which
-                # haflow's model-api alerts select and Alertmanager groups by.
-                "serviceMonitor": {"enabled": True, "honorLabels": True},
+                "serviceMonitor": {"enabled": True, "metricRelabelings": INGRESS_NAMESPACE_RELABELINGS},
             },
         },
     }

@@ -106,8 +106,9 @@ def alert_rules(alerts: Alerts, flow_run_namespace: str) -> dict[str, Any]:
                 ],
             },
             {
-                # ingress-nginx labels each request with the Ingress' namespace and name (the ServiceMonitor
-                # honors them) and, with --metrics-per-undefined-host, counts requests of a host-less Ingress.
+                # ingress-nginx labels each request with the Ingress' namespace (restored by the ServiceMonitor's
+                # relabeling, haflow.constructs.ingress) and name and, with --metrics-per-undefined-host,
+                # counts requests of a host-less Ingress.
                 "name": "haflow.model-api",
                 "rules": [
                     {

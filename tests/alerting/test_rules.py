@@ -261,3 +261,17 @@ def test_watchdog_always_fires(prod_rendered: RenderResult, tmp_path: Path) -> N
                                    "exp_alerts": [{"exp_labels": {"severity": "none"}}]}]}]
     code, output = promtool_test(tmp_path, rules, tests)
     assert code == 0, output
+
+
+def test_model_api_request_metrics_exist_under_its_namespace(prod_rendered: RenderResult) -> None:
+    """ingress-nginx counts requests of the host-less model-api Ingress, and Prometheus keeps the Ingress'
+    namespace as `namespace` (the label the model-api alerts select on)."""
+    controller = prod_rendered.find("Deployment", "ingress-nginx-controller")
+    assert controller is not None
+    args = controller.manifest["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--metrics-per-undefined-host=true" in args
+    monitor = prod_rendered.find("ServiceMonitor", "ingress-nginx-controller")
+    assert monitor is not None
+    (endpoint,) = monitor.manifest["spec"]["endpoints"]
+    assert {"sourceLabels": ["exported_namespace"], "regex": "(.+)", "targetLabel": "namespace",
+            "action": "replace"} in endpoint["metricRelabelings"]
