@@ -58,7 +58,7 @@ def exporter(environments: dict[str, Environment]) -> Iterator[str]:
     body = synthetic_metrics(environments[ENV].prefect.flow_run_namespace).encode()
 
     class Metrics(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; version=0.0.4")
             self.end_headers()
