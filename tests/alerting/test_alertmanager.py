@@ -65,9 +65,12 @@ def routes_test(config: Path, labels: dict[str, str], receiver: str) -> tuple[in
 
 
 @pytest.fixture(params=["sns-only", "all-receivers"])
-def config(request: pytest.FixtureRequest, prod_rendered: RenderResult,
-           receivers_variant: tuple[dict[str, StackJson], RenderResult]) -> dict[str, Any]:
-    rendered = prod_rendered if request.param == "sns-only" else receivers_variant[1]
+def config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """prod's configuration as rendered: as configured (SNS only), and with every optional receiver."""
+    if request.param == "sns-only":
+        rendered: RenderResult = request.getfixturevalue("prod_rendered")
+    else:
+        rendered = request.getfixturevalue("receivers_variant")[1]
     return rendered_config(rendered)
 
 
