@@ -40,15 +40,17 @@ PUBLISH_KEY_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 
 
-def cloudwatch_alarms_use(account_id: str) -> dict[str, Any]:
-    """Let CloudWatch alarms of this account publish to topics encrypted with the key."""
+def cloudwatch_alarms_use() -> dict[str, Any]:
+    """Let CloudWatch alarms publish to topics encrypted with the key, as AWS documents it (no condition: the
+    key serves only this account's alert topics, and whether CloudWatch's calls through SNS carry
+    aws:SourceAccount is not documented; the topics' policies restrict CloudWatch to this account).
+    https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services"""
     return {
         "Sid": "CloudWatchAlarmsPublish",
         "Effect": "Allow",
         "Principal": {"Service": CLOUDWATCH_PRINCIPAL},
         "Action": list(PUBLISH_KEY_ACTIONS),
         "Resource": "*",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
     }
 
 
@@ -88,7 +90,7 @@ class AlertTopics(Construct):
         self.key = EncryptionKey(
             self, "key", alias=f"{name}/alerts", protect=protect,
             description=f"Encrypts the alert topics of {name}",
-            policy=key_policy(f"arn:{partition}:iam::{account_id}:root", cloudwatch_alarms_use(account_id)),
+            policy=key_policy(f"arn:{partition}:iam::{account_id}:root", cloudwatch_alarms_use()),
         )
         self.topic = SnsTopic(self, "topic", name=f"{name}-alerts", kms_master_key_id=self.key.arn)
         self.heartbeat_topic = SnsTopic(
