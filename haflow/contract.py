@@ -130,6 +130,11 @@ EXTERNAL_SECRETS_SERVICE_ACCOUNT = ServiceAccount("external-secrets", "external-
 # kube-prometheus-stack's Alertmanager pods: they publish to the region's SNS topics with SigV4 (IRSA).
 ALERTMANAGER_SERVICE_ACCOUNT = ServiceAccount("monitoring", "alertmanager")
 
+# kube-prometheus-stack's value keys of the control-plane components EKS runs out of the cluster's reach
+# (https://docs.aws.amazon.com/eks/latest/best-practices/control-plane.html): the platform turns their scraping
+# and alerts off, rule HA-OBS-003 checks that it did.
+EKS_MANAGED_MONITORING_COMPONENTS = ("kubeControllerManager", "kubeScheduler", "kubeEtcd")
+
 # --- ports --------------------------------------------------------------------------------------------
 
 # Aurora PostgreSQL's default port; ElastiCache Redis's.

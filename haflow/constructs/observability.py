@@ -48,7 +48,7 @@ KUBE_STATE_METRICS_LABELS = {
 # the cluster, so scraping them fails and their chart alerts (KubeControllerManagerDown, KubeSchedulerDown,
 # critical) would fire forever. kube-proxy does run on every node (haflow installs the EKS add-on, which
 # serves metrics on 0.0.0.0:10249), so it stays scraped.
-EKS_MANAGED_COMPONENTS = ("kubeControllerManager", "kubeScheduler", "kubeEtcd")
+EKS_MANAGED_COMPONENTS = contract.EKS_MANAGED_MONITORING_COMPONENTS
 # Ingress objects whose traffic is the model-api's (stable and canary); see haflow.constructs.model_api.
 MODEL_API_INGRESS_PATTERN = "model-api(-canary)?"
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from haflow import contract
 from haflow.merge import deep_merge
 from haflow.plan import HELM_RELEASE
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
@@ -31,10 +32,9 @@ CHART_DEFAULT_ALERTMANAGER_CONFIG: dict[str, Any] = {
 }
 DELIVERED_SEVERITIES = ("critical", "warning")
 WATCHDOG = {"alertname": "Watchdog", "severity": "none"}
-# Components of a self-managed control plane; EKS runs them where the cluster cannot scrape them
-# (https://docs.aws.amazon.com/eks/latest/best-practices/control-plane.html), so the chart's
-# *Down alerts for them (critical) would fire forever.
-EKS_MANAGED_COMPONENTS = ("kubeControllerManager", "kubeScheduler", "kubeEtcd")
+# Components of a self-managed control plane; EKS runs them where the cluster cannot scrape them, so the
+# chart's *Down alerts for them (critical) would fire forever.
+EKS_MANAGED_COMPONENTS = contract.EKS_MANAGED_MONITORING_COMPONENTS
 _MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')
 
 
