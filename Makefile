@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: synth test validate check lint bench schema rules docs snapshots clean smoke smoke-deps cdktf cdktf-cli
+.PHONY: synth test validate check lint bench schema rules docs snapshots clean smoke smoke-deps cdktf cdktf-cli alert-tools
 
 # Terraform and the cdktf CLI as make runs them (recipes, tests and `make cdktf`), without the [ERROR] lines
 # cdktf prints on every command otherwise: no version check against checkpoint-api.hashicorp.com (the
@@ -52,6 +52,13 @@ $(CDKTF_CLI): deploy/cdktf-cli/package.json deploy/cdktf-cli/package-lock.json
 
 cdktf-cli: $(CDKTF_CLI)
 
+# promtool, amtool and the two servers for the alerting tests (tests/alerting), from Debian's packages,
+# unpacked into .tools/alerting without root (apt-get download + dpkg -x).
+ALERT_TOOLS := .tools/alerting
+
+alert-tools:
+	bash tests/alerting/install-tools.sh $(ALERT_TOOLS)
+
 smoke-deps: $(PREFECT_STAMP)
 	bash tests/smoke/install-servers.sh
 
@@ -67,7 +74,7 @@ validate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/haflow check --checkov
 
-test: $(STAMP) smoke-deps $(CDKTF_CLI)
+test: $(STAMP) smoke-deps alert-tools $(CDKTF_CLI)
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports

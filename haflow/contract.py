@@ -127,6 +127,13 @@ MODEL_API_SERVICE_ACCOUNT = ServiceAccount("model-api", "model-api")
 CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = ServiceAccount("kube-system", "cluster-autoscaler")
 FLUENT_BIT_SERVICE_ACCOUNT = ServiceAccount("logging", "fluent-bit")
 EXTERNAL_SECRETS_SERVICE_ACCOUNT = ServiceAccount("external-secrets", "external-secrets")
+# kube-prometheus-stack's Alertmanager pods: they publish to the region's SNS topics with SigV4 (IRSA).
+ALERTMANAGER_SERVICE_ACCOUNT = ServiceAccount("monitoring", "alertmanager")
+
+# kube-prometheus-stack's value keys of the control-plane components EKS runs out of the cluster's reach
+# (https://docs.aws.amazon.com/eks/latest/best-practices/control-plane.html): the platform turns their scraping
+# and alerts off, rule HA-OBS-003 checks that it did.
+EKS_MANAGED_MONITORING_COMPONENTS = ("kubeControllerManager", "kubeScheduler", "kubeEtcd")
 
 
 def workload_service_accounts(flow_run_namespace: str) -> dict[str, ServiceAccount]:
@@ -138,6 +145,7 @@ def workload_service_accounts(flow_run_namespace: str) -> dict[str, ServiceAccou
         "cluster-autoscaler": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
         "fluent-bit": FLUENT_BIT_SERVICE_ACCOUNT,
         "external-secrets": EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+        "alertmanager": ALERTMANAGER_SERVICE_ACCOUNT,
     }
 
 # --- ports --------------------------------------------------------------------------------------------

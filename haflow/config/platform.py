@@ -226,8 +226,18 @@ class ModelApi(Section):
         return value
 
 
+# A Secrets Manager secret name: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
+# (a name, not an ARN: the DR platform reads the secret of the same name in the secondary region).
+SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+
+
 class Alerts(Section):
-    """Thresholds of the PrometheusRule alerts the platform ships."""
+    """Thresholds of the PrometheusRule alerts the platform ships, and where Alertmanager delivers them.
+
+    Every alert reaches the region's SNS topic (critical and warning, told apart by the ``severity``
+    message attribute); the receivers below are optional extras whose URL or key is read from
+    Secrets Manager by External Secrets and mounted into Alertmanager as a file, never put in values.
+    """
 
     model_api_error_rate_percent: float = Field(
         default=5.0, gt=0, le=100, description="Alert when more than this % of model-api requests are 5xx; default 5"
@@ -241,6 +251,57 @@ class Alerts(Section):
         description="Alert when a container restarts more often than this in an hour (kubelet's crash-loop "
         "back-off allows about a dozen); default 3",
     )
+    slack_webhook_url_secret: str | None = Field(
+        default=None,
+        description="Secrets Manager secret (name) whose value is a Slack incoming-webhook URL: critical and "
+        "warning alerts are posted there; left out: no Slack",
+    )
+    pagerduty_routing_key_secret: str | None = Field(
+        default=None,
+        description="Secrets Manager secret (name) whose value is a PagerDuty Events API v2 routing key: critical "
+        "alerts open incidents; left out: no PagerDuty",
+    )
+    webhook_url_secret: str | None = Field(
+        default=None,
+        description="Secrets Manager secret (name) whose value is a URL that receives critical and warning alerts "
+        "as Alertmanager's webhook JSON; left out: no webhook",
+    )
+    heartbeat_url_secret: str | None = Field(
+        default=None,
+        description="Secrets Manager secret (name) whose value is the URL of an external dead-man's switch "
+        "(e.g. a healthchecks.io or Dead Man's Snitch check), pinged with the always-firing Watchdog alert; left "
+        "out: the Watchdog reaches only the region's heartbeat SNS topic and its CloudWatch alarm",
+    )
+
+    @field_validator(
+        "slack_webhook_url_secret", "pagerduty_routing_key_secret", "webhook_url_secret", "heartbeat_url_secret"
+    )
+    @classmethod
+    def _secret_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if value.startswith("arn:"):
+            raise custom_error(
+                "an ARN, but a secret name is expected (the DR region reads the secret of the same name there)",
+                "write the secret's name, e.g. haflow/prod/slack-webhook-url",
+            )
+        if not SECRET_NAME.match(value):
+            raise custom_error(
+                "not a Secrets Manager secret name (1-512 of letters, digits and /_+=.@-)",
+                "write the secret's name, e.g. haflow/prod/slack-webhook-url",
+            )
+        return value
+
+    @property
+    def receiver_secrets(self) -> dict[str, str]:
+        """The optional receivers' secrets, by the file name Alertmanager reads them from."""
+        named = {
+            "slack-webhook-url": self.slack_webhook_url_secret,
+            "pagerduty-routing-key": self.pagerduty_routing_key_secret,
+            "webhook-url": self.webhook_url_secret,
+            "heartbeat-url": self.heartbeat_url_secret,
+        }
+        return {key: secret for key, secret in named.items() if secret}
 
 
 class Observability(Section):
@@ -259,7 +320,10 @@ class Observability(Section):
         default=50, ge=1, le=MAX_VOLUME_GIB,
         description="Persistent volume per Prometheus pod in GiB (gp3: at most 16384); default 50",
     )
-    alerts: Alerts = Field(default_factory=Alerts, description="Alert thresholds; defaults as listed")
+    alerts: Alerts = Field(
+        default_factory=Alerts,
+        description="Alert thresholds and optional receivers; defaults as listed (SNS only)",
+    )
 
     @field_validator("prometheus_retention")
     @classmethod

@@ -32,6 +32,13 @@ NLB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
 }
 INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
+# The request metrics carry the Ingress' namespace in a `namespace` label, which Prometheus renames
+# exported_namespace because the scrape target's own namespace (ingress-nginx) takes the name. Put it
+# back: haflow's model-api alerts select on it, and Alertmanager groups and inhibits by it.
+INGRESS_NAMESPACE_RELABELINGS = [
+    {"sourceLabels": ["exported_namespace"], "regex": "(.+)", "targetLabel": "namespace", "action": "replace"},
+    {"regex": "exported_namespace", "action": "labeldrop"},
+]
 
 
 def ingress_nginx_values(config: Ingress) -> dict[str, Any]:
@@ -54,6 +61,10 @@ def ingress_nginx_values(config: Ingress) -> dict[str, Any]:
             "resources": {"requests": {"cpu": "200m", "memory": "256Mi"}},
             "ingressClassResource": {"name": INGRESS_CLASS, "enabled": True, "default": False},
             "ingressClass": INGRESS_CLASS,
+            # Request metrics also for Ingresses without a host (model-api's, unless model_api.host is
+            # set); the controller drops them otherwise, and model-api's alerts could never fire
+            # (internal/ingress/metric/collectors/socket.go).
+            "extraArgs": {"metrics-per-undefined-host": "true"},
             "allowSnippetAnnotations": False,
             "service": {
                 "type": "LoadBalancer",
@@ -63,7 +74,7 @@ def ingress_nginx_values(config: Ingress) -> dict[str, Any]:
             },
             "metrics": {
                 "enabled": True,
-                "serviceMonitor": {"enabled": True},
+                "serviceMonitor": {"enabled": True, "metricRelabelings": INGRESS_NAMESPACE_RELABELINGS},
             },
         },
     }

@@ -1,11 +1,17 @@
 """Cluster observability: metrics-server (for the HPAs), kube-prometheus-stack with haflow's alert
-rules, and fluent-bit shipping container logs to the CloudWatch Logs group the foundation created
-(its retention is ``eks.container_log_retention_days``, set on the group there).
+rules and Alertmanager's delivery, and fluent-bit shipping container logs to the CloudWatch Logs group
+the foundation created (its retention is ``eks.container_log_retention_days``, set on the group there).
+
+Delivery (docs/alerting.md): Alertmanager publishes every critical and warning alert to the region's
+SNS topic with SigV4 as its IRSA role, the Watchdog to the heartbeat topic (a CloudWatch alarm notices
+when it stops), and, when the environment names their Secrets Manager secrets, to Slack, PagerDuty and a
+webhook, whose URLs and keys External Secrets writes into one Secret mounted into the Alertmanager pods.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cdktf import ITerraformDependable, TerraformProvider
@@ -13,6 +19,7 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.platform import Alerts, Observability
+from haflow.constructs.alerting import HEARTBEAT_REPEAT_MINUTES
 from haflow.constructs.helm import (
     FLUENT_BIT,
     KUBE_PROMETHEUS_STACK,
@@ -21,19 +28,27 @@ from haflow.constructs.helm import (
     requests,
     spread_across_zones_and_hosts,
 )
+from haflow.constructs.secrets import SyncedSecret
 
-MONITORING_NAMESPACE = "monitoring"
+MONITORING_NAMESPACE = contract.ALERTMANAGER_SERVICE_ACCOUNT.namespace
 LOGGING_NAMESPACE = contract.FLUENT_BIT_SERVICE_ACCOUNT.namespace
 SYSTEM_NAMESPACE = "kube-system"
 METRICS_SERVER_REPLICAS = 2
 METRICS_SERVER_LABELS = {"app.kubernetes.io/name": "metrics-server", "app.kubernetes.io/instance": "metrics-server"}
-# kube-state-metrics: two pods, so a drained node does not blind the alerts built on it. Both serve the same
-# series (told apart by their pod/instance labels); the rules below aggregate with max by the object's own
-# labels, so a duplicate never doubles a count.
+# kube-state-metrics: two pods, sharded (the chart's autosharding: a StatefulSet whose pods each serve
+# the objects of their shard), so every series exists once. Two replicas of one Deployment would serve
+# every series twice (told apart only by pod/instance): sums of allocatable double and per-object
+# alerts fire twice. A lost pod blanks its shard until it is back, and the chart's
+# KubeStateMetricsShardsMissing says so.
 KUBE_STATE_METRICS_REPLICAS = 2
 KUBE_STATE_METRICS_LABELS = {
     "app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": "kube-prometheus-stack",
 }
+# EKS runs the control plane itself: no kube-controller-manager, kube-scheduler or etcd is reachable from
+# the cluster, so scraping them fails and their chart alerts (KubeControllerManagerDown, KubeSchedulerDown,
+# critical) would fire forever. kube-proxy does run on every node (haflow installs the EKS add-on, which
+# serves metrics on 0.0.0.0:10249), so it stays scraped.
+EKS_MANAGED_COMPONENTS = contract.EKS_MANAGED_MONITORING_COMPONENTS
 # Ingress objects whose traffic is the model-api's (stable and canary); see haflow.constructs.model_api.
 MODEL_API_INGRESS_PATTERN = "model-api(-canary)?"
 
@@ -46,10 +61,20 @@ def metrics_server_values() -> dict[str, Any]:
     }
 
 
+MODEL_API_NAMESPACE = contract.MODEL_API_SERVICE_ACCOUNT.namespace
+# A failed flow-run Job alerts for this long after it failed, then resolves (failed Jobs stay for a day).
+FLOW_RUN_FAILURE_WINDOW = "15m"
+
+
 def alert_rules(alerts: Alerts, flow_run_namespace: str) -> dict[str, Any]:
-    """PrometheusRule groups: pods, model-api (from ingress-nginx metrics), Prefect flow runs."""
-    ingress = f'ingress=~"{MODEL_API_INGRESS_PATTERN}"'
+    """PrometheusRule groups: pods, model-api (from ingress-nginx metrics), Prefect flow runs.
+
+    Every alert carries a ``namespace`` label (Alertmanager groups by it and the chart's inhibition rules
+    match on it) and a ``severity``: critical pages, warning notifies (docs/alerting.md).
+    """
+    ingress = f'namespace="{MODEL_API_NAMESPACE}",ingress=~"{MODEL_API_INGRESS_PATTERN}"'
     error_ratio = alerts.model_api_error_rate_percent / 100
+    failed_jobs = f'kube_job_failed{{namespace="{flow_run_namespace}",condition="true"}}'
     return {
         "groups": [
             {
@@ -81,13 +106,18 @@ def alert_rules(alerts: Alerts, flow_run_namespace: str) -> dict[str, Any]:
                 ],
             },
             {
+                # ingress-nginx labels each request with the Ingress' namespace (restored by the ServiceMonitor's
+                # relabeling, haflow.constructs.ingress) and name and, with --metrics-per-undefined-host,
+                # counts requests of a host-less Ingress.
                 "name": "haflow.model-api",
                 "rules": [
                     {
                         "alert": "ModelApiHighErrorRate",
                         "expr": (
-                            f'sum(rate(nginx_ingress_controller_requests{{{ingress},status=~"5.."}}[5m])) / '
-                            f"sum(rate(nginx_ingress_controller_requests{{{ingress}}}[5m])) > {error_ratio:g}"
+                            f'sum by (namespace) (rate(nginx_ingress_controller_requests{{{ingress},status=~"5.."}}'
+                            "[5m])) / "
+                            f"sum by (namespace) (rate(nginx_ingress_controller_requests{{{ingress}}}[5m])) "
+                            f"> {error_ratio:g}"
                         ),
                         "for": "5m",
                         "labels": {"severity": "critical"},
@@ -99,7 +129,7 @@ def alert_rules(alerts: Alerts, flow_run_namespace: str) -> dict[str, Any]:
                     {
                         "alert": "ModelApiHighLatencyP95",
                         "expr": (
-                            "histogram_quantile(0.95, sum by (le) (rate("
+                            "histogram_quantile(0.95, sum by (namespace, le) (rate("
                             f"nginx_ingress_controller_request_duration_seconds_bucket{{{ingress}}}[5m]))) "
                             f"> {alerts.model_api_p95_latency_seconds:g}"
                         ),
@@ -109,21 +139,34 @@ def alert_rules(alerts: Alerts, flow_run_namespace: str) -> dict[str, Any]:
                             "summary": f"model-api p95 latency above {alerts.model_api_p95_latency_seconds:g}s",
                         },
                     },
+                    {
+                        # The two alerts above can only fire on series that exist: this one says when they
+                        # do not (a controller that drops the host-less Ingress' metrics, a renamed Ingress).
+                        "alert": "ModelApiRequestMetricsAbsent",
+                        "expr": f"absent(nginx_ingress_controller_requests{{{ingress}}})",
+                        "for": "1h",
+                        "labels": {"severity": "warning", "namespace": MODEL_API_NAMESPACE},
+                        "annotations": {
+                            "summary": "no ingress-nginx request metrics for model-api for an hour: its error-rate "
+                            "and latency alerts cannot fire (no traffic, or the controller drops the metrics)",
+                        },
+                    },
                 ],
             },
             {
                 "name": "haflow.prefect",
                 "rules": [
                     {
-                        # The Kubernetes worker runs each flow run as a Job; a failed or crashed run
-                        # leaves a failed Job in the flow-run namespace (kube-state-metrics).
-                        "alert": "PrefectFlowRunsFailing",
-                        "expr": "sum(max by (namespace, job_name) ("
-                        f'kube_job_failed{{namespace="{flow_run_namespace}",condition="true"}})) > 0',
+                        # The Kubernetes worker runs each flow run as a Job; a failed or crashed run leaves a
+                        # failed Job in the flow-run namespace (kube-state-metrics), kept for a day. One alert
+                        # per Job that failed in the last FLOW_RUN_FAILURE_WINDOW, resolved after it.
+                        "alert": "PrefectFlowRunFailed",
+                        "expr": f"max by (namespace, job_name) ({failed_jobs} == 1) unless "
+                        f"max by (namespace, job_name) ({failed_jobs} offset {FLOW_RUN_FAILURE_WINDOW} == 1)",
                         "for": "0m",
                         "labels": {"severity": "warning"},
                         "annotations": {
-                            "summary": "{{ $value }} Prefect flow-run Jobs failed in " + flow_run_namespace,
+                            "summary": "Prefect flow-run Job {{ $labels.namespace }}/{{ $labels.job_name }} failed",
                         },
                     },
                 ],
@@ -132,8 +175,125 @@ def alert_rules(alerts: Alerts, flow_run_namespace: str) -> dict[str, Any]:
     }
 
 
-def kube_prometheus_stack_values(config: Observability, flow_run_namespace: str, storage_class: str) -> dict[str, Any]:
+# --- Alertmanager delivery ------------------------------------------------------------------------------
+
+ALERTMANAGER_SERVICE_ACCOUNT = contract.ALERTMANAGER_SERVICE_ACCOUNT
+# The Secret External Secrets builds from the optional receivers' secrets; the operator mounts each
+# Secret listed in alertmanagerSpec.secrets at /etc/alertmanager/secrets/<name>/<key>.
+RECEIVER_SECRET = "alertmanager-receivers"
+RECEIVER_SECRET_DIR = f"/etc/alertmanager/secrets/{RECEIVER_SECRET}"
+NULL_RECEIVER = "null"
+HEARTBEAT_RECEIVER = "heartbeat"
+CRITICAL_RECEIVER = "critical"
+WARNING_RECEIVER = "warning"
+# Which receiver each severity reaches (chart alerts use critical, warning, info and none).
+SEVERITY_RECEIVERS = {"critical": CRITICAL_RECEIVER, "warning": WARNING_RECEIVER, "info": NULL_RECEIVER}
+CRITICAL_REPEAT = "4h"
+WARNING_REPEAT = "12h"
+
+
+def _secret_file(key: str) -> str:
+    return f"{RECEIVER_SECRET_DIR}/{key}"
+
+
+def _sns(topic_arn: str, region: str, environment: str, severity: str) -> dict[str, Any]:
+    # No keys in sigv4: the AWS SDK's default chain takes the IRSA web identity the pod is given.
     return {
+        "topic_arn": topic_arn,
+        "sigv4": {"region": region},
+        "attributes": {"severity": severity, "environment": environment},
+        "send_resolved": True,
+    }
+
+
+def alertmanager_config(
+    alerts: Alerts, *, environment: str, region: str, topic_arn: str, heartbeat_topic_arn: str
+) -> dict[str, Any]:
+    """Routes and receivers (the chart keeps its inhibition rules and templates).
+
+    critical -> SNS (severity=critical) + PagerDuty + Slack + webhook; warning (and anything without a
+    known severity) -> SNS (severity=warning) + Slack + webhook; info and InfoInhibitor -> null (they
+    exist to be inhibited or looked at); Watchdog -> the heartbeat topic (+ the external heartbeat URL).
+    """
+    secrets = alerts.receiver_secrets
+    chat: dict[str, Any] = {}
+    if "slack-webhook-url" in secrets:
+        chat["slack_configs"] = [{"api_url_file": _secret_file("slack-webhook-url"), "send_resolved": True}]
+    if "webhook-url" in secrets:
+        # url_file needs Alertmanager >= 0.26 (the chart runs 0.31).
+        chat["webhook_configs"] = [{"url_file": _secret_file("webhook-url"), "send_resolved": True}]
+    critical: dict[str, Any] = {
+        "name": CRITICAL_RECEIVER, "sns_configs": [_sns(topic_arn, region, environment, "critical")], **chat,
+    }
+    if "pagerduty-routing-key" in secrets:
+        critical["pagerduty_configs"] = [{"routing_key_file": _secret_file("pagerduty-routing-key"),
+                                          "send_resolved": True}]
+    warning = {"name": WARNING_RECEIVER, "sns_configs": [_sns(topic_arn, region, environment, "warning")], **chat}
+    heartbeat: dict[str, Any] = {
+        "name": HEARTBEAT_RECEIVER, "sns_configs": [_sns(heartbeat_topic_arn, region, environment, "none")],
+    }
+    if "heartbeat-url" in secrets:
+        heartbeat["webhook_configs"] = [{"url_file": _secret_file("heartbeat-url"), "send_resolved": False}]
+    return {
+        "route": {
+            "receiver": WARNING_RECEIVER,
+            "group_by": ["namespace", "alertname"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": WARNING_REPEAT,
+            "routes": [
+                {"receiver": HEARTBEAT_RECEIVER, "matchers": ['alertname = "Watchdog"'], "group_wait": "0s",
+                 "group_interval": "1m", "repeat_interval": f"{HEARTBEAT_REPEAT_MINUTES}m"},
+                {"receiver": NULL_RECEIVER, "matchers": ['alertname = "InfoInhibitor"']},
+                {"receiver": CRITICAL_RECEIVER, "matchers": ['severity = "critical"'],
+                 "repeat_interval": CRITICAL_REPEAT},
+                {"receiver": NULL_RECEIVER, "matchers": ['severity = "info"']},
+            ],
+        },
+        "receivers": [{"name": NULL_RECEIVER}, heartbeat, critical, warning],
+    }
+
+
+def observability_synced_secrets(alerts: Alerts) -> list[SyncedSecret]:
+    """The optional receivers' URLs and keys, from Secrets Manager into the Secret Alertmanager mounts."""
+    secrets = alerts.receiver_secrets
+    if not secrets:
+        return []
+    variables = {key: key.replace("-", "_") for key in secrets}
+    return [
+        SyncedSecret(
+            name=RECEIVER_SECRET,
+            namespace=ALERTMANAGER_SERVICE_ACCOUNT.namespace,
+            remote={variables[key]: (name, None) for key, name in secrets.items()},
+            template={key: "{{ ." + variables[key] + " }}" for key in secrets},
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class AlertDelivery:
+    """Where this region's Alertmanager delivers: its IRSA role and the foundation's SNS topics."""
+
+    environment: str
+    region: str
+    role_arn: str
+    topic_arn: str
+    heartbeat_topic_arn: str
+
+
+def kube_prometheus_stack_values(
+    config: Observability, flow_run_namespace: str, storage_class: str, delivery: AlertDelivery
+) -> dict[str, Any]:
+    alertmanager_spec: dict[str, Any] = {
+        "replicas": config.alertmanager_replicas,
+        "resources": requests("50m", "64Mi"),
+        "podAntiAffinity": "soft",
+        "podAntiAffinityTopologyKey": contract.ZONE_TOPOLOGY_KEY,
+    }
+    if config.alerts.receiver_secrets:
+        alertmanager_spec["secrets"] = [RECEIVER_SECRET]
+    return {
+        **{component: {"enabled": False} for component in EKS_MANAGED_COMPONENTS},
         # Grafana needs an admin credential from Secrets Manager before it can be turned on; without one
         # the chart falls back to a well-known default password.
         "grafana": {"enabled": False},
@@ -163,17 +323,21 @@ def kube_prometheus_stack_values(config: Observability, flow_run_namespace: str,
         },
         "alertmanager": {
             "podDisruptionBudget": {"enabled": config.alertmanager_replicas > 1, "minAvailable": 1},
-            "alertmanagerSpec": {
-                "replicas": config.alertmanager_replicas,
-                "resources": requests("50m", "64Mi"),
-                "podAntiAffinity": "soft",
-                "podAntiAffinityTopologyKey": contract.ZONE_TOPOLOGY_KEY,
-            }
+            "serviceAccount": {
+                "create": True, "name": ALERTMANAGER_SERVICE_ACCOUNT.name,
+                "annotations": {contract.IRSA_ANNOTATION: delivery.role_arn},
+            },
+            "config": alertmanager_config(
+                config.alerts, environment=delivery.environment, region=delivery.region,
+                topic_arn=delivery.topic_arn, heartbeat_topic_arn=delivery.heartbeat_topic_arn,
+            ),
+            "alertmanagerSpec": alertmanager_spec,
         },
         # The chart runs one operator pod (replicas: 1 in its template) and prometheus-operator has no leader
         # election; while it is away, Prometheus and Alertmanager keep running, only changes wait.
         "prometheusOperator": {"resources": requests("100m", "128Mi")},
         "kube-state-metrics": {
+            "autosharding": {"enabled": True},
             "replicas": KUBE_STATE_METRICS_REPLICAS,
             "podDisruptionBudget": {"minAvailable": 1},
             "topologySpreadConstraints": spread_across_zones_and_hosts(KUBE_STATE_METRICS_LABELS),
@@ -222,6 +386,7 @@ class ClusterObservability(Construct):
         *,
         config: Observability,
         region: str,
+        delivery: AlertDelivery,
         log_group_name: str,
         fluent_bit_role_arn: str,
         flow_run_namespace: str,
@@ -239,7 +404,7 @@ class ClusterObservability(Construct):
         self.monitoring = helm_release(
             self, "kube-prometheus-stack", chart=KUBE_PROMETHEUS_STACK, release_name="kube-prometheus-stack",
             namespace=MONITORING_NAMESPACE,
-            values=kube_prometheus_stack_values(config, flow_run_namespace, storage_class),
+            values=kube_prometheus_stack_values(config, flow_run_namespace, storage_class, delivery),
             provider=provider, depends_on=depends_on,
         )
         self.logging = helm_release(

@@ -3,7 +3,7 @@
 The foundation stack fills one PlatformInputs with attributes of its resources (Terraform tokens);
 the platform stack uses them, and cdktf turns each use into a cross-stack reference
 (an output of <env>-foundation read through terraform_remote_state in <env>-platform).
-Fields follow the section order: network, EKS, IRSA roles, database, cache, artifacts, logging.
+Fields follow the section order: network, EKS, IRSA roles, database, cache, artifacts, logging, alerting.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class PlatformInputs:
     cluster_autoscaler_role_arn: str
     fluent_bit_role_arn: str
     external_secrets_role_arn: str
+    alertmanager_role_arn: str
     # Aurora PostgreSQL
     database_endpoint: str
     database_reader_endpoint: str
@@ -42,3 +43,6 @@ class PlatformInputs:
     artifacts_bucket_name: str
     # CloudWatch Logs group that fluent-bit ships container logs to
     container_log_group_name: str
+    # SNS topics Alertmanager publishes to: every alert, and the Watchdog heartbeat
+    alerts_topic_arn: str
+    alerts_heartbeat_topic_arn: str

@@ -19,6 +19,7 @@ from haflow.rules import (  # noqa: F401
     eks,
     network,
     network_policy,
+    observability,
     prefect,
     rendered,
     secrets,
@@ -40,8 +41,8 @@ from haflow.rules.engine import (
 )
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
-FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "data_loss", "secrets",
-            "rendered", "network_policy", "dr", "terraform", "suppressions")
+FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "observability", "data_loss",
+            "secrets", "rendered", "network_policy", "dr", "terraform", "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)
 

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.model import Environment
+from haflow.constructs.alerting import AlertTopics, grant_read_receiver_secrets
 from haflow.constructs.artifacts import (
     BUCKET_READ_ACTIONS,
     KMS_READ_ACTIONS,
@@ -131,6 +132,11 @@ class DrFoundationStack(TerraformStack):
         )
         self.dns = DnsFailoverRecords(self, "dns-failover", name=env.name, config=dr.dns) if dr.dns else None
 
+        # The secondary region's own topics: its alerts must arrive while the primary region is down.
+        self.alerts = AlertTopics(
+            self, "alerts", name=name, account_id=account.account_id, partition=partition.partition, protect=protect,
+        )
+
         roles = self._service_account_roles(name)
         self.platform_inputs = PlatformInputs(
             region=region,
@@ -145,6 +151,7 @@ class DrFoundationStack(TerraformStack):
             cluster_autoscaler_role_arn=roles["cluster-autoscaler"].arn,
             fluent_bit_role_arn=roles["fluent-bit"].arn,
             external_secrets_role_arn=roles["external-secrets"].arn,
+            alertmanager_role_arn=roles["alertmanager"].arn,
             # The secondary cluster's own endpoints: they serve writes once it is promoted.
             database_endpoint=self.database.endpoint,
             database_reader_endpoint=self.database.reader_endpoint,
@@ -159,6 +166,8 @@ class DrFoundationStack(TerraformStack):
             cache_auth_secret_arn=self.cache.auth_secret_arn,
             artifacts_bucket_name=self.replica.bucket_name,
             container_log_group_name=self.eks.container_log_group.name,
+            alerts_topic_arn=self.alerts.topic_arn,
+            alerts_heartbeat_topic_arn=self.alerts.heartbeat_topic_arn,
         )
         if self.deploy_runner is not None:
             TerraformOutput(self, "deploy_runner_project", value=self.deploy_runner.project_name,
@@ -172,6 +181,7 @@ class DrFoundationStack(TerraformStack):
             "global_cluster_identifier": self.database.global_cluster.global_cluster_identifier,
             "cache_primary_endpoint": self.cache.primary_endpoint,
             "artifacts_replica_bucket_name": self.replica.bucket_name,
+            "alerts_topic_arn": self.alerts.topic_arn,
         }.items():
             TerraformOutput(self, output_id, value=value)
 
@@ -206,4 +216,9 @@ class DrFoundationStack(TerraformStack):
              f"{master_secret_name(env.name)}-??????"},
         )
         self.cache.grant_read_auth_token(roles["external-secrets"])
+        self.alerts.grant_publish(roles["alertmanager"])
+        grant_read_receiver_secrets(
+            roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=region,
+            account_id=self.account_id, partition=self.partition,
+        )
         return roles

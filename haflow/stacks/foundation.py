@@ -10,6 +10,7 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.model import Environment
+from haflow.constructs.alerting import AlertTopics, grant_read_receiver_secrets
 from haflow.constructs.artifacts import Artifacts
 from haflow.constructs.bucket import AccessLogBucket
 from haflow.constructs.cache import Cache
@@ -97,6 +98,12 @@ class FoundationStack(TerraformStack):
         if env.dr.enabled:
             replicate_artifacts(self, env, self.artifacts, partition=partition.partition, account_id=account.account_id)
 
+        self.alerts = AlertTopics(
+            self, "alerts", name=env.name, account_id=account.account_id, partition=partition.partition,
+            protect=env.artifacts.protect_from_destroy,
+        )
+        self.account_id, self.partition = account.account_id, partition.partition
+
         roles = self._service_account_roles()
         self.platform_inputs = PlatformInputs(
             region=env.region,
@@ -111,6 +118,7 @@ class FoundationStack(TerraformStack):
             cluster_autoscaler_role_arn=roles["cluster-autoscaler"].arn,
             fluent_bit_role_arn=roles["fluent-bit"].arn,
             external_secrets_role_arn=roles["external-secrets"].arn,
+            alertmanager_role_arn=roles["alertmanager"].arn,
             database_endpoint=self.database.endpoint,
             database_reader_endpoint=self.database.reader_endpoint,
             database_port=self.database.port,
@@ -122,6 +130,8 @@ class FoundationStack(TerraformStack):
             cache_auth_secret_arn=self.cache.auth_secret_arn,
             artifacts_bucket_name=self.artifacts.bucket_name,
             container_log_group_name=self.eks.container_log_group.name,
+            alerts_topic_arn=self.alerts.topic_arn,
+            alerts_heartbeat_topic_arn=self.alerts.heartbeat_topic_arn,
         )
         self._outputs()
 
@@ -136,10 +146,15 @@ class FoundationStack(TerraformStack):
         self.eks.grant_write_container_logs(roles["fluent-bit"])
         self.database.grant_read_master_secret(roles["external-secrets"])
         self.cache.grant_read_auth_token(roles["external-secrets"])
+        self.alerts.grant_publish(roles["alertmanager"])
+        grant_read_receiver_secrets(
+            roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=env.region,
+            account_id=self.account_id, partition=self.partition,
+        )
         return roles
 
     def _outputs(self) -> None:
-        """Section order: network, EKS, IRSA roles, database, cache, artifacts, logging."""
+        """Section order: network, EKS, IRSA roles, database, cache, artifacts, logging, alerting."""
         inputs = self.platform_inputs
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
         TerraformOutput(self, "private_subnet_ids", value=self.network.private_subnets.ids)
@@ -158,6 +173,7 @@ class FoundationStack(TerraformStack):
             "cluster_autoscaler_role_arn": inputs.cluster_autoscaler_role_arn,
             "fluent_bit_role_arn": inputs.fluent_bit_role_arn,
             "external_secrets_role_arn": inputs.external_secrets_role_arn,
+            "alertmanager_role_arn": inputs.alertmanager_role_arn,
             "database_endpoint": inputs.database_endpoint,
             "database_reader_endpoint": inputs.database_reader_endpoint,
             "database_port": inputs.database_port,
@@ -167,6 +183,8 @@ class FoundationStack(TerraformStack):
             "cache_auth_secret_arn": inputs.cache_auth_secret_arn,
             "artifacts_bucket_name": inputs.artifacts_bucket_name,
             "container_log_group_name": inputs.container_log_group_name,
+            "alerts_topic_arn": inputs.alerts_topic_arn,
+            "alerts_heartbeat_topic_arn": inputs.alerts_heartbeat_topic_arn,
         }
         for output_id, value in outputs.items():
             TerraformOutput(self, output_id, value=value)

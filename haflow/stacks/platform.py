@@ -24,7 +24,7 @@ from haflow.constructs.gpu import NvidiaDevicePlugin
 from haflow.constructs.ingress import IngressNginx
 from haflow.constructs.model_api import ModelApiWorkload, model_api_synced_secrets
 from haflow.constructs.network_policy import NetworkPolicies
-from haflow.constructs.observability import ClusterObservability
+from haflow.constructs.observability import AlertDelivery, ClusterObservability, observability_synced_secrets
 from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.constructs.prefect import PrefectPlatform, prefect_synced_secrets
 from haflow.constructs.reloader import Reloader
@@ -94,6 +94,10 @@ class PlatformStack(TerraformStack):
         self.storage = DefaultStorageClass(self, "storage", provider=self.kubernetes)
         self.observability = ClusterObservability(
             self, "observability", config=env.observability, region=inputs.region,
+            delivery=AlertDelivery(
+                environment=env.name, region=inputs.region, role_arn=inputs.alertmanager_role_arn,
+                topic_arn=inputs.alerts_topic_arn, heartbeat_topic_arn=inputs.alerts_heartbeat_topic_arn,
+            ),
             log_group_name=inputs.container_log_group_name, fluent_bit_role_arn=inputs.fluent_bit_role_arn,
             flow_run_namespace=env.prefect.flow_run_namespace, storage_class=self.storage.name,
             provider=self.helm, depends_on=[self.storage.storage_class],
@@ -105,7 +109,8 @@ class PlatformStack(TerraformStack):
         self.secrets = ExternalSecrets(
             self, "external-secrets", config=env.secrets, region=inputs.region,
             role_arn=inputs.external_secrets_role_arn,
-            secrets=[*prefect_synced_secrets(inputs), *model_api_synced_secrets(inputs)],
+            secrets=[*prefect_synced_secrets(inputs), *model_api_synced_secrets(inputs),
+                     *observability_synced_secrets(env.observability.alerts)],
             provider=self.helm,
             depends_on=list(namespaces.values()),
         )

@@ -41,6 +41,7 @@ FAKE_INPUTS = PlatformInputs(
     cluster_autoscaler_role_arn="arn:aws:iam::123456789012:role/haflow-test-cluster-autoscaler",
     fluent_bit_role_arn="arn:aws:iam::123456789012:role/haflow-test-fluent-bit",
     external_secrets_role_arn="arn:aws:iam::123456789012:role/haflow-test-external-secrets",
+    alertmanager_role_arn="arn:aws:iam::123456789012:role/haflow-test-alertmanager",
     database_endpoint="haflow-test.cluster-abc.us-east-1.rds.amazonaws.com",
     database_reader_endpoint="haflow-test.cluster-ro-abc.us-east-1.rds.amazonaws.com",
     database_port="5432",
@@ -52,6 +53,8 @@ FAKE_INPUTS = PlatformInputs(
     cache_auth_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:haflow-test-redis-auth",
     artifacts_bucket_name="haflow-test-artifacts",
     container_log_group_name="/haflow/test/containers",
+    alerts_topic_arn="arn:aws:sns:us-east-1:123456789012:haflow-test-alerts",
+    alerts_heartbeat_topic_arn="arn:aws:sns:us-east-1:123456789012:haflow-test-alerts-heartbeat",
 )
 
 

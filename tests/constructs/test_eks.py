@@ -124,4 +124,5 @@ def test_irsa_roles_trust_exactly_one_service_account(synthesized: dict[str, Any
         subjects = [value for key, value in conditions.items() if key.endswith(":sub")]
         assert len(subjects) == 1 and "*" not in subjects[0]
         assert subjects[0].startswith("system:serviceaccount:")
-    assert web_identity_roles == 6  # prefect-worker, model-api, autoscaler, fluent-bit, external-secrets, ebs-csi
+    # prefect-worker, model-api, autoscaler, fluent-bit, external-secrets, alertmanager, ebs-csi
+    assert web_identity_roles == 7

@@ -50,14 +50,23 @@ def guarded_and_spread(objects: list[Manifest], kind: str, name: str) -> list[st
     return problems
 
 
+DELIVERY = observability.AlertDelivery(
+    environment="prod", region="us-east-1", role_arn="arn:aws:iam::123456789012:role/alertmanager",
+    topic_arn="arn:aws:sns:us-east-1:123456789012:prod-alerts",
+    heartbeat_topic_arn="arn:aws:sns:us-east-1:123456789012:prod-alerts-heartbeat",
+)
+
+
 def monitoring(env: Environment) -> list[Manifest]:
-    values = observability.kube_prometheus_stack_values(env.observability, env.prefect.flow_run_namespace, "gp3")
+    values = observability.kube_prometheus_stack_values(env.observability, env.prefect.flow_run_namespace, "gp3",
+                                                        DELIVERY)
     return render(KUBE_PROMETHEUS_STACK, values, release="kube-prometheus-stack", namespace="monitoring")
 
 
 def test_kube_state_metrics_is_replicated_guarded_and_spread(environments: dict[str, Environment]) -> None:
     objects = monitoring(environments["prod"])
-    assert guarded_and_spread(objects, "Deployment", "kube-prometheus-stack-kube-state-metrics") == []
+    # Sharded (autosharding): a StatefulSet whose two pods each serve half the objects.
+    assert guarded_and_spread(objects, "StatefulSet", "kube-prometheus-stack-kube-state-metrics") == []
 
 
 @pytest.mark.parametrize(("kind", "name"), [("Prometheus", "kube-prometheus-stack-prometheus"),

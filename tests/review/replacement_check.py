@@ -114,15 +114,28 @@ def literal(value: Any, stack: Mapping[str, Any]) -> Any:
     return f"mock-{name.lower()[:20]}"
 
 
+def _embeds_expression(value: Any) -> bool:
+    """True when ``value`` holds an expression inside other text (a JSON policy with an ARN reference), which
+    ``literal`` can only replace by a secret-shaped string that the attribute's own checks may refuse."""
+    if isinstance(value, list):
+        return any(_embeds_expression(item) for item in value)
+    if isinstance(value, dict):
+        return any(_embeds_expression(item) for item in value.values())
+    return isinstance(value, str) and "${" in value and REFERENCE.fullmatch(value) is None
+
+
 def foundation_slice(stack: Mapping[str, Any], types: list[str], schemas: Mapping[str, Any]) -> Slice:
+    """One resource of each type in ``types``: the first whose attributes are literals or whole references
+    (else the first), with its references replaced by literals."""
     result = Slice()
     for rtype in types:
-        name, body = next(iter(((stack.get("resource") or {}).get(rtype) or {}).items()))
+        candidates = list(((stack.get("resource") or {}).get(rtype) or {}).values())
+        body = next((c for c in candidates if not any(_embeds_expression(v) for k, v in c.items()
+                                                      if k not in NOT_CONFIG)), candidates[0])
         config = {key: literal(value, stack) for key, value in body.items() if key not in NOT_CONFIG}
         kept, dropped = strip_unknown(config, schemas[rtype]["block"])
         result.stripped += [f"{rtype}.{path}" for path in dropped]
         result.resources[rtype] = {"base": kept}
-        del name
     return result
 
 

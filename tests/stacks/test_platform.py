@@ -319,7 +319,7 @@ def test_monitoring_alerts_and_logs(synthesized: dict[str, StackJson], env_name:
     rules = values(stack, "kube-prometheus-stack")["additionalPrometheusRulesMap"]["haflow"]["groups"]
     alerts = {rule["alert"] for group in rules for rule in group["rules"]}
     assert alerts == {"PodCrashLooping", "PodRestartingOften", "ModelApiHighErrorRate", "ModelApiHighLatencyP95",
-                      "PrefectFlowRunsFailing"}
+                      "ModelApiRequestMetricsAbsent", "PrefectFlowRunFailed"}
     volume = values(stack, "kube-prometheus-stack")["prometheus"]["prometheusSpec"]["storageSpec"]
     storage_class = only(stack, "kubernetes_storage_class_v1", volume["volumeClaimTemplate"]["spec"]["storageClassName"])
     assert storage_class["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}

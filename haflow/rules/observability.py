@@ -1,0 +1,160 @@
+"""Observability rules: alerts that reach someone, a heartbeat that says the path works, and no alert about
+a component the cluster cannot have.
+
+Read from the kube-prometheus-stack release's values, with the chart's defaults (81.6.2 values.yaml) for
+what the release leaves out: Helm merges ``alertmanager.config`` into the chart's, maps key by key and
+lists whole, so a release that sets only ``receivers`` keeps the chart's route to ``null``. Routing is
+resolved as Alertmanager does: the first child route whose matchers all hold, depth first
+(https://prometheus.io/docs/alerting/latest/configuration/#route); ``continue`` is not followed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from haflow import contract
+from haflow.merge import deep_merge
+from haflow.plan import HELM_RELEASE
+from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
+from haflow.rules.helm import Values, chart_name, values_of
+from haflow.rules.stack import LiteralResource, Stack
+
+if TYPE_CHECKING:
+    from haflow.config.model import Environment
+
+KUBE_PROMETHEUS_STACK_CHART = "kube-prometheus-stack"
+# The chart's own alertmanager.config (values.yaml): everything, the Watchdog included, to "null".
+CHART_DEFAULT_ALERTMANAGER_CONFIG: dict[str, Any] = {
+    "route": {"receiver": "null", "routes": [{"receiver": "null", "matchers": ['alertname = "Watchdog"']}]},
+    "receivers": [{"name": "null"}],
+}
+DELIVERED_SEVERITIES = ("critical", "warning")
+WATCHDOG = {"alertname": "Watchdog", "severity": "none"}
+# Components of a self-managed control plane; EKS runs them where the cluster cannot scrape them, so the
+# chart's *Down alerts for them (critical) would fire forever.
+EKS_MANAGED_COMPONENTS = contract.EKS_MANAGED_MONITORING_COMPONENTS
+_MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')
+
+
+def monitoring_values(release: LiteralResource) -> Values | None:
+    return values_of(release) if chart_name(release) == KUBE_PROMETHEUS_STACK_CHART else None
+
+
+def _matches(route: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    conditions: list[tuple[str, str, str]] = []
+    for matcher in route.get("matchers") or []:
+        parsed = _MATCHER.match(str(matcher))
+        if not parsed:
+            return False
+        conditions.append((parsed.group(1), parsed.group(2), parsed.group(3)))
+    conditions += [(name, "=", str(value)) for name, value in (route.get("match") or {}).items()]
+    conditions += [(name, "=~", str(value)) for name, value in (route.get("match_re") or {}).items()]
+    for name, operator, value in conditions:
+        actual = labels.get(name, "")
+        held = {
+            "=": actual == value,
+            "!=": actual != value,
+            "=~": re.fullmatch(value, actual) is not None,
+            "!~": re.fullmatch(value, actual) is None,
+        }[operator]
+        if not held:
+            return False
+    return True
+
+
+def resolve_receiver(route: Mapping[str, Any], labels: Mapping[str, str], inherited: str = "") -> str:
+    """The receiver Alertmanager hands an alert with ``labels`` to."""
+    receiver = str(route.get("receiver") or inherited)
+    for child in route.get("routes") or []:
+        if isinstance(child, Mapping) and _matches(child, labels):
+            return resolve_receiver(child, labels, receiver)
+    return receiver
+
+
+def notifiers(config: Mapping[str, Any], receiver: str) -> list[str]:
+    """The kinds of notifier (``sns_configs``, ``slack_configs``...) receiver ``receiver`` has."""
+    for entry in config.get("receivers") or []:
+        if isinstance(entry, Mapping) and entry.get("name") == receiver:
+            return sorted(key for key, value in entry.items() if key.endswith("_configs") and value)
+    return []
+
+
+def alertmanager_config(values: Values) -> dict[str, Any] | None:
+    """The configuration Alertmanager gets, or None when the release runs no Alertmanager."""
+    if not values.boolean("alertmanager.enabled", True):
+        return None
+    configured = values.get("alertmanager.config", {})
+    return deep_merge(CHART_DEFAULT_ALERTMANAGER_CONFIG, configured if isinstance(configured, Mapping) else {})
+
+
+def _undelivered(values: Values, labels: Mapping[str, str], what: str) -> list[str]:
+    config = alertmanager_config(values)
+    if config is None:
+        return ["alertmanager.enabled is false: no alert leaves Prometheus"]
+    receiver = resolve_receiver(config.get("route") or {}, labels)
+    if not notifiers(config, receiver):
+        return [f"{what} routes to receiver {receiver!r}, which notifies no one"]
+    return []
+
+
+@rule(
+    id="HA-OBS-001",
+    level=ERROR,
+    title="Critical and warning alerts reach a receiver that notifies someone",
+    rationale="kube-prometheus-stack routes every alert to its 'null' receiver unless told otherwise: the rules "
+    "fire, and nobody hears of an outage the platform was built to survive.",
+    fix="Leave alertmanager.config to haflow (observability.alerts): critical and warning go to the region's SNS "
+    "topic, plus the optional Slack / PagerDuty / webhook receivers.",
+    subjects=(HELM_RELEASE,),
+)
+def alerts_delivered(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    values = monitoring_values(release)
+    if values is None:
+        return NOT_APPLICABLE
+    problems: list[str] = []
+    for severity in DELIVERED_SEVERITIES:
+        problems += _undelivered(values, {"alertname": "Probe", "severity": severity, "namespace": "default"},
+                                 f"a {severity} alert")
+    return sorted(set(problems))
+
+
+@rule(
+    id="HA-OBS-002",
+    level=ERROR,
+    title="The Watchdog alert exists and reaches a heartbeat receiver",
+    rationale="A dead-man's switch: the Watchdog always fires, so its regular arrival proves Prometheus, "
+    "Alertmanager and the notifier work; when it stops, the CloudWatch alarm on the heartbeat topic (or the "
+    "external heartbeat service) raises the alarm no broken alert path could.",
+    fix="Keep defaultRules.rules.general on and route alertname=Watchdog to the heartbeat receiver "
+    "(haflow does; see docs/alerting.md).",
+    subjects=(HELM_RELEASE,),
+)
+def watchdog_heartbeat(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    values = monitoring_values(release)
+    if values is None:
+        return NOT_APPLICABLE
+    problems = []
+    if not values.boolean("defaultRules.create", True) or not values.boolean("defaultRules.rules.general", True):
+        problems.append("the chart's general rules (which hold the Watchdog) are off")
+    problems += _undelivered(values, WATCHDOG, "the Watchdog")
+    return problems
+
+
+@rule(
+    id="HA-OBS-003",
+    level=ERROR,
+    title="No scrape or alert for control-plane components EKS runs out of the cluster's reach",
+    rationale="On EKS, kube-controller-manager, kube-scheduler and etcd are AWS's: scraping them fails and "
+    "KubeControllerManagerDown / KubeSchedulerDown (critical) fire forever, paging around the clock and "
+    "teaching people to ignore pages.",
+    fix="Set kubeControllerManager.enabled, kubeScheduler.enabled and kubeEtcd.enabled to false.",
+    subjects=(HELM_RELEASE,),
+)
+def eks_absent_components(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    values = monitoring_values(release)
+    if values is None:
+        return NOT_APPLICABLE
+    return [f"{component}.enabled is true" for component in EKS_MANAGED_COMPONENTS
+            if values.boolean(f"{component}.enabled", True)]
