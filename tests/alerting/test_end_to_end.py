@@ -31,12 +31,12 @@ import pytest
 import yaml
 
 from haflow.config import Environment
+from haflow.drill.motoserver import answers, free_port, moto_command
 from haflow.render import RenderResult
 from tests.alerting.conftest import ENV
 from tests.alerting.test_alertmanager import rendered_config
 from tests.alerting.test_rules import GENERAL_RULES, HAFLOW_RULES, rule_groups, write_rules
 from tests.alerting.tools import alertmanager_binary, tool
-from tests.drill.conftest import _answers, _moto_command, free_port
 
 REGION = "us-east-1"
 # Long enough for the root route's group_wait (30 s) plus scrape, evaluation and delivery.
@@ -160,8 +160,10 @@ def test_alerts_arrive_in_the_queue_subscribed_to_the_regions_topic(
 
     moto_port = free_port()
     moto = f"http://127.0.0.1:{moto_port}"
-    processes.start("moto", _moto_command(moto_port))
-    wait_for(lambda: _answers(moto), 30, "moto_server", lambda: processes.log("moto"))
+    command = moto_command(moto_port)
+    assert command is not None, "moto_server is not installed (moto[server] in the dev extras)"
+    processes.start("moto", command)
+    wait_for(lambda: answers(moto), 30, "moto_server", lambda: processes.log("moto"))
     credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
                    "AWS_DEFAULT_REGION": REGION}
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
