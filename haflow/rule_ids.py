@@ -59,6 +59,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-RND-010",
     "HA-RND-011",
     "HA-RND-012",
+    "HA-RND-013",
     "HA-DR-001",
     "HA-DR-002",
     "HA-DR-003",

@@ -56,14 +56,12 @@ REDIS_DB = 0
 DATABASE_SECRET_USERNAME = "username"
 DATABASE_SECRET_PASSWORD_FIELD = "password"
 
-# Prefect settings for several API replicas sharing Redis:
-# https://docs.prefect.io/v3/advanced/self-hosted (high availability)
-HA_SERVER_ENV = {
-    # Migrations belong to the chart's migration Job, run once per upgrade.
-    "PREFECT_API_DATABASE_MIGRATE_ON_START": "false",
-    "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING": "prefect_redis.ordering",
-    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect_redis.lease_storage",
-}
+# Prefect settings for several API replicas sharing Redis (https://docs.prefect.io/v3/advanced/self-hosted, high
+# availability) come from the chart, not from here: with backgroundServices.messaging.broker =
+# prefect_redis.messaging, prefect-server 2026.8.18172642 (templates/_helpers.tpl, backgroundServices.envVars) sets
+# PREFECT_SERVER_EVENTS_CAUSAL_ORDERING, PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE and
+# PREFECT_SERVER_DATABASE_MIGRATE_ON_START=false on the API and background-services containers. Setting them again
+# in server.env renders each name twice in one container (HA-RND-013).
 # For every Prefect container of the release (API, background services, migration Job): TLS to Aurora,
 # verified against the RDS CA bundle (Prefect 3.8.3 SQLAlchemyTLSSettings.ca_file; without it Prefect
 # falls back to the image's system store, which holds no RDS CA).
@@ -201,7 +199,6 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
         "server": {
             "replicaCount": config.server.replicas,
             "resources": _resources(config.server.resources),
-            "env": _env(HA_SERVER_ENV),
             "affinity": anti_affinity_across_zones_and_hosts(SERVER_LABELS),
             "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": dict(ROLLING_UPDATE)},
             "extraVolumes": [ca_volume()],

@@ -235,8 +235,6 @@ def test_prefect_uses_aurora_through_an_eso_built_secret(synthesized: dict[str, 
     else:
         assert foundation_ref(env_name, "aws_rds_cluster", "master_user_secret0secret_arn").search(key)
     assert {d["remoteRef"]["property"] for d in secret["spec"]["data"]} == {"username", "password"}
-    env = {e["name"]: e["value"] for e in server["server"]["env"]}
-    assert env["PREFECT_API_DATABASE_MIGRATE_ON_START"] == "false"
     everywhere = {e["name"]: e["value"] for e in server["global"]["prefect"]["env"]}
     assert everywhere["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"] == "true"
     assert server["migrations"]["enabled"] is True
