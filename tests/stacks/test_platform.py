@@ -431,3 +431,18 @@ def test_gpu_nodes_get_the_device_plugin_exactly_when_there_is_a_gpu_pool(
         if body["name"] == gpu.RELEASE_NAME
     )
     assert plugin_address in deployment["depends_on"]
+
+
+def test_the_dr_platform_installs_prefect_only_once_the_secondary_serves(
+    synthesized: dict[str, StackJson], synth_variant: Any
+) -> None:
+    """Before promotion the secondary Aurora cluster is read-only: no Prefect release (docs/prefect-install-order.md).
+    The failover's dr.serving: true installs both, and changes nothing in the DR foundation's outputs."""
+    names = {body["name"] for body in releases(synthesized["prod-dr-platform"]).values()}
+    assert not names & {prefect.SERVER_RELEASE, prefect.WORKER_RELEASE}, names
+    assert {prefect.SERVER_RELEASE, prefect.WORKER_RELEASE} <= {
+        body["name"] for body in releases(synthesized["prod-platform"]).values()}
+    promoted = synth_variant("prod", {"dr": {"serving": True}})
+    names = {body["name"] for body in releases(promoted["prod-dr-platform"]).values()}
+    assert {prefect.SERVER_RELEASE, prefect.WORKER_RELEASE} <= names
+    assert promoted["prod-dr-foundation"]["output"] == synthesized["prod-dr-foundation"]["output"]
