@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
+from haflow.constructs.database import master_secret_name
 from haflow.constructs.prefect import SERVER_RELEASE, WORKER_RELEASE
 from haflow.plan import StackJson
 from haflow.render import RenderResult, render_environment
@@ -40,8 +41,9 @@ WORK_POOL = "kubernetes"  # the rendered worker's --pool
 READY_TIMEOUT = 90.0
 STARTUP_API_REPLICAS = 2
 # Which fixture secret each ExternalSecret's remoteRef stands for (by what its ARN expression names)
-# (RDS-managed without DR; with DR, the secret haflow creates for the global database's primary)
-DATABASE_SECRET_MARKERS = ("master_user_secret", "database_master-secret")
+# (RDS-managed without DR; with DR, the secret haflow creates for the global database's primary, and its replica
+# in the secondary region, which the DR platform names rather than references)
+DATABASE_SECRET_MARKERS = ("master_user_secret", "database_master-secret", master_secret_name(ENVIRONMENT))
 CACHE_SECRET_MARKER = "auth-token-secret"
 
 
