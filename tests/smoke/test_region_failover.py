@@ -31,7 +31,9 @@ from tests.smoke.proxy import Proxy
 from tests.smoke.servers import Postgres
 from tests.smoke.stack import InstallFailed, PrefectTier
 
-NEGATIVE_CONTROL_SECONDS = 60.0
+# Long enough for the init containers (which succeed on the standby: the schema is at head and alembic writes
+# nothing) and the API's first start on a loaded machine, to reach its first write
+NEGATIVE_CONTROL_SECONDS = 150.0
 PRIMARY_FLOW = "written-in-the-primary-region"
 READ_ONLY_ERRORS = ("read-only transaction", "recovery is in progress")
 
