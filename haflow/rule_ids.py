@@ -64,6 +64,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-RND-010",
     "HA-RND-011",
     "HA-RND-012",
+    "HA-RND-013",
     "HA-SEC-020",
     "HA-SEC-021",
     "HA-SEC-022",

@@ -22,7 +22,9 @@ STACKS = [
 ]
 # What would make a snapshot differ between machines or runs.
 MACHINE_SPECIFIC = [
-    re.compile(r"(?<![\w$.{])/(tmp|home|root|work|Users|var|private)/"),
+    # /home/prefect is a path inside the Prefect image (its HOME, haflow/constructs/prefect_migrations.py), the
+    # same on every machine
+    re.compile(r"(?<![\w$.{])/(tmp|home(?!/prefect\b)|root|work|Users|var|private)/"),
     re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"),
 ]
 

@@ -112,6 +112,13 @@ class Dr(Section):
         description="Pods of Prefect server, background services, worker, model-api and ingress in the "
         "secondary (autoscaling raises them after failover); default 2, the HA floor",
     )
+    serving: bool = Field(
+        default=False,
+        description="The secondary region serves Prefect: set true in the region failover runbook once the "
+        "secondary Aurora cluster is promoted, then apply <env>-dr-platform. While false the DR platform runs the "
+        "Prefect server, background services and worker at 0 pods (a global-database secondary is read-only and "
+        "Prefect writes on start); default false",
+    )
     replicate_delete_markers: bool = Field(
         default=False,
         description="Replicate S3 delete markers to the secondary; default false: a delete in the primary "

@@ -4,7 +4,8 @@ State lives outside the pods: the database is Aurora PostgreSQL (the chart's bun
 off), and events, messaging, leases and the Docket scheduler run on ElastiCache Redis over TLS.
 Credentials reach the pods only as Kubernetes Secrets that External Secrets builds from Secrets
 Manager (``prefect_synced_secrets``): no password is in the values or the Terraform state. Database
-migrations run once per upgrade in the chart's migration Job, never on API pod start.
+migrations run before any API or background-services container starts (an init container, one pod at a time:
+haflow/constructs/prefect_migrations.py, docs/prefect-install-order.md) and in the chart's pre-upgrade Job.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cdktf import ITerraformDependable, TerraformProvider
+from cdktf_cdktf_provider_helm.release import Release
 from cdktf_cdktf_provider_kubernetes.pod_disruption_budget_v1 import PodDisruptionBudgetV1
 from constructs import Construct
 
@@ -33,6 +35,7 @@ from haflow.constructs.helm import (
     helm_release,
 )
 from haflow.constructs.platform_inputs import PlatformInputs
+from haflow.constructs.prefect_migrations import migration_init_container
 from haflow.constructs.reloader import reload_on
 from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, SyncedSecret
 from haflow.constructs.trust import RdsCaBundle, ca_file, ca_volume, ca_volume_mount
@@ -64,14 +67,12 @@ REDIS_DB = 0
 DATABASE_SECRET_USERNAME = "username"
 DATABASE_SECRET_PASSWORD_FIELD = "password"
 
-# Prefect settings for several API replicas sharing Redis:
-# https://docs.prefect.io/v3/advanced/self-hosted (high availability)
-HA_SERVER_ENV = {
-    # Migrations belong to the chart's migration Job, run once per upgrade.
-    "PREFECT_API_DATABASE_MIGRATE_ON_START": "false",
-    "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING": "prefect_redis.ordering",
-    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect_redis.lease_storage",
-}
+# Prefect settings for several API replicas sharing Redis (https://docs.prefect.io/v3/advanced/self-hosted, high
+# availability) come from the chart, not from here: with backgroundServices.messaging.broker =
+# prefect_redis.messaging, prefect-server 2026.8.18172642 (templates/_helpers.tpl, backgroundServices.envVars) sets
+# PREFECT_SERVER_EVENTS_CAUSAL_ORDERING, PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE and
+# PREFECT_SERVER_DATABASE_MIGRATE_ON_START=false on the API and background-services containers. Setting them again
+# in server.env renders each name twice in one container (HA-RND-013).
 # For every Prefect container of the release (API, background services, migration Job): TLS to Aurora,
 # verified against the RDS CA bundle (Prefect 3.8.3 SQLAlchemyTLSSettings.ca_file; without it Prefect
 # falls back to the image's system store, which holds no RDS CA).
@@ -145,6 +146,13 @@ def prefect_synced_secrets(inputs: PlatformInputs) -> list[SyncedSecret]:
     ]
 
 
+def _migration_init_containers() -> list[dict[str, Any]]:
+    return [migration_init_container(
+        database_secret=DATABASE_SECRET, connection_url_key=DATABASE_URL_KEY, prefect_env=_env(ALL_PREFECT_ENV),
+        volume_mounts=[ca_volume_mount()],
+    )]
+
+
 def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, Any]:
     """Values for the prefect-server chart (validated against its values.schema.json in the tests)."""
     return {
@@ -154,9 +162,9 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
         "server": {
             "replicaCount": config.server.replicas,
             "resources": _resources(config.server.resources),
-            "env": _env(HA_SERVER_ENV),
             "affinity": anti_affinity_across_zones_and_hosts(SERVER_LABELS),
             "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": dict(ROLLING_UPDATE)},
+            "extraInitContainers": _migration_init_containers(),
             "extraVolumes": [ca_volume()],
             "extraVolumeMounts": [ca_volume_mount()],
         },
@@ -167,6 +175,7 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
             "env": _env(BACKGROUND_SERVICES_ENV),
             "podAnnotations": guard_pod_annotations(),
             "affinity": anti_affinity_across_zones_and_hosts(BACKGROUND_SERVICES_LABELS),
+            "extraInitContainers": _migration_init_containers(),
             "extraVolumes": [ca_volume(), guard_volume()],
             "extraVolumeMounts": [ca_volume_mount(), guard_volume_mount()],
             "messaging": {
@@ -221,7 +230,14 @@ def prefect_worker_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
 
 
 class PrefectPlatform(Construct):
-    """prefect-server (+ a PDB for its API pods, which the chart lacks) and prefect-worker."""
+    """prefect-server (+ a PDB for its API pods, which the chart lacks) and prefect-worker.
+
+    With ``standby`` (a DR cluster whose database is a global-database secondary, read-only until promoted) only
+    what the tier needs in place beforehand is created (the RDS CA bundle; the namespaces and synced Secrets come
+    from the platform stack): no release, because Prefect writes on start and prefect-server's values schema
+    refuses backgroundServices.replicaCount 0. The region failover sets ``dr.serving`` and applies the stack,
+    which installs both releases on the promoted cluster (docs/prefect-install-order.md).
+    """
 
     def __init__(
         self,
@@ -232,14 +248,22 @@ class PrefectPlatform(Construct):
         inputs: PlatformInputs,
         provider: TerraformProvider,
         kubernetes_provider: TerraformProvider,
+        standby: bool = False,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
+        """``standby`` left out: the tier is installed."""
         super().__init__(scope, construct_id)
         self.api_url = server_api_url()
         self.rds_ca = RdsCaBundle(self, "rds-ca", namespace=SERVER_NAMESPACE, provider=kubernetes_provider,
                                   depends_on=depends_on)
         self.docket_guard = DocketGuardScript(self, "docket-guard", namespace=SERVER_NAMESPACE,
                                               provider=kubernetes_provider, depends_on=depends_on)
+        self.server: Release | None = None
+        self.server_pdb: PodDisruptionBudgetV1 | None = None
+        self.background_services_pdb: PodDisruptionBudgetV1 | None = None
+        self.worker: Release | None = None
+        if standby:
+            return
         self.server = helm_release(
             self, "server", chart=PREFECT_SERVER, release_name=SERVER_RELEASE, namespace=SERVER_NAMESPACE,
             values=prefect_server_values(config, inputs), provider=provider,

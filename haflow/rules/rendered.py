@@ -472,5 +472,48 @@ def autoscaler_skew(item: RenderedObject, cluster: Cluster, env: Environment) ->
     return problems
 
 
+POD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
+
+
+def pod_template_spec(manifest: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The pod spec of a Pod, of a controller's template, or of a CronJob's job template."""
+    if manifest.get("kind") == "Pod":
+        spec = manifest.get("spec")
+        return spec if isinstance(spec, Mapping) else {}
+    spec = manifest.get("spec") or {}
+    if manifest.get("kind") == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    pod = (spec.get("template") or {}).get("spec")
+    return pod if isinstance(pod, Mapping) else {}
+
+
+@rule(
+    id="HA-RND-013",
+    level=ERROR,
+    title="No container has two env entries of the same name",
+    rationale="env is a list merged by the key `name` (patchMergeKey): the API server keeps duplicates, but a "
+    "client-side strategic merge patch (kubectl apply, the next change of that env) fails on duplicate merge "
+    "keys, and which value a process sees depends on list order. A chart that sets a variable itself and a value "
+    "that sets it again produce exactly this.",
+    fix="Set the variable in one place: drop it from the release's values when the chart already sets it (the "
+    "message names the container and the variable), or turn the chart's own setting off.",
+    subjects=POD_KINDS,
+    reads=RENDERED,
+)
+def unique_env_names(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    pod = pod_template_spec(item.manifest)
+    problems = []
+    for group in ("initContainers", "containers", "ephemeralContainers"):
+        for container in pod.get(group) or []:
+            if not isinstance(container, Mapping):
+                continue
+            names = [str(entry.get("name")) for entry in container.get("env") or [] if isinstance(entry, Mapping)]
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                problems.append(f"{_origin(item)}: {group[:-1]} {container.get('name')!r} sets "
+                                f"{', '.join(f'{name} ({names.count(name)}x)' for name in repeated)}")
+    return problems
+
+
 RENDERED_RULE_IDS: frozenset[str] = frozenset(
     meta.id for meta in REGISTRY.values() if meta.reads == RENDERED)

@@ -3,7 +3,9 @@
 It is the platform stack itself (haflow.stacks.platform), given the DR foundation's outputs (Prefect
 points at the secondary Aurora cluster and the fresh Redis, artifacts at the replica bucket), the
 secondary state bucket, and the workloads scaled to ``dr.platform_replicas``: the HA floor, which
-autoscaling raises once traffic arrives after a failover.
+autoscaling raises once traffic arrives after a failover. Until ``dr.serving`` is set (after the secondary
+Aurora cluster is promoted) the Prefect tier runs no pods: the secondary database is read-only
+(docs/prefect-install-order.md).
 """
 
 from __future__ import annotations
@@ -43,5 +45,5 @@ class DrPlatformStack(PlatformStack):
     def __init__(self, scope: Construct, *, env: Environment, inputs: PlatformInputs) -> None:
         super().__init__(
             scope, env=scaled_for_standby(env), inputs=inputs, stack_name=env.dr_platform_stack_name,
-            state=dr_state(env),
+            state=dr_state(env), prefect_standby=not env.dr.serving,
         )

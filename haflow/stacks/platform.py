@@ -56,10 +56,11 @@ class PlatformStack(TerraformStack):
 
     def __init__(
         self, scope: Construct, *, env: Environment, inputs: PlatformInputs, stack_name: str | None = None,
-        state: StateBackend | None = None,
+        state: StateBackend | None = None, prefect_standby: bool = False,
     ) -> None:
         """``stack_name`` and ``state`` left out: ``<env>-platform`` in the environment's state bucket
-        (the DR platform stack passes its own, in the secondary region)."""
+        (the DR platform stack passes its own, in the secondary region). ``prefect_standby``: the Prefect tier
+        at 0 pods, for a cluster whose database is a read-only secondary (left out: the tier runs)."""
         stack_name = stack_name or env.platform_stack_name
         super().__init__(scope, stack_name)
         self.env = env
@@ -121,7 +122,7 @@ class PlatformStack(TerraformStack):
         )
         self.prefect = PrefectPlatform(
             self, "prefect", config=env.prefect, inputs=inputs, provider=self.helm,
-            kubernetes_provider=self.kubernetes,
+            kubernetes_provider=self.kubernetes, standby=prefect_standby,
             depends_on=[self.secrets.synced, self.reloader.release, *namespaces.values()],
         )
         # GPU nodes advertise nvidia.com/gpu only once the device plugin runs on them.
@@ -152,3 +153,7 @@ class PlatformStack(TerraformStack):
 
         TerraformOutput(self, "prefect_api_url", value=self.prefect.api_url,
                         description="In-cluster URL of the Prefect API")
+        # Read here whether or not the worker is installed (a DR standby installs none): the foundation's
+        # cross-stack outputs then stay the same when dr.serving flips, so a failover applies no foundation change.
+        TerraformOutput(self, "prefect_worker_role_arn", value=inputs.prefect_worker_role_arn,
+                        description="IAM role the Prefect worker's service account assumes (IRSA)")

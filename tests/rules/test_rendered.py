@@ -260,3 +260,19 @@ def test_rendered_rules_judge_each_subject_as_plan_rules_do(rendered: dict[str, 
     assert findings == [(r.rule_id, r.address, m) for r in results if r.status is Status.NON_COMPLIANT for m in r.messages]
     # and a synthesized stack is no scope for them
     assert check_scope(Stack("prod-platform", {}), env, [REGISTRY["HA-RND-005"]]) == []
+
+
+def test_no_rendered_container_sets_an_env_name_twice(rendered: dict[str, RenderResult],
+                                                       environments: dict[str, Environment]) -> None:
+    for name, result in rendered.items():
+        assert about(evaluate_rendered(result, environments[name]), "HA-RND-013") == [], name
+
+
+def test_a_value_that_repeats_an_env_the_chart_sets_fails(render_variant: Variant) -> None:
+    def repeat(values: dict[str, Any]) -> None:
+        values["server"]["env"] = [*values["server"].get("env", []),
+                                   {"name": "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING", "value": "prefect_redis.ordering"}]
+
+    _, findings = render_variant("prod", edit_values("prod", "prefect-server", repeat))
+    [finding] = about(findings, "HA-RND-013", PREFECT_SERVER)
+    assert "container 'prefect-server' sets PREFECT_SERVER_EVENTS_CAUSAL_ORDERING (2x)" in finding.message

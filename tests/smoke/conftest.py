@@ -21,10 +21,13 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
+from haflow.constructs.database import master_secret_name
+from haflow.constructs.prefect import SERVER_RELEASE, WORKER_RELEASE
 from haflow.plan import StackJson
-from haflow.render import render_environment
+from haflow.render import RenderResult, render_environment
 from tests.smoke import podenv, tls
 from tests.smoke.client import Api
+from tests.smoke.helm_order import InstallOrder, install_order
 from tests.smoke.processes import reap
 from tests.smoke.proxy import Proxy
 from tests.smoke.servers import INSTALL_HINT, MASTER_USER, Postgres, Redis, missing_binaries
@@ -38,8 +41,9 @@ WORK_POOL = "kubernetes"  # the rendered worker's --pool
 READY_TIMEOUT = 90.0
 STARTUP_API_REPLICAS = 2
 # Which fixture secret each ExternalSecret's remoteRef stands for (by what its ARN expression names)
-# (RDS-managed without DR; with DR, the secret haflow creates for the global database's primary)
-DATABASE_SECRET_MARKERS = ("master_user_secret", "database_master-secret")
+# (RDS-managed without DR; with DR, the secret haflow creates for the global database's primary, and its replica
+# in the secondary region, which the DR platform names rather than references)
+DATABASE_SECRET_MARKERS = ("master_user_secret", "database_master-secret", master_secret_name(ENVIRONMENT))
 CACHE_SECRET_MARKER = "auth-token-secret"
 
 
@@ -171,24 +175,25 @@ def prod_stacks(synth_variant: Callable[[str, dict[str, Any]], dict[str, StackJs
 
 
 @pytest.fixture(scope="session")
-def rendered(prod_stacks: dict[str, StackJson], prod: Environment) -> podenv.Rendered:
-    """The prod environment's rendered objects, as the render gate (haflow.render) produces them."""
-    return podenv.render_result_objects(render_environment(prod_stacks, prod))
+def render_result(prod_stacks: dict[str, StackJson], prod: Environment) -> RenderResult:
+    return render_environment(prod_stacks, prod)
 
 
 @pytest.fixture(scope="session")
-def migrated(session: Session, rendered: podenv.Rendered, measurements: Measurements) -> float:
-    """The migration Job's command run once against the fresh database, as the chart's hook does."""
-    proxy = Proxy("/api/ready", 3)  # not started: the Job needs no Service
-    tier = PrefectTier(rendered, session.local(proxy.url, session.root / "pods"), proxy, session.run_id,
-                       session.logs, api_replicas=0, background_replicas=0)
-    try:
-        tier.pod(podenv.MIGRATIONS, "migrations")
-        seconds = tier.migrate()
-    finally:
-        tier.stop_all()
-    measurements.record("migration job (prefect server database upgrade -y)", seconds)
-    return seconds
+def rendered(render_result: RenderResult) -> podenv.Rendered:
+    """The prod environment's rendered objects, as the render gate (haflow.render) produces them."""
+    return podenv.render_result_objects(render_result)
+
+
+@pytest.fixture(scope="session")
+def install_orders(render_result: RenderResult) -> dict[str, InstallOrder]:
+    """How Helm installs each Prefect release: from the rendered objects and the helm_release settings."""
+    return {release: install_order(render_result, release) for release in (SERVER_RELEASE, WORKER_RELEASE)}
+
+
+def schema_tables(session: Session) -> list[str]:
+    listed = session.postgres.psql("select tablename from pg_tables where schemaname = 'public' order by 1")
+    return [line for line in listed.stdout.split() if line]
 
 
 @dataclass
@@ -200,10 +205,13 @@ class Running:
 
 @pytest.fixture(scope="session")
 def running(
-    session: Session, rendered: podenv.Rendered, migrated: float, measurements: Measurements
+    session: Session, rendered: podenv.Rendered, install_orders: dict[str, InstallOrder], measurements: Measurements
 ) -> Iterator[Running]:
-    """prod's Prefect tier, scaled down: migrations, 2 API processes behind the proxy, background services,
-    a worker; the flow deployment created. Started once; scenarios break it and leave it working."""
+    """prod's Prefect tier, scaled down, installed in Helm's order on an EMPTY database: prefect-server (its
+    hooks, its objects, the wait within the release's timeout, its post-install hooks), then prefect-worker
+    (depends_on the server). Started once; scenarios break it and leave it working."""
+    tables = schema_tables(session)
+    assert tables == [], f"the install must start on an empty database; it holds {tables}"
     api_probe = podenv.container_of(rendered.find(*podenv.ROLE_OBJECTS[podenv.API]))["readinessProbe"]
     proxy = Proxy(api_probe["httpGet"]["path"], int(api_probe.get("failureThreshold", 3)))
     proxy.start()
@@ -212,19 +220,26 @@ def running(
     try:
         tier.plan()
         measurements.tables.append("rewrite table (rendered -> local):\n" + environment_table(tier.pods))
+        measurements.tables.append("Helm's install order (from the rendered objects and the helm_release):\n"
+                                   + "\n".join(line for order in install_orders.values() for line in order.steps()))
         started = time.monotonic()
-        for instance in tier.api_instances():
-            tier.start_api(instance)
-        for instance in tier.background_instances():
-            tier.start(instance)
-        tier.start("worker")
-        seconds = tier.wait_api_ready(tier.api_instances(), READY_TIMEOUT)
-        measurements.record("1. every API process /api/ready 200 (from start)", seconds,
+        for release, order in install_orders.items():
+            for step, seconds in tier.install(order).items():
+                measurements.record(f"install {release}: {step}", seconds)
+        measurements.record("1. prefect-server + prefect-worker installed in Helm's order on an empty database",
+                            time.monotonic() - started,
+                            f"init containers: {[(i, code, round(s, 1)) for i, code, s in tier.init_runs]}; "
                             f"restarts: {[(r.instance, r.exit_code) for r in tier.restarts_of()]}")
         yield Running(tier, tier.api(), started)
     finally:
         tier.stop_all()
         proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated(running: Running) -> float:
+    """The schema at head: the install in Helm's order migrated it (the pods' init containers)."""
+    return running.started
 
 
 def create_deployment(api: Api, name: str, work_pool: str, **extra: object) -> str:

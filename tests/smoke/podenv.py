@@ -272,16 +272,44 @@ def container_of(manifest: dict[str, Any]) -> dict[str, Any]:
     return containers[0]
 
 
+def init_containers(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    containers: list[dict[str, Any]] = pod_spec(manifest).get("initContainers") or []
+    for container in containers:
+        if container.get("restartPolicy") == "Always":
+            raise Unsupported(f"{manifest['metadata']['name']}: sidecar init container {container['name']!r} "
+                              "(restartPolicy Always) is not run by the harness")
+    return containers
+
+
+def init_processes(
+    rendered: Rendered, local: LocalServices, role: str, instance: str,
+    extra_env: Mapping[str, tuple[str, str]] | None = None,
+) -> list[PodProcess]:
+    """The pod's init containers as local processes, in the order the kubelet runs them (each to completion)."""
+    manifest = rendered.find(*ROLE_OBJECTS[role])
+    return [pod_process(rendered, local, role, instance, init=container["name"], extra_env=extra_env)
+            for container in init_containers(manifest)]
+
+
 def pod_process(
     rendered: Rendered, local: LocalServices, role: str, instance: str, *,
     listen_port: int | None = None, extra_env: Mapping[str, tuple[str, str]] | None = None,
+    init: str | None = None,
 ) -> PodProcess:
-    """The local process for one pod of ``role``, with every rewrite recorded."""
+    """The local process for one pod of ``role`` (its main container, or the init container named ``init``),
+    with every rewrite recorded."""
     kind, name = ROLE_OBJECTS[role]
     manifest = rendered.find(kind, name)
     namespace = manifest["metadata"].get("namespace", SERVER_NAMESPACE)
     spec = pod_spec(manifest)
-    container = container_of(manifest)
+    if init is None:
+        container = container_of(manifest)
+    else:
+        matching = [c for c in init_containers(manifest) if c["name"] == init]
+        if not matching:
+            raise Unsupported(f"{name}: no init container {init!r}")
+        container = matching[0]
+        role = f"{role} (init {init})"
     rewriter = Rewriter(rendered, local, role, instance, namespace)
     rewriter.root.mkdir(parents=True, exist_ok=True)
     files = mount_volumes(rewriter, rendered, spec, container)

@@ -85,6 +85,7 @@ class Postgres:
             self._as_owner(target)
         (self.data / "pg_hba.conf").write_text(
             "local all all trust\n"
+            "local replication all trust\n"  # pg_basebackup of a hot standby (Postgres.standby_of), socket only
             "hostssl all all 127.0.0.1/32 scram-sha-256\n"  # no `host` line: a plaintext client is refused
         )
         with (self.data / "postgresql.conf").open("a") as conf:
@@ -94,6 +95,30 @@ class Postgres:
                 "password_encryption = 'scram-sha-256'\nmax_connections = 200\nfsync = off\n"
                 "log_connections = on\nlog_min_messages = warning\n"
             )
+
+    def standby_of(self, primary: Postgres) -> None:
+        """A hot standby of ``primary`` in place of ``init``: what an Aurora global-database secondary is to
+        Prefect (read-only, streaming the primary's changes). pg_basebackup -R writes standby.signal and
+        primary_conninfo; the copy keeps the primary's TLS certificate and pg_hba.conf."""
+        self.root.chmod(0o755)
+        self._as_owner(self.root)
+        self.socket_dir.mkdir(mode=0o755)
+        self._as_owner(self.socket_dir)
+        subprocess.run(
+            [str(POSTGRES_BIN / "pg_basebackup"), "-h", str(primary.socket_dir), "-p", str(primary.port),
+             "-U", SUPERUSER, "-D", str(self.data), "-R", "-X", "stream", "--no-sync"],
+            check=True, capture_output=True, env=self._environment(), user=self.user, cwd=self.root,
+        )
+        with (self.data / "postgresql.auto.conf").open("a") as conf:
+            conf.write(f"port = {self.port}\nunix_socket_directories = '{self.socket_dir}'\nhot_standby = on\n")
+
+    def in_recovery(self) -> bool:
+        return self.psql("select pg_is_in_recovery()", database="postgres").stdout.strip() == "t"
+
+    def promote(self) -> None:
+        """What detaching and promoting the secondary cluster does to its database: read-write from now on."""
+        self.psql("select pg_promote(wait => true, wait_seconds => 60)", database="postgres")
+        wait_for(lambda: not self.in_recovery(), 60, what="the standby promoted")
 
     def start(self) -> None:
         self.process = Process(

@@ -1,8 +1,9 @@
-"""The Prefect tier on this machine, in prod's shape scaled down.
+"""The Prefect tier on this machine, in prod's shape scaled down, installed in Helm's order (``install``).
 
-- the migration Job's command, once, before anything else (the chart's post-install/pre-upgrade hook);
-- ``api_replicas`` API processes (web only: the rendered ``--no-services``) behind the round-robin proxy;
-- ``background_replicas`` background-services processes;
+- ``api_replicas`` API pods (web only: the rendered ``--no-services``) behind the round-robin proxy, each its
+  init containers run to completion first, then its container;
+- ``background_replicas`` background-services pods, likewise;
+- the chart's migration Job, run when Helm would run it (a hook of the events its annotation names);
 - one worker (the rendered worker, on a ``process`` pool) whose API URL is the proxy.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from tests.smoke import podenv
 from tests.smoke.client import Api, ready
+from tests.smoke.helm_order import Hook, InstallOrder, ready_pods_needed
 from tests.smoke.podenv import API, BACKGROUND, MIGRATIONS, WORKER, LocalServices, PodProcess, Rendered
 from tests.smoke.processes import RUN_MARKER, Process, free_port, wait_for
 from tests.smoke.proxy import Proxy
@@ -27,6 +29,15 @@ MIGRATION_TIMEOUT = 120
 # of 10 s, doubled per restart up to 5 minutes (CrashLoopBackOff).
 RESTART_BACKOFF = 10.0
 MAX_RESTART_BACKOFF = 300.0
+
+
+class InstallFailed(Exception):
+    """The install failed where Helm's would (a hook, or the wait within the release's timeout)."""
+
+    def __init__(self, message: str, restarts: list[tuple[str, int | None]], logs: str) -> None:
+        super().__init__(message)
+        self.restarts = restarts
+        self.logs = logs
 
 
 @dataclass
@@ -51,6 +62,8 @@ class PrefectTier:
     api_ports: dict[str, int] = field(default_factory=dict)
     restarts: list[Restart] = field(default_factory=list)
     held: set[str] = field(default_factory=set)  # stopped on purpose by a scenario: not restarted
+    init: dict[str, list[PodProcess]] = field(default_factory=dict)  # each pod's init containers, in order
+    init_runs: list[tuple[str, int, float]] = field(default_factory=list)  # (instance, exit code, seconds)
 
     def __post_init__(self) -> None:
         self._stopping = threading.Event()
@@ -95,25 +108,154 @@ class PrefectTier:
             name = f"api-{index}"
             self.api_ports[name] = free_port()
             self.pod(API, name, listen_port=self.api_ports[name])
+            self.init[name] = self.init_pods(API, name)
         for index in range(self.background_replicas):
-            self.pod(BACKGROUND, f"background-{index}")
+            name = f"background-{index}"
+            self.pod(BACKGROUND, name)
+            self.init[name] = self.init_pods(BACKGROUND, name)
         health_port = str(free_port())
         self.pod(WORKER, "worker", extra_env={
             "PREFECT_WORKER_WEBSERVER_PORT": (health_port, "--with-healthcheck serves on 8080: a free loopback port"),
             "PREFECT_WORKER_WEBSERVER_HOST": ("127.0.0.1", "listen on loopback only"),
         })
 
-    def migrate(self) -> float:
-        """Run the migration Job's command; return its seconds."""
-        pod = self.pods["migrations"]
+    def init_pods(self, role: str, instance: str) -> list[PodProcess]:
+        processes = podenv.init_processes(self.rendered, self.local, role, instance, extra_env=self.marker())
+        for process in processes:
+            process.write_files()
+        return processes
+
+    def role_of(self, manifest: Mapping[str, object]) -> str:
+        key = (manifest.get("kind"), (manifest.get("metadata") or {}).get("name"))  # type: ignore[attr-defined]
+        for role, target in podenv.ROLE_OBJECTS.items():
+            if target == key:
+                return role
+        raise podenv.Unsupported(f"the release has {key[0]} {key[1]}, which the harness does not run")
+
+    def instances_of(self, role: str) -> list[str]:
+        return [name for name, pod in self.pods.items() if pod.role == role]
+
+    def install(self, order: InstallOrder, timeout: float | None = None) -> dict[str, float]:
+        """Install one release in Helm's order (tests/smoke/helm_order.py): pre-install hooks, every pod of the
+        release started at once (init containers first, as the kubelet runs them), the wait for readiness
+        within the release's timeout (``timeout`` overrides it), then post-install hooks. Returns the seconds
+        of each step; raises ``InstallFailed`` where Helm's install fails (and, with atomic, stops the pods:
+        the uninstall)."""
+        limit = float(order.settings.timeout_seconds if timeout is None else timeout)
+        started = time.monotonic()
+        steps: dict[str, float] = {}
+        for hook in order.pre_install:
+            steps[f"pre-install {hook.kind}/{hook.name}"] = self.run_hook(hook, limit)
+        pods = []
+        for manifest in order.workloads():
+            if manifest.get("kind") == "Job":
+                raise podenv.Unsupported(f"Job {manifest['metadata']['name']} outside a hook")  # type: ignore[index]
+            pods += self.instances_of(self.role_of(manifest))
+        for instance in pods:
+            threading.Thread(target=self._start_pod, args=(instance,), name=f"pod-{instance}", daemon=True).start()
+        steps["objects created"] = time.monotonic() - started
+        if order.awaited:
+            try:
+                steps["wait: every Deployment ready"] = wait_for(
+                    lambda: all(self._workload_ready(manifest) for manifest in order.awaited),
+                    max(limit - (time.monotonic() - started), 0.0), interval=0.5,
+                    what=f"release {order.settings.name}: every awaited workload ready")
+            except TimeoutError:
+                self._fail(order, pods, f"timed out after {limit:.0f} s waiting for "
+                           + ", ".join(f"{m['kind']}/{m['metadata']['name']}" for m in order.awaited  # type: ignore[index]
+                                       if not self._workload_ready(m)))
+        for hook in order.post_install:
+            remaining = max(limit - (time.monotonic() - started), 0.0)
+            try:
+                steps[f"post-install {hook.kind}/{hook.name}"] = self.run_hook(hook, remaining)
+            except InstallFailed as error:
+                self._fail(order, pods, str(error))
+        return steps
+
+    def _fail(self, order: InstallOrder, pods: list[str], why: str) -> None:
+        restarts = [(r.instance, r.exit_code) for r in self.restarts_of(pods)]
+        logs = self.logs(pods)
+        if order.settings.atomic:
+            for instance in pods:
+                self.remove_process(instance)
+        raise InstallFailed(f"release {order.settings.name}: {why}; restarts {restarts}"
+                            f"{' (atomic: uninstalled)' if order.settings.atomic else ''}", restarts, logs)
+
+    def _workload_ready(self, manifest: Mapping[str, object]) -> bool:
+        instances = self.instances_of(self.role_of(manifest))
+        ready_count = sum(1 for instance in instances if self.pod_ready(instance))
+        return ready_count >= ready_pods_needed(manifest, len(instances))  # type: ignore[arg-type]
+
+    def pod_ready(self, instance: str) -> bool:
+        """A pod is Ready when its container runs and passes its readiness probe (the API's /api/ready); a
+        container without a readiness probe (background services, worker) is Ready while it runs."""
+        process = self.processes.get(instance)
+        if process is None or not process.alive():
+            return False
+        if self.pods[instance].role == API:
+            return ready(self.api_ports[instance])
+        return True
+
+    def _start_pod(self, instance: str) -> None:
+        """The kubelet's part for a new pod: each init container to completion (an init container that fails is
+        restarted after the back-off, restartPolicy Always), then the container."""
+        for init in self.init.get(instance, []):
+            failures = 0
+            while not self._stopping.is_set():
+                started = time.monotonic()
+                # No time limit of its own, as in Kubernetes: the install's wait bounds it
+                with (self.log_dir / f"{instance}-init.log").open("ab") as out:
+                    process = subprocess.Popen(init.argv, env=init.env, stdout=out, stderr=subprocess.STDOUT,
+                                               cwd=init.cwd)
+                    while process.poll() is None and not self._stopping.wait(0.5):
+                        pass
+                    if process.poll() is None:
+                        process.kill()
+                        process.wait()
+                        return
+                self.init_runs.append((instance, process.returncode, time.monotonic() - started))
+                if process.returncode == 0:
+                    break
+                failures += 1
+                self._stopping.wait(min(RESTART_BACKOFF * 2 ** (failures - 1), MAX_RESTART_BACKOFF))
+        if self._stopping.is_set():
+            return
+        if self.pods[instance].role == API:
+            self.start_api(instance)
+        else:
+            self.start(instance)
+
+    def run_hook(self, hook: Hook, timeout: float) -> float:
+        """A hook Job, run to completion as Helm waits for it (its pods retried up to backoffLimit)."""
+        if hook.kind != "Job":
+            raise podenv.Unsupported(f"hook {hook.kind}/{hook.name}: the harness runs Job hooks only")
+        instance = self.instances_of(self.role_of(hook.manifest))[0]
+        pod = self.pods[instance]
+        spec = hook.manifest.get("spec") or {}
+        deadline = min(timeout, float(spec.get("activeDeadlineSeconds") or timeout))  # type: ignore[union-attr]
+        attempts = int(spec.get("backoffLimit", 6)) + 1  # type: ignore[union-attr]
         start = time.monotonic()
-        log = self.log_dir / "migrations.log"
-        with log.open("ab") as out:
-            result = subprocess.run(pod.argv, env=pod.env, stdout=out, stderr=subprocess.STDOUT,
-                                    timeout=MIGRATION_TIMEOUT, cwd=pod.cwd, check=False)
-        if result.returncode != 0:
-            raise RuntimeError(f"migration job failed ({result.returncode}):\n{log.read_text()[-3000:]}")
-        return time.monotonic() - start
+        log = self.log_dir / f"{instance}.log"
+        for _ in range(attempts):
+            remaining = deadline - (time.monotonic() - start)
+            if remaining <= 0:
+                break
+            with log.open("ab") as out:
+                try:
+                    result = subprocess.run(pod.argv, env=pod.env, stdout=out, stderr=subprocess.STDOUT,
+                                            timeout=remaining, cwd=pod.cwd, check=False)
+                except subprocess.TimeoutExpired:
+                    break
+            if result.returncode == 0:
+                return time.monotonic() - start
+        raise InstallFailed(f"hook Job {hook.name} did not complete within {deadline:.0f} s / {attempts} attempts:\n"
+                            f"{log.read_text()[-3000:]}", [], "")
+
+    def remove_process(self, instance: str) -> None:
+        self.held.add(instance)
+        process = self.processes.pop(instance, None)
+        if process is not None:
+            process.stop(timeout=5)
 
     def start(self, instance: str) -> Process:
         pod = self.pods[instance]

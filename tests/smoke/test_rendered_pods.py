@@ -77,3 +77,15 @@ def test_kubernetes_base_job_template_runs_flows_where_the_worker_may(
     assert manifest["metadata"]["namespace"] == prod.prefect.flow_run_namespace
     assert manifest["spec"]["template"]["spec"]["serviceAccountName"] == PREFECT_WORKER_SERVICE_ACCOUNT_NAME
     assert config_map["metadata"]["namespace"] == prod.prefect.flow_run_namespace
+
+
+@pytest.mark.parametrize("role", [podenv.API, podenv.BACKGROUND])
+def test_the_migration_init_container_runs_as_rendered(
+    role: str, rendered: podenv.Rendered, session: Session, tmp_path: Path
+) -> None:
+    [container] = podenv.init_containers(rendered.find(*podenv.ROLE_OBJECTS[role]))
+    [process] = podenv.init_processes(rendered, session.local("http://127.0.0.1:1/api", tmp_path), role, role)
+    dropped = sorted({item["name"] for item in container["env"]} - set(process.env))
+    assert not dropped, f"{role} init container: rendered settings the harness dropped: {dropped}"
+    assert process.argv == [str(arg) for arg in container["args"]]
+    assert process.env["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"] == "true"

@@ -235,8 +235,6 @@ def test_prefect_uses_aurora_through_an_eso_built_secret(synthesized: dict[str, 
     else:
         assert foundation_ref(env_name, "aws_rds_cluster", "master_user_secret0secret_arn").search(key)
     assert {d["remoteRef"]["property"] for d in secret["spec"]["data"]} == {"username", "password"}
-    env = {e["name"]: e["value"] for e in server["server"]["env"]}
-    assert env["PREFECT_API_DATABASE_MIGRATE_ON_START"] == "false"
     everywhere = {e["name"]: e["value"] for e in server["global"]["prefect"]["env"]}
     assert everywhere["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"] == "true"
     assert server["migrations"]["enabled"] is True
@@ -461,3 +459,18 @@ def test_the_canary_ingress_waits_for_the_ingress_nginx_release(synth_variant: A
     stack = synth_variant("prod", {"model_api": {"canary": {"enabled": True}}})["prod-platform"]
     waiting = _ingresses_waiting_for(stack, _ingress_nginx_release(stack))
     assert len(waiting) == 2 and all(waiting.values()), waiting
+
+
+def test_the_dr_platform_installs_prefect_only_once_the_secondary_serves(
+    synthesized: dict[str, StackJson], synth_variant: Any
+) -> None:
+    """Before promotion the secondary Aurora cluster is read-only: no Prefect release (docs/prefect-install-order.md).
+    The failover's dr.serving: true installs both, and changes nothing in the DR foundation's outputs."""
+    names = {body["name"] for body in releases(synthesized["prod-dr-platform"]).values()}
+    assert not names & {prefect.SERVER_RELEASE, prefect.WORKER_RELEASE}, names
+    assert {prefect.SERVER_RELEASE, prefect.WORKER_RELEASE} <= {
+        body["name"] for body in releases(synthesized["prod-platform"]).values()}
+    promoted = synth_variant("prod", {"dr": {"serving": True}})
+    names = {body["name"] for body in releases(promoted["prod-dr-platform"]).values()}
+    assert {prefect.SERVER_RELEASE, prefect.WORKER_RELEASE} <= names
+    assert promoted["prod-dr-foundation"]["output"] == synthesized["prod-dr-foundation"]["output"]
