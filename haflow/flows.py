@@ -219,6 +219,9 @@ class FlowInputs:
     private_cidrs: tuple[str, ...]
     data_cidrs: tuple[str, ...]
     service_cidr: str
+    # False on a DR platform before promotion (dr.serving): the Prefect releases are not installed there
+    # (a global-database secondary is read-only), so none of their flows is opened.
+    prefect_installed: bool = True
 
     @property
     def kubernetes_service_ip(self) -> str:
@@ -260,10 +263,22 @@ def intended_flows(inputs: FlowInputs) -> tuple[Flow, ...]:
     worker, runs = prefect_worker(flow_ns), flow_runs(flow_ns)
     api, callers, aws = api_server(inputs), api_server_callers(inputs), outside_vpc(inputs)
     https = (Port(HTTPS),)
+    prefect_flows = [
+        Flow("worker-to-prefect-api", worker, PREFECT_API, (Port(PREFECT_API_PORT),), "polls its work pool"),
+        Flow("flow-runs-to-prefect-api", runs, PREFECT_API, (Port(PREFECT_API_PORT),),
+             "report state and logs"),
+        Flow("worker-to-api-server", worker, api, https, "creates and watches the flow-run Jobs"),
+        Flow("prefect-to-aurora", PREFECT_SERVER, data_subnets(inputs), (Port(contract.POSTGRES_PORT),),
+             "the API, background services and migrations use Aurora PostgreSQL"),
+        Flow("prefect-to-redis", PREFECT_SERVER, data_subnets(inputs), (Port(contract.REDIS_PORT),),
+             "messaging, events, leases and Docket on ElastiCache"),
+        Flow("flow-runs-to-aws", runs, aws, https, "S3 artifacts and STS (IRSA) for the flow role"),
+    ]
     flows: list[Flow] = [
         Flow(f"dns-{namespace}", Pods(f"every pod in {namespace}", namespace, EVERY_POD), COREDNS, DNS,
              "name resolution through the cluster DNS")
         for namespace in governed_namespaces(flow_ns)
+        if inputs.prefect_installed or namespace != PREFECT_NAMESPACE  # no pod there before promotion
     ]
     flows += [
         Flow("dns-kube-system", Pods("haflow's pods in kube-system", SYSTEM_NAMESPACE, SYSTEM_PODS), COREDNS, DNS,
@@ -278,15 +293,8 @@ def intended_flows(inputs: FlowInputs) -> tuple[Flow, ...]:
              "the ValidatingWebhookConfiguration ingress-nginx-admission"),
         Flow("ingress-admission-jobs-to-api-server", INGRESS_ADMISSION_JOBS, api, https,
              "the hook Jobs create the webhook's certificate and patch the webhook"),
-        # Prefect.
-        Flow("worker-to-prefect-api", worker, PREFECT_API, (Port(PREFECT_API_PORT),), "polls its work pool"),
-        Flow("flow-runs-to-prefect-api", runs, PREFECT_API, (Port(PREFECT_API_PORT),), "report state and logs"),
-        Flow("worker-to-api-server", worker, api, https, "creates and watches the flow-run Jobs"),
-        Flow("prefect-to-aurora", PREFECT_SERVER, data_subnets(inputs), (Port(contract.POSTGRES_PORT),),
-             "the API, background services and migrations use Aurora PostgreSQL"),
-        Flow("prefect-to-redis", PREFECT_SERVER, data_subnets(inputs), (Port(contract.REDIS_PORT),),
-             "messaging, events, leases and Docket on ElastiCache"),
-        Flow("flow-runs-to-aws", runs, aws, https, "S3 artifacts and STS (IRSA) for the flow role"),
+        # Prefect (not on a DR platform before promotion: inputs.prefect_installed).
+        *(prefect_flows if inputs.prefect_installed else []),
         # model-api.
         Flow("model-api-to-redis", MODEL_API, data_subnets(inputs), (Port(contract.REDIS_PORT),),
              "its response cache"),

@@ -21,4 +21,5 @@ def flow_inputs(env: Environment, *, secondary: bool = False) -> FlowInputs:
         private_cidrs=tuple(subnet.cidr for subnet in subnets if subnet.tier == "private"),
         data_cidrs=tuple(subnet.cidr for subnet in subnets if subnet.tier == "data"),
         service_cidr=env.eks.service_ipv4_cidr,
+        prefect_installed=not secondary or env.dr.serving,
     )

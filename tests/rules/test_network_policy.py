@@ -51,3 +51,23 @@ def test_every_synthesized_foundation_enforces_policies(synthesized: dict[str, A
         addons = [body for body in synthesized[name]["resource"]["aws_eks_addon"].values()
                   if body["addon_name"] == "vpc-cni"]
         assert [json.loads(body["configuration_values"]) for body in addons] == [{"enableNetworkPolicy": "true"}], name
+
+
+def test_a_dr_platform_before_promotion_opens_no_prefect_flow(environments: dict[str, Environment]) -> None:
+    """Before dr.serving the DR platform installs no Prefect release (a global-database secondary is read-only):
+    its flows would name pods that do not exist (HA-SEC-022), so the table leaves them out until promotion."""
+    from haflow import flows
+    from haflow.config.network_flows import flow_inputs
+
+    prefect = {"worker-to-prefect-api", "flow-runs-to-prefect-api", "worker-to-api-server", "prefect-to-aurora",
+               "prefect-to-redis", "flow-runs-to-aws", "dns-prefect"}
+    env = environments["prod"]
+    serving_env = env.model_copy(update={"dr": env.dr.model_copy(update={"serving": True})})
+
+    def names(environment: Environment, secondary: bool) -> set[str]:
+        return {flow.name for flow in flows.intended_flows(flow_inputs(environment, secondary=secondary))}
+
+    assert not env.dr.serving
+    assert names(env, secondary=True) & prefect == set()
+    assert prefect <= names(serving_env, secondary=True)
+    assert prefect <= names(env, secondary=False)
