@@ -71,18 +71,24 @@ def expire_noncurrent_versions(days: int) -> S3BucketLifecycleConfigurationRule:
     )
 
 
-def expire_lock_file_history(state_key: str, days: int) -> S3BucketLifecycleConfigurationRule:
-    """Terraform's S3-native lock (``use_lockfile``) writes ``<state key>.tflock`` at every lock and deletes it
-    at unlock: in a versioned bucket each run leaves a noncurrent version and a delete marker, forever. The
-    rule's prefix is the lock file's whole key (S3 lifecycle filters match prefixes, not suffixes), so the
-    state object beside it, whose versions are the recovery path, is untouched.
-    https://developer.hashicorp.com/terraform/language/backend/s3 (use_lockfile),
-    https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html"""
+def expire_old_state_versions(noncurrent_days: int, keep: int) -> S3BucketLifecycleConfigurationRule:
+    """Bucket-wide: a noncurrent version expires ``noncurrent_days`` after it became noncurrent, except the
+    ``keep`` newest noncurrent versions of each key, and a delete marker left with no versions behind it goes.
+
+    Terraform's S3-native lock (``use_lockfile``) writes ``<state key>.tflock`` at every lock and deletes it at
+    unlock: in a versioned bucket each run leaves a noncurrent version and a delete marker. S3 lifecycle filters
+    match prefixes and tags, not suffixes, so no filter picks out the lock files; this rule covers the whole
+    bucket instead, and does not depend on which environments exist. A state object keeps its ``keep`` newest
+    noncurrent versions forever (the recovery path); a lock file's debris is gone after ``noncurrent_days``
+    (beyond ``keep`` tiny versions) and its orphaned delete marker with it.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html
+    (NewerNoncurrentVersions, ExpiredObjectDeleteMarker), https://developer.hashicorp.com/terraform/language/backend/s3"""
     return S3BucketLifecycleConfigurationRule(
-        id=f"expire-lock-history-{state_key}"[:255], status="Enabled",
-        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=f"{state_key}.tflock")],
+        id="expire-old-noncurrent-versions", status="Enabled",
+        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
         noncurrent_version_expiration=[
-            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=days)
+            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                noncurrent_days=noncurrent_days, newer_noncurrent_versions=keep)
         ],
         expiration=[S3BucketLifecycleConfigurationRuleExpiration(expired_object_delete_marker=True)],
     )

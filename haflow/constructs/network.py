@@ -56,6 +56,27 @@ class SubnetTier:
         return list(self.arns_by_az.values())
 
 
+# The actions the VPC User Guide's flow-log role policy lists ("IAM role for publishing flow logs to
+# CloudWatch Logs": https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html), which the
+# guide grants on "*". Scoped here as narrowly as each action allows.
+FLOW_LOG_GROUP_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                          "logs:DescribeLogStreams")
+FLOW_LOG_LIST_ACTIONS = ("logs:DescribeLogGroups",)
+
+
+def flow_log_statements(log_group_arn: str, region: str, account_id: str, partition: str) -> list[dict[str, object]]:
+    """The flow-log role's statements: the group-level actions on the flow-log group and its streams; and
+    DescribeLogGroups, a list call that cannot be scoped to one group (its resource is every log group of the
+    account and region, ``log-group:*``; the Service Authorization Reference for CloudWatch Logs), on this
+    account's groups in this region, not on ``*``."""
+    return [
+        {"Sid": "WriteTheFlowLogGroup", "Effect": "Allow", "Action": list(FLOW_LOG_GROUP_ACTIONS),
+         "Resource": [log_group_arn, f"{log_group_arn}:*"]},
+        {"Sid": "ListLogGroups", "Effect": "Allow", "Action": list(FLOW_LOG_LIST_ACTIONS),
+         "Resource": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"},
+    ]
+
+
 class Network(Construct):
     """VPC, subnets, gateways, routes, flow logs, S3 gateway endpoint and data subnet groups."""
 
@@ -68,9 +89,12 @@ class Network(Construct):
         region: str,
         availability_zones: list[str],
         config: NetworkConfig,
+        account_id: str,
+        partition: str,
         kms_key_arn: str | None = None,
     ) -> None:
-        """``kms_key_arn`` encrypts the flow-log group; left out, CloudWatch's own encryption is used."""
+        """``kms_key_arn`` encrypts the flow-log group; left out, CloudWatch's own encryption is used.
+        ``account_id`` and ``partition`` scope the flow-log role's DescribeLogGroups to this account's groups."""
         super().__init__(scope, id_)
         self.availability_zones = list(availability_zones)
         plan = plan_subnets(config.cidr, self.availability_zones, config.subnet_prefix_lengths.model_dump())
@@ -163,13 +187,7 @@ class Network(Construct):
         )
         IamRolePolicy(
             self, "flow-log-policy", role=flow_role.id, name="write-flow-logs",
-            policy=policy_document(
-                {
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    "Resource": f"{log_group.arn}:*",
-                }
-            ),
+            policy=policy_document(*flow_log_statements(log_group.arn, region, account_id, partition)),
         )
         FlowLog(
             self, "flow-log", vpc_id=self.vpc.id, traffic_type=config.flow_log_traffic_type,

@@ -20,7 +20,7 @@ from constructs import Construct
 from haflow.constructs.bucket import (
     AccessLogBucket,
     abort_incomplete_multipart_uploads,
-    expire_lock_file_history,
+    expire_old_state_versions,
     secure_bucket,
 )
 from haflow.constructs.iam import assume_role_policy, policy_document
@@ -35,8 +35,12 @@ from haflow.constructs.replication import (
 
 # Incomplete multipart uploads of state are debris after a crashed apply; a week is plenty to resume.
 ABORT_INCOMPLETE_UPLOAD_DAYS = 7
-# A lock file's old versions and delete markers record nothing worth keeping past a day.
-LOCK_HISTORY_DAYS = 1
+# Noncurrent versions (state history and .tflock debris alike) expire this many days after they became
+# noncurrent: a month to notice a bad apply and roll the state back...
+NONCURRENT_STATE_DAYS = 30
+# ...except each key's newest this-many noncurrent versions, kept forever: the last states before the current
+# one survive however long an environment goes without an apply. Lock files keep as many tiny versions too.
+KEEP_NONCURRENT_STATE_VERSIONS = 10
 
 
 class StateBucket(Construct):
@@ -45,10 +49,7 @@ class StateBucket(Construct):
 
     def __init__(
         self, scope: Construct, id_: str, *, bucket_name: str, key_alias: str, provider: TerraformProvider,
-        state_keys: tuple[str, ...] = (),
     ) -> None:
-        """``state_keys``: the state objects kept here (replicas included); each lock file's noncurrent
-        versions and delete markers expire after LOCK_HISTORY_DAYS. Left out: no lock-file rule."""
         super().__init__(scope, id_)
         account = DataAwsCallerIdentity(self, "account", provider=provider)
         partition = DataAwsPartition(self, "partition", provider=provider)
@@ -66,7 +67,7 @@ class StateBucket(Construct):
         self.bucket = bucket = secure_bucket(
             self, bucket_name=bucket_name, kms_key_arn=key.arn, protect=True, provider=provider,
             lifecycle_rules=[abort_incomplete_multipart_uploads(ABORT_INCOMPLETE_UPLOAD_DAYS),
-                             *(expire_lock_file_history(key, LOCK_HISTORY_DAYS) for key in sorted(state_keys))],
+                             expire_old_state_versions(NONCURRENT_STATE_DAYS, KEEP_NONCURRENT_STATE_VERSIONS)],
             access_log_bucket=access_logs,
         )
         self.bucket_arn = bucket.arn

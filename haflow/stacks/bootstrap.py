@@ -48,22 +48,10 @@ class BootstrapStack(TerraformStack):
             )
             for region in regions
         }
-        # The state objects each bucket keeps: each environment's own, the DR stacks' in the DR bucket, and
-        # there too the primary's replicas (their lock files' versions and delete markers are replicated).
-        keys: dict[tuple[str, str], set[str]] = {bucket: set() for bucket in buckets}
-        for env in environments:
-            primary, dr_names = (env.state.bucket, env.state.region), (env.dr_foundation_stack_name,
-                                                                        env.dr_platform_stack_name)
-            own = {env.state.object_key(name) for name in env.stack_names if name not in dr_names}
-            keys[primary] |= own
-            if env.dr.enabled:
-                replica = dr_state(env)
-                keys[(replica.bucket, replica.region)] |= own | {replica.object_key(name) for name in dr_names}
         created = {}
         for bucket, region in buckets:
             created[(bucket, region)] = state = StateBucket(
-                self, bucket, bucket_name=bucket, key_alias=aliases[(bucket, region)], provider=providers[region],
-                state_keys=tuple(keys[(bucket, region)]))
+                self, bucket, bucket_name=bucket, key_alias=aliases[(bucket, region)], provider=providers[region])
             TerraformOutput(self, f"{bucket}-arn", value=state.bucket_arn)
         copies: dict[tuple[str, str], list[StateCopy]] = {}
         for env in environments:

@@ -83,6 +83,7 @@ class DrFoundationStack(TerraformStack):
         self.network = Network(
             self, "network", name=name, region=region, availability_zones=dr.availability_zones,
             config=env.network.model_copy(update={"cidr": dr.network_cidr}), kms_key_arn=self.logs_key.arn,
+            account_id=account.account_id, partition=partition.partition,
         )
         node_floor = dr.secondary_nodes_per_az(env.eks.node_pool.min_size_per_az)
         node_pool = env.eks.node_pool.model_copy(update={

@@ -61,6 +61,7 @@ class FoundationStack(TerraformStack):
         self.network = Network(
             self, "network", name=env.name, region=env.region,
             availability_zones=env.availability_zones, config=env.network, kms_key_arn=self.logs_key.arn,
+            account_id=account.account_id, partition=partition.partition,
         )
         self.eks = Eks(
             self, "eks", name=env.name, config=env.eks, private_subnet_ids_by_az=self.network.private_subnets.ids_by_az,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections import Counter
 from typing import Any
 
@@ -136,3 +137,41 @@ def test_subnet_plan_packs_without_overlap(prefix: int, azs: int, lengths: dict[
     assert len(plan) == 3 * azs
     assert all(n.subnet_of(vpc) for n in networks)
     assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
+
+
+# The VPC User Guide's policy for the flow-log role ("IAM role for publishing flow logs to CloudWatch Logs",
+# https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html), read 2026-12-07.
+DOCUMENTED_FLOW_LOG_ACTIONS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                               "logs:DescribeLogGroups", "logs:DescribeLogStreams"}
+
+
+def test_every_flow_log_role_may_do_what_the_vpc_user_guide_lists_and_no_more_nor_wider(
+    synthesized: dict[str, Any],
+) -> None:
+    """Every flow log's role (primary and DR foundations) has exactly the documented actions; the group-level
+    ones only on its flow-log group and streams, DescribeLogGroups (a list call) on the account's groups in
+    the region, never on ``*``."""
+    checked = 0
+    for name, stack in synthesized.items():
+        for flow_log in resources(stack, "aws_flow_log").values():
+            role_ref = flow_log["iam_role_arn"].replace(".arn}", "")
+            group_ref = flow_log["log_destination"].replace(".arn}", "")
+            [policy] = [json.loads(p["policy"]) for p in resources(stack, "aws_iam_role_policy").values()
+                        if p["role"] == f"{role_ref}.id}}"]
+            actions: dict[str, list[str]] = {}
+            for statement in policy["Statement"]:
+                assert statement["Effect"] == "Allow"
+                targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                assert "*" not in targets, (name, statement)
+                for action in statement["Action"]:
+                    actions.setdefault(action, []).extend(targets)
+            assert set(actions) == DOCUMENTED_FLOW_LOG_ACTIONS, name
+            for action, targets in actions.items():
+                if action == "logs:DescribeLogGroups":
+                    assert targets == ["arn:${data.aws_partition.partition.partition}:logs:"
+                                       f"{json.loads(json.dumps(stack['provider']['aws'][0]['region']))}:"
+                                       "${data.aws_caller_identity.account.account_id}:log-group:*"], name
+                else:
+                    assert targets == [f"{group_ref}.arn}}", f"{group_ref}.arn}}:*"], (name, action)
+            checked += 1
+    assert checked >= len(ENVIRONMENT_NAMES)

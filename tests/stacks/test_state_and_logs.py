@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
+from haflow.constructs.state_bucket import KEEP_NONCURRENT_STATE_VERSIONS, NONCURRENT_STATE_DAYS
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.plan import resources
 
@@ -61,27 +62,26 @@ def test_aurora_log_exports_go_to_groups_the_stack_owns(
             assert f"aws_cloudwatch_log_group.{logical_id}" in cluster["depends_on"], (name, cluster_id)
 
 
-def test_each_lock_files_old_versions_and_delete_markers_expire_and_the_states_do_not(
+def test_every_state_bucket_expires_old_versions_keeping_the_newest_and_its_delete_markers(
     synthesized: dict[str, Any], environments: dict[str, Environment],
 ) -> None:
-    """S3-native locking leaves a noncurrent version and a delete marker of <key>.tflock per run; each
-    state bucket expires them for every state key it holds (replicas included), and no rule's prefix
-    reaches the state object itself (its versions are the recovery path)."""
+    """S3-native locking leaves a noncurrent version and a delete marker of <key>.tflock per run, and S3
+    lifecycle filters cannot match a suffix: every state bucket (primary and DR) has one bucket-wide rule
+    expiring noncurrent versions after NONCURRENT_STATE_DAYS but keeping each key's newest
+    KEEP_NONCURRENT_STATE_VERSIONS, and removing expired delete markers; no rule names a state key, so a new
+    environment does not change the bootstrap stack."""
     bootstrap = synthesized["bootstrap"]
     buckets = {body["bucket"]: f"${{aws_s3_bucket.{name}.id}}" for name, body in resources(bootstrap, "aws_s3_bucket").items()}
     rules_of = {config["bucket"]: config["rule"] for config in resources(bootstrap, "aws_s3_bucket_lifecycle_configuration").values()}
-    for env in environments.values():
-        held = {env.state.bucket: [env.state.object_key(name) for name in (env.foundation_stack_name, env.platform_stack_name)]}
-        if env.dr.enabled:
-            replica = env.dr.state_bucket_for(env.state.bucket)
-            held[replica] = [*held[env.state.bucket], *(env.state.object_key(name) for name in (
-                env.dr_foundation_stack_name, env.dr_platform_stack_name))]
-        for bucket, keys in held.items():
-            rules = rules_of[buckets[bucket]]
-            for key in keys:
-                [lock] = [r for r in rules if r["filter"][0].get("prefix") == f"{key}.tflock"]
-                assert lock["status"] == "Enabled"
-                assert lock["noncurrent_version_expiration"][0]["noncurrent_days"] == 1
-                assert lock["expiration"][0]["expired_object_delete_marker"] is True
-                assert not any(key.startswith(r["filter"][0].get("prefix", "")) for r in rules
-                               if r.get("noncurrent_version_expiration") or r.get("expiration"))
+    state_buckets = {env.state.bucket for env in environments.values()} | {
+        env.dr.state_bucket_for(env.state.bucket) for env in environments.values() if env.dr.enabled}
+    assert state_buckets
+    for bucket in state_buckets:
+        rules = rules_of[buckets[bucket]]
+        [history] = [r for r in rules if r.get("noncurrent_version_expiration")]
+        assert history["status"] == "Enabled" and history["filter"][0]["prefix"] == ""
+        expiration = history["noncurrent_version_expiration"][0]
+        assert expiration["noncurrent_days"] == NONCURRENT_STATE_DAYS
+        assert expiration["newer_noncurrent_versions"] == KEEP_NONCURRENT_STATE_VERSIONS >= 1
+        assert history["expiration"][0]["expired_object_delete_marker"] is True
+        assert not any(r["filter"][0].get("prefix") for r in rules), bucket
