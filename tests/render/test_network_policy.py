@@ -131,9 +131,11 @@ def test_the_dr_platform_uses_the_dr_vpc(synthesized: Stacks, environments: dict
     assert inputs.vpc_cidr == env.dr.network_cidr != env.network.cidr
     network = pod_network(result, inputs)
     assert [problem for flow in flows.intended_flows(inputs) for problem in flow_problems(network, flow)] == []
-    aurora = [item.manifest for item in result.by_kind("NetworkPolicy")
-              if item.name == "prefect-to-aurora-egress"]
-    assert [block["ipBlock"]["cidr"] for block in aurora[0]["spec"]["egress"][0]["to"]] == list(inputs.data_cidrs)
+    policies = {item.name: item.manifest for item in result.by_kind("NetworkPolicy")}
+    redis = policies["model-api-to-redis-egress"]
+    assert [block["ipBlock"]["cidr"] for block in redis["spec"]["egress"][0]["to"]] == list(inputs.data_cidrs)
+    # Before promotion (dr.serving false) no Prefect release runs there, so none of its flows is opened.
+    assert "prefect-to-aurora-egress" not in policies
 
 
 def test_a_pod_outside_haflows_namespaces_reaches_the_webhook_ports(rendered: dict[str, RenderResult],
