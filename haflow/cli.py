@@ -21,6 +21,7 @@ from haflow.defaults import OUT_DIR
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL_ERROR = 3
+EXIT_BROKEN_PIPE = 1  # as click itself exits when its pipe's reader is gone (`haflow --help | head`)
 DEBUG_VARIABLE = "HAFLOW_DEBUG"
 BUG_REPORT = (
     "this is a bug in haflow: please report it with the command you ran, the output of the same command "
@@ -37,6 +38,8 @@ class GuardedGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            _quiet_after_broken_pipe()
         except Exception as err:
             from haflow.errors import ConfigError
             from haflow.output import OutputError
@@ -286,6 +289,20 @@ def review_plan(
     raise typer.Exit(command.run(plan, env or [], config_dir, output_format, fail_on, synth_dir, base))
 
 
+def _quiet_after_broken_pipe() -> None:
+    """The reader of stdout went away (`haflow check --help | head`): end quietly, as `cat` does, instead of
+    reporting a bug. stdout points at /dev/null so the interpreter's last flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(EXIT_BROKEN_PIPE)
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except BrokenPipeError:  # raised while click prints help or a result outside a command's invoke
+        try:
+            _quiet_after_broken_pipe()
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
 

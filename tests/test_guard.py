@@ -50,6 +50,18 @@ def test_the_real_cli_process_exits_3_without_a_traceback(tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr and "ZeroDivisionError: boom" in result.stderr
 
 
+@pytest.mark.parametrize("argv", [["check", "--help"], ["rules"]])
+def test_a_closed_pipe_ends_quietly(argv: list[str]) -> None:
+    """`haflow check --help | head -1`: the reader goes away; no internal-error report, no traceback."""
+    script = (f"{sys.executable} -c 'from haflow.cli import main; import sys; "
+              f"sys.argv = [\"haflow\", {', '.join(repr(a) for a in argv).replace(chr(39), chr(34))}]; main()'"
+              " | head -c 1 >/dev/null; exit ${PIPESTATUS[0]}")
+    result = subprocess.run(["bash", "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+                            check=False, env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "80"})
+    assert result.stderr == "", result.stderr
+    assert result.returncode in (0, 1)  # 1: click's own answer to EPIPE; 0: the output fit the pipe's buffer
+
+
 @pytest.mark.slow
 def test_main_py_prints_a_config_error_and_exits_2(tmp_path: Path) -> None:
     shutil.copytree(CONFIG_DIR, tmp_path / "environments")
