@@ -1,4 +1,5 @@
-"""Upstream facts that age: EKS Kubernetes support windows, EKS add-on versions, the RDS CA bundle.
+"""Upstream facts that age: EKS Kubernetes support windows, EKS add-on versions, Aurora PostgreSQL minor
+versions, the RDS CA bundle.
 
 The bottom layer: config, constructs and rules import it; it imports nothing of haflow. Every fact
 names the page it comes from and the day it was read. Facts go stale: ``stale_facts`` (rule
@@ -122,6 +123,68 @@ ADDON_NAMES = {
     "aws_ebs_csi_driver": "aws-ebs-csi-driver",
 }
 
+# --- Aurora PostgreSQL minor versions ------------------------------------------------------------------
+# A cluster is created with the MAJOR.MINOR the configuration pins (database.engine_version); after that AWS's
+# automatic minor upgrades own the version (HA-DB-006). CreateDBCluster refuses a minor AWS no longer offers,
+# so the pin must be a minor still on offer on the day of the first deploy. Aurora keeps a minor for about a
+# year (long-term-support minors for three): a minor whose PostgreSQL community release is more than
+# AURORA_MINOR_AVAILABILITY_DAYS old may already be gone, and HA-DB-007 says so until someone confirms it.
+
+AURORA_VERSION_POLICY = Source(
+    "Amazon Aurora User Guide: Amazon Aurora version support (long-term support for selected minor versions)",
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.VersionPolicy.html",
+    date(2026, 12, 7),
+    "an LTS minor is available for at least three years, 'longer than the typical 12 months' of other minors",
+)
+AURORA_POSTGRES_RELEASES = Source(
+    "Amazon Aurora PostgreSQL release notes: Aurora PostgreSQL release calendar for minor versions",
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/aurora-postgresql-relnotes.pdf",
+    date(2026, 12, 7),
+    "the calendar's rows (p. 16 of the PDF) could not be read from the stored copy; which minors Aurora shipped "
+    "is from AWS's What's New announcements ('Aurora PostgreSQL ... now supports PostgreSQL versions 16.6, "
+    "15.10, 14.15, 13.18 and 12.22'; '... has added support for PostgreSQL versions 17.6, 16.10, 15.14, 14.19 "
+    "and 13.22'); confirm with `aws rds describe-db-engine-versions --engine aurora-postgresql`",
+)
+AURORA_POSTGRES_CALENDAR_COPY = Source(
+    "endoflife.date: Amazon Aurora PostgreSQL (a copy of the release calendar's rows)",
+    "https://endoflife.date/amazon-aurora-postgresql",
+    date(2026, 12, 6),
+    "PostgreSQL 16: Aurora standard support to 2029-02-28, latest minor 16.13 released by Aurora on 2026-04-06",
+)
+POSTGRES_RELEASES = Source(
+    "PostgreSQL: release announcements (www.postgresql.org/about/newsarchive)",
+    "https://www.postgresql.org/about/newsarchive/",
+    date(2026, 12, 7),
+    "the community release day of each minor: Aurora ships a minor on or after it",
+)
+AURORA_MINOR_AVAILABILITY_DAYS = 365
+
+
+@dataclass(frozen=True)
+class AuroraMinor:
+    version: str
+    # The earliest day Aurora can have shipped it: Aurora's own release day where a source gives it, else
+    # PostgreSQL's community release of the minor (Aurora ships on or after it).
+    shipped_on_or_after: date
+    source: Source
+
+    def possibly_gone_after(self) -> date:
+        """The first day AWS may have stopped offering this minor for new clusters (the earliest release day
+        plus the typical availability): before it the minor is surely on offer, after it maybe not."""
+        return self.shipped_on_or_after + timedelta(days=AURORA_MINOR_AVAILABILITY_DAYS)
+
+
+AURORA_POSTGRES_MINORS: dict[str, AuroraMinor] = {
+    minor.version: minor
+    for minor in (
+        AuroraMinor("16.6", date(2024, 11, 21), POSTGRES_RELEASES),
+        AuroraMinor("16.10", date(2025, 8, 14), POSTGRES_RELEASES),
+        AuroraMinor("16.13", date(2026, 4, 6), AURORA_POSTGRES_CALENDAR_COPY),
+    )
+}
+# What haflow pins by default: the newest minor of the supported major that Aurora is known to have shipped.
+DEFAULT_AURORA_POSTGRES_VERSION = "16.13"
+
 # --- The RDS certificate authorities --------------------------------------------------------------
 
 RDS_CA_BUNDLE = Source(
@@ -140,7 +203,8 @@ def latest_kubernetes_version() -> str:
 
 
 def all_sources() -> list[Source]:
-    return [EKS_CALENDAR, *ADDON_SOURCES.values(), RDS_CA_BUNDLE]
+    return [EKS_CALENDAR, *ADDON_SOURCES.values(), AURORA_VERSION_POLICY, AURORA_POSTGRES_RELEASES,
+            AURORA_POSTGRES_CALENDAR_COPY, POSTGRES_RELEASES, RDS_CA_BUNDLE]
 
 
 def stale_facts(as_of: date) -> list[str]:

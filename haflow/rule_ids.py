@@ -25,6 +25,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-DB-004",
     "HA-DB-005",
     "HA-DB-006",
+    "HA-DB-007",
     "HA-CACHE-001",
     "HA-CACHE-002",
     "HA-CACHE-003",

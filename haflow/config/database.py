@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from haflow import facts
 from haflow.config.limits import (
     AURORA_MAX_INSTANCES,
     BACKUP_RETENTION_RANGE,
@@ -44,7 +45,9 @@ class Database(Section):
     """Aurora PostgreSQL: one writer and readers, one instance per AZ in availability_zones order."""
 
     engine_version: str = Field(
-        default="16.6", description="Aurora PostgreSQL engine version MAJOR.MINOR; default 16.6",
+        default=facts.DEFAULT_AURORA_POSTGRES_VERSION,
+        description=f"Aurora PostgreSQL engine version MAJOR.MINOR, a minor AWS still offers on the first deploy "
+        f"(HA-DB-007); default {facts.DEFAULT_AURORA_POSTGRES_VERSION}",
     )
     instance_class: str = Field(
         default="db.r6g.large", description="Instance class of every instance; default db.r6g.large",
@@ -105,7 +108,8 @@ class Database(Section):
         if not match or int(match.group(1)) not in SUPPORTED_AURORA_POSTGRES_MAJORS:
             majors = ", ".join(str(major) for major in SUPPORTED_AURORA_POSTGRES_MAJORS)
             raise custom_error(
-                f"not an Aurora PostgreSQL version MAJOR.MINOR with a supported major ({majors})", "use 16.6"
+                f"not an Aurora PostgreSQL version MAJOR.MINOR with a supported major ({majors})",
+                f"use {facts.DEFAULT_AURORA_POSTGRES_VERSION}",
             )
         return value
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
+from haflow import facts
+from haflow.rules.engine import ERROR, NOT_APPLICABLE, WARNING, Outcome, rule
 from haflow.rules.stack import LiteralResource, Stack
 
 if TYPE_CHECKING:
@@ -152,3 +153,33 @@ def minor_version_left_to_upgrades(resource: LiteralResource, stack: Stack, env:
         return []
     return [f"engine_version = {version!r} with automatic minor upgrades on and engine_version not in "
             "lifecycle.ignore_changes: the plan after AWS's first minor upgrade is a downgrade"]
+
+
+@rule(
+    id="HA-DB-007",
+    level=WARNING,
+    title="The pinned Aurora minor is one AWS still offers for new clusters",
+    rationale="CreateDBCluster refuses a minor AWS has withdrawn, so a first deploy (a new environment, the DR "
+    "secondary, a restore) with an old pin fails. Aurora keeps a minor about a year (long-term-support minors "
+    "three); haflow/facts.py records when each minor shipped, with its source, and warns once the minor may be "
+    "gone, until someone re-reads the calendar.",
+    fix="Pin a minor on offer today (`aws rds describe-db-engine-versions --engine aurora-postgresql "
+    "--query 'DBEngineVersions[].EngineVersion'`) in database.engine_version, and record it with its source in "
+    "AURORA_POSTGRES_MINORS (haflow/facts.py).",
+    subjects=("aws_rds_cluster",),
+)
+def minor_version_on_offer(cluster: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    version = cluster.body.get("engine_version")
+    if not isinstance(version, str) or cluster.body.get("engine") != "aurora-postgresql":
+        return NOT_APPLICABLE
+    minor = facts.AURORA_POSTGRES_MINORS.get(version)
+    if minor is None:
+        return [f"engine_version {version!r} is not in haflow's table of Aurora PostgreSQL minors "
+                f"(haflow/facts.py AURORA_POSTGRES_MINORS: {', '.join(facts.AURORA_POSTGRES_MINORS)}): whether AWS "
+                "offers it is unchecked"]
+    gone = minor.possibly_gone_after()
+    if stack.as_of >= gone:
+        return [f"Aurora PostgreSQL {version} shipped on or after {minor.shipped_on_or_after} ({minor.source.url}); "
+                f"minors are typically offered for {facts.AURORA_MINOR_AVAILABILITY_DAYS} days, so from {gone} AWS "
+                f"may refuse new clusters on it ({stack.as_of} is {(stack.as_of - gone).days} days past)"]
+    return []

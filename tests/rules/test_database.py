@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from haflow.config import Environment
@@ -58,3 +60,26 @@ def test_a_pinned_minor_without_automatic_upgrades_is_not_judged(environments: d
     for instance in resources["aws_rds_cluster_instance"].values():
         instance["auto_minor_version_upgrade"] = False
     assert messages("HA-DB-006", resources, environments["prod"]) == []
+
+
+def test_a_minor_is_judged_by_the_day_it_shipped(environments: dict[str, Environment]) -> None:
+    """HA-DB-007 on the facts table: 16.13 (Aurora 2026-04-06) is on offer in 2026 and maybe gone from
+    2027-04-06; 16.6 (community 2024-11-21) maybe gone since 2025-11-21; a minor not in the table is unchecked."""
+    prod = environments["prod"]
+    assert messages("HA-DB-007", aurora(engine_version="16.13"), prod, date(2026, 12, 7)) == []
+    assert messages("HA-DB-007", aurora(engine_version="16.13"), prod, date(2027, 4, 5)) == []
+    later = messages("HA-DB-007", aurora(engine_version="16.13"), prod, date(2027, 4, 6))
+    assert len(later) == 1 and "from 2027-04-06 AWS may refuse new clusters" in later[0]
+    old = messages("HA-DB-007", aurora(engine_version="16.6"), prod, date(2026, 12, 7))
+    assert len(old) == 1 and "16.6 shipped on or after 2024-11-21" in old[0] and "381 days past" in old[0]
+    unknown = messages("HA-DB-007", aurora(engine_version="16.99"), prod, date(2026, 12, 7))
+    assert len(unknown) == 1 and "not in haflow's table" in unknown[0]
+
+
+def test_every_minor_in_the_table_has_a_source_and_the_default_is_in_it() -> None:
+    from haflow import facts
+    from haflow.config.database import Database
+
+    assert Database().engine_version == facts.DEFAULT_AURORA_POSTGRES_VERSION
+    assert facts.DEFAULT_AURORA_POSTGRES_VERSION in facts.AURORA_POSTGRES_MINORS
+    assert all(minor.source in facts.all_sources() for minor in facts.AURORA_POSTGRES_MINORS.values())
