@@ -26,6 +26,11 @@ HEALTH_CHECK_FAILURE_THRESHOLD = 3
 # Assumptions (AWS documents the mechanism, not a duration); the report marks them as assumed.
 AURORA_INSTANCE_CREATE_SECONDS = 900  # add an instance to a headless secondary (pilot light)
 NODE_SCALE_UP_SECONDS = 300  # cluster autoscaler adds nodes and the pods start
+# The DR platform runs no Prefect pod before promotion (a global-database secondary is read-only and Prefect
+# writes on start); the runbook then sets dr.serving and applies <env>-dr-platform: first image pulls in the
+# region, the migration Job (a no-op on the replicated schema) and the wait for Ready pods. The smoke measures
+# 61-83 s for the tier on loopback without image pulls (tests/smoke/test_region_failover.py).
+PREFECT_START_AFTER_PROMOTION_SECONDS = 300
 # A human decides a regional failover (the runbook's "decide" step); the default is what the
 # runbook budgets for it.
 DEFAULT_DECISION_SECONDS = 900
@@ -49,6 +54,9 @@ class RegionFailover(Protocol):
     @property
     def dns(self) -> DnsRecords | None: ...
 
+    @property
+    def serving(self) -> bool: ...
+
     def secondary_database_instances(self) -> int: ...
 
 
@@ -64,6 +72,8 @@ def region_recovery_seconds(dr: RegionFailover) -> dict[str, int]:
         steps["database instance creation"] = AURORA_INSTANCE_CREATE_SECONDS
     if dr.mode == "pilot_light":
         steps["node scale-up"] = NODE_SCALE_UP_SECONDS
+    if not dr.serving:
+        steps["Prefect start after promotion"] = PREFECT_START_AFTER_PROMOTION_SECONDS
     return steps
 
 

@@ -37,6 +37,7 @@ STEP_SOURCES = {
     "DNS TTL": aws.ROUTE53_HEALTH_CHECKS.id,
     "database instance creation": aws.AURORA_INSTANCE_CREATE.id,
     "node scale-up": aws.EKS_NODE_SCALE_UP.id,
+    "Prefect start after promotion": aws.PREFECT_DR_START.id,
 }
 STORE_SOURCES = {"Aurora (global database lag)": aws.AURORA_GLOBAL_LAG.id, "S3 (RTC)": aws.S3_RTC.id}
 

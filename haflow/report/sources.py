@@ -256,6 +256,15 @@ EKS_NODE_SCALE_UP = _source(
     f"assumes {dr.NODE_SCALE_UP_SECONDS} s for nodes to join and pods to start.)",
     assumed=True,
 )
+PREFECT_DR_START = _source(
+    "haflow-dr-prefect-start",
+    "haflow docs: Disaster recovery runbook, the Prefect tier after promotion",
+    "docs/disaster-recovery.md#runbook-detect-decide-fail-over-fail-back",
+    "Prefect: once the secondary Aurora cluster is the writer, set dr.serving: true and apply the DR platform. "
+    f"(No published duration: haflow assumes {dr.PREFECT_START_AFTER_PROMOTION_SECONDS} s for image pulls, the "
+    "no-op migration and Ready pods; the smoke measures 61-83 s without image pulls.)",
+    assumed=True,
+)
 DR_DECISION = _source(
     "haflow-dr-runbook",
     "haflow docs: Disaster recovery runbook (detect, decide, fail over, fail back)",
@@ -294,6 +303,7 @@ SOURCES: dict[str, Source] = {
         ROUTE53_HEALTH_CHECKS,
         ROUTE53_SLA,
         EKS_NODE_SCALE_UP,
+        PREFECT_DR_START,
         DR_DECISION,
     )
 }

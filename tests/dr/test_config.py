@@ -80,3 +80,18 @@ def test_every_dr_problem_is_reported_at_once(tmp_path: Path) -> None:
     paths = {issue.path for issue in caught.value.issues}
     assert {"dr.secondary_region", "dr.availability_zones", "dr.network_cidr", "dr.database_instances",
             "slo.region_rto_seconds", "slo.region_rpo_seconds"} <= paths
+
+
+def test_the_region_rto_counts_the_prefect_start_until_the_secondary_serves(
+    environments: dict[str, Environment],
+) -> None:
+    """Before promotion the DR platform runs no Prefect pod (dr.serving false): the failover waits for the
+    tier's install after promotion, and the region RTO counts it; a secondary already serving does not wait."""
+    from haflow.region_recovery import PREFECT_START_AFTER_PROMOTION_SECONDS
+
+    dr = environments["prod"].dr
+    waiting = region_recovery_seconds(dr.model_copy(update={"serving": False}))
+    serving = region_recovery_seconds(dr.model_copy(update={"serving": True}))
+    assert waiting["Prefect start after promotion"] == PREFECT_START_AFTER_PROMOTION_SECONDS
+    assert "Prefect start after promotion" not in serving
+    assert sum(waiting.values()) - sum(serving.values()) == PREFECT_START_AFTER_PROMOTION_SECONDS
