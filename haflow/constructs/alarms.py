@@ -65,7 +65,8 @@ GLOBAL_DB_LAG_PERIOD_SECONDS = 60
 GLOBAL_DB_LAG_EVALUATION_PERIODS = 5
 
 # --- ElastiCache (AWS/ElastiCache, per node) -------------------------------------------------------
-# EngineCPUUtilization: AWS recommends 90 % of the engine thread (Best_Practice_Recommended_Alarms_AWS_Services.html#ElastiCache).
+# EngineCPUUtilization: AWS recommends 90 % of the engine thread
+# (Best_Practice_Recommended_Alarms_AWS_Services.html#ElastiCache).
 REDIS_ENGINE_CPU_PERCENT = 90
 # DatabaseMemoryUsagePercentage: AWS recommends 80 % (evictions start at maxmemory).
 REDIS_MEMORY_PERCENT = 80
@@ -131,7 +132,7 @@ class RegionAlarms(Construct):
     def _alarm(self, key: str, description: str, **settings: object) -> CloudwatchMetricAlarm:
         alarm = CloudwatchMetricAlarm(
             self, key, alarm_name=f"{self.name}-{key}", alarm_description=description,
-            alarm_actions=[self.topic_arn], ok_actions=[self.topic_arn], **settings,  # type: ignore[arg-type]
+            alarm_actions=[self.topic_arn], ok_actions=[self.topic_arn], **settings,
         )
         self.alarms[key] = alarm
         return alarm

@@ -116,18 +116,21 @@ class FaultInjection(Construct):
             )
         self.templates["node"] = FisExperimentTemplate(
             self, "node-termination",
-            description=f"{name}: terminate {NODE_TERMINATION_PERCENTAGE} % of one general node group (haflow drill node)",
+            description=f"{name}: terminate {NODE_TERMINATION_PERCENTAGE} % of one general node group "
+            "(haflow drill node)",
             role_arn=self.role.arn, stop_condition=stop_conditions,
             target=[_target("NodeGroup", "aws:eks:nodegroup", "COUNT(1)", resource_arns=targets.node_group_arns)],
             action=[_action("terminate-nodes", "aws:eks:terminate-nodegroup-instances", "Nodegroups", "NodeGroup",
                             instanceTerminationPercentage=str(NODE_TERMINATION_PERCENTAGE))],
-            tags={"Name": contract.fis_template_name(name, contract.DRILL_NODE), contract.TAG_DRILL: contract.DRILL_NODE},
+            tags={"Name": contract.fis_template_name(name, contract.DRILL_NODE),
+                  contract.TAG_DRILL: contract.DRILL_NODE},
         )
         self.role_arn = self.role.arn
 
 
 def az_targets(targets: FisTargets, az: str, subnet_arns: list[str]) -> list[FisExperimentTemplateTarget]:
-    stack_tag = [FisExperimentTemplateTargetResourceTag(key=key, value=value) for key, value in targets.stack_tag.items()]
+    stack_tag = [FisExperimentTemplateTargetResourceTag(key=key, value=value)
+                 for key, value in targets.stack_tag.items()]
     return [
         _target("Nodes", "aws:ec2:instance",
                 resource_tag=[FisExperimentTemplateTargetResourceTag(key=EKS_CLUSTER_NAME_TAG,

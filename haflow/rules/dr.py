@@ -393,7 +393,8 @@ def _drill_templates(stack: Stack) -> dict[str, list[LiteralResource]]:
 
 
 def _action_ids(template: LiteralResource) -> set[str]:
-    return {str(action.get("action_id")) for action in as_list(template.body.get("action")) if isinstance(action, Mapping)}
+    return {str(action.get("action_id")) for action in as_list(template.body.get("action"))
+            if isinstance(action, Mapping)}
 
 
 @rule(
@@ -412,11 +413,13 @@ def fis_drills(anchor: LiteralResource, stack: Stack, env: Environment) -> Outco
         return NOT_APPLICABLE
     templates = _drill_templates(stack)
     problems = []
-    zonal = {str((t.body.get("tags") or {}).get(contract.TAG_DRILL_AZ)): t for t in templates.get(contract.DRILL_AZ, [])}
+    zonal = {str((t.body.get("tags") or {}).get(contract.TAG_DRILL_AZ)): t
+             for t in templates.get(contract.DRILL_AZ, [])}
     for az in env.availability_zones:
         template = zonal.get(az)
         if template is None:
-            problems.append(f"no FIS template tagged {contract.TAG_DRILL}={contract.DRILL_AZ}, {contract.TAG_DRILL_AZ}={az}")
+            problems.append(f"no FIS template tagged {contract.TAG_DRILL}={contract.DRILL_AZ}, "
+                            f"{contract.TAG_DRILL_AZ}={az}")
         elif missing := sorted(AZ_DRILL_ACTIONS - _action_ids(template)):
             problems.append(f"{template.address} lacks the AZ scenario's {', '.join(missing)}")
     nodes = templates.get(contract.DRILL_NODE, [])
@@ -437,7 +440,8 @@ def _role_policies(stack: Stack, role: LiteralResource) -> tuple[list[Mapping[st
     """The role's inline statements, and the managed policies attached to it (their actions are unknown here)."""
     statements = [s for policy in stack.referencing(role, "aws_iam_role_policy", "role")
                   for s in _statements(policy.body.get("policy"))]
-    managed = [str(a.body.get("policy_arn")) for a in stack.referencing(role, "aws_iam_role_policy_attachment", "role")]
+    managed = [str(a.body.get("policy_arn"))
+               for a in stack.referencing(role, "aws_iam_role_policy_attachment", "role")]
     return statements, managed
 
 
@@ -465,10 +469,12 @@ def fis_role_least_privilege(template: LiteralResource, stack: Stack, env: Envir
             needed |= fis.ACTION_PERMISSIONS.get(action_id, frozenset())
     statements, managed = _role_policies(stack, role)
     granted = {str(a) for s in statements if s.get("Effect") == "Allow" for a in as_list(s.get("Action"))}
-    problems = [f"{role.address}: managed policy {arn} attached (its actions are not the templates')" for arn in managed]
+    problems = [f"{role.address}: managed policy {arn} attached (its actions are not the templates')"
+                for arn in managed]
     problems += [f"action {action_id} has no known permissions (add it to haflow.fis.ACTION_PERMISSIONS)"
                  for action_id in sorted(set(unknown))]
     problems += [f"{role.address} grants {action}, which no action of its templates needs"
                  for action in sorted(granted - needed)]
-    problems += [f"{role.address} lacks {action}, which the templates' actions need" for action in sorted(needed - granted)]
+    problems += [f"{role.address} lacks {action}, which the templates' actions need"
+                 for action in sorted(needed - granted)]
     return problems

@@ -192,7 +192,7 @@ def _notifies_region_topic(alarm: LiteralResource, stack: Stack) -> bool:
 
 
 def _missing_alarms(stack: Stack, wanted: dict[str, list[tuple[str, str]]]) -> list[str]:
-    """``wanted``: metric -> the (dimension, value) pairs, each of which some alarm to a topic of the stack must watch."""
+    """``wanted``: metric -> (dimension, value) pairs, each watched by some alarm to a topic of the stack."""
     watched: set[tuple[str, str, str]] = set()
     silent: set[str] = set()
     for alarm in stack.resources(ALARM):
