@@ -190,9 +190,10 @@ def health(aws: AwsClients, targets: Targets) -> Health:
 def run_drill(
     aws: AwsClients, drill: str, template: Template, targets: Targets, *, rto_seconds: int, timeout_seconds: float,
     clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-    poll_seconds: float = POLL_SECONDS,
+    poll_seconds: float | None = None,
 ) -> DrillResult:
     """Refuse an unhealthy platform, start the experiment, follow it to its end, then wait for recovery."""
+    poll_seconds = POLL_SECONDS if poll_seconds is None else poll_seconds
     before = health(aws, targets)
     if not before.healthy:
         raise DrillRefused("the platform is not healthy before the drill, nothing was started: "
