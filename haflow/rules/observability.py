@@ -164,6 +164,7 @@ def eks_absent_components(release: LiteralResource, stack: Stack, env: Environme
 ALARM = "aws_cloudwatch_metric_alarm"
 # What each AWS-managed component needs an alarm on (issue 20 item 4); where a metric is per node, every node.
 AURORA_METRICS = ("CPUUtilization", "FreeableMemory")
+AURORA_ROLES = ("WRITER", "READER")
 GLOBAL_SECONDARY_METRICS = ("AuroraGlobalDBReplicationLag",)
 REDIS_METRICS = ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "ReplicationLag")
 NAT_METRICS = ("ErrorPortAllocation", "PacketsDropCount")
@@ -191,19 +192,22 @@ def _notifies_region_topic(alarm: LiteralResource, stack: Stack) -> bool:
     return any(stack.resolve(action, "aws_sns_topic") is not None for action in alarm.body.get("alarm_actions") or [])
 
 
-def _missing_alarms(stack: Stack, wanted: dict[str, list[tuple[str, str]]]) -> list[str]:
-    """``wanted``: metric -> (dimension, value) pairs, each watched by some alarm to a topic of the stack."""
-    watched: set[tuple[str, str, str]] = set()
+def _missing_alarms(stack: Stack, wanted: dict[str, list[dict[str, str]]]) -> list[str]:
+    """``wanted``: metric -> dimension sets, each watched by some alarm to a topic of the stack (its dimensions
+    include the set)."""
+    watched: list[tuple[str, dict[str, str]]] = []
     silent: set[str] = set()
     for alarm in stack.resources(ALARM):
         for metric, dimensions in _alarm_metrics(alarm):
-            for key, value in dimensions.items():
-                if _notifies_region_topic(alarm, stack):
-                    watched.add((metric, key, str(value)))
-                else:
-                    silent.add(alarm.address)
-    problems = [f"no alarm to a topic of this stack on {metric} of {key}={value}"
-                for metric, pairs in wanted.items() for key, value in pairs if (metric, key, value) not in watched]
+            if _notifies_region_topic(alarm, stack):
+                watched.append((metric, {key: str(value) for key, value in dimensions.items()}))
+            else:
+                silent.add(alarm.address)
+    problems = [
+        f"no alarm to a topic of this stack on {metric} of {', '.join(f'{k}={v}' for k, v in required.items())}"
+        for metric, sets in wanted.items() for required in sets
+        if not any(name == metric and required.items() <= dims.items() for name, dims in watched)
+    ]
     return problems + [f"{address} notifies no SNS topic of this stack" for address in sorted(silent)]
 
 
@@ -223,25 +227,25 @@ def aws_components_alarmed(component: LiteralResource, stack: Stack, env: Enviro
     # The platform's components; the bootstrap stack's state replication is the deploy tooling's.
     if stack.name not in (env.foundation_stack_name, env.dr_foundation_stack_name):
         return NOT_APPLICABLE
-    wanted: dict[str, list[tuple[str, str]]] = {}
+    wanted: dict[str, list[dict[str, str]]] = {}
     if component.type == "aws_rds_cluster":
         identifier = component.string("cluster_identifier")
         instances = stack.referencing(component, "aws_rds_cluster_instance", "cluster_identifier")
         for metric in AURORA_METRICS if instances else ():
-            wanted[metric] = [("DBClusterIdentifier", identifier)]
+            wanted[metric] = [{"DBClusterIdentifier": identifier, "Role": role} for role in AURORA_ROLES]
         if component.has("global_cluster_identifier") and stack.name == env.dr_foundation_stack_name:
             for metric in GLOBAL_SECONDARY_METRICS:
-                wanted[metric] = [("DBClusterIdentifier", identifier)]
+                wanted[metric] = [{"DBClusterIdentifier": identifier}]
     elif component.type == "aws_elasticache_replication_group":
         group = component.string("replication_group_id")
         members = [f"{group}-{index:03d}" for index in range(1, component.integer("num_cache_clusters", 1) + 1)]
         for metric in REDIS_METRICS:
-            wanted[metric] = [("CacheClusterId", member) for member in members]
+            wanted[metric] = [{"CacheClusterId": member} for member in members]
     elif component.type == "aws_nat_gateway":
         for metric in NAT_METRICS:
-            wanted[metric] = [("NatGatewayId", f"${{aws_nat_gateway.{component.name}.id}}")]
+            wanted[metric] = [{"NatGatewayId": f"${{aws_nat_gateway.{component.name}.id}}"}]
     else:
         for replication_rule in component.body.get("rule") or []:
             for metric in REPLICATION_METRICS:
-                wanted.setdefault(metric, []).append(("RuleId", str(replication_rule.get("id"))))
+                wanted.setdefault(metric, []).append({"RuleId": str(replication_rule.get("id"))})
     return _missing_alarms(stack, wanted)
