@@ -153,3 +153,15 @@ def workload_service_accounts(flow_run_namespace: str) -> dict[str, ServiceAccou
 # Aurora PostgreSQL's default port; ElastiCache Redis's.
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
+
+# FIS experiment templates (haflow.constructs.fault_injection) and the drills that start them
+# (haflow drill az / node) find each other by these tags: the drill kind, and the AZ a zonal template hits.
+TAG_DRILL = "haflow/drill"
+TAG_DRILL_AZ = "haflow/drill-az"
+DRILL_AZ = "az"
+DRILL_NODE = "node"
+
+
+def fis_template_name(name: str, drill: str, az: str | None = None) -> str:
+    """The Name tag of an environment's FIS experiment template for ``drill`` (and ``az``, for the AZ drill)."""
+    return f"{name}-{drill}-power-interruption-{az}" if drill == DRILL_AZ else f"{name}-{drill}-termination"

@@ -189,3 +189,67 @@ def region(
         timeout_seconds=timeout, rto_seconds=rto_seconds, output=output.value, log=log,
     )
     raise typer.Exit(command.run(request))
+
+
+KubeContextOption = Annotated[
+    str | None,
+    typer.Option("--kube-context", help="kubeconfig context of the cluster: also wait for every pod to be Ready "
+                 "(kubectl get pods -A); without it pods are not checked"),
+]
+DrillTimeoutOption = Annotated[
+    float, typer.Option("--timeout", min=1, help="Seconds to wait for the experiment to end and the platform to "
+                        "recover before giving up (exit 1)")
+]
+# The AZ experiment holds the zone down for 10 minutes (haflow.constructs.fault_injection.AZ_OUTAGE_DURATION).
+ZONAL_TIMEOUT_SECONDS = 1800
+
+
+@drill_app.command("az")
+def az(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment whose AZ to lose")],
+    zone: Annotated[str, typer.Option("--az", help="Availability zone to lose, one of the environment's")],
+    yes: Annotated[bool, typer.Option("--yes", help="Really start the experiment; without it nothing is changed "
+                                      "(exit 2)")] = False,
+    timeout: DrillTimeoutOption = ZONAL_TIMEOUT_SECONDS,
+    rto_seconds: RtoOption = None,
+    kube_context: KubeContextOption = None,
+    endpoint_url: EndpointOption = None,
+    config_dir: ConfigDirOption = CONFIG_DIR,
+    plan_dir: PlanDirOption = OUT_DIR,
+    output: FormatOption = OutputFormat.table,
+    log: LogOption = DEFAULT_LOG,
+) -> None:
+    """Lose an AZ (FIS AZ Availability: Power Interruption): exit 0 recovered within the RTO, 1 not, 2 otherwise."""
+    from haflow import contract
+    from haflow.commands import drill_zonal as command
+
+    raise typer.Exit(command.run(command.ZonalRequest(
+        drill=contract.DRILL_AZ, env_name=env, az=zone, config_dir=config_dir, plan_dir=plan_dir,
+        endpoint_url=endpoint_url, kube_context=kube_context, yes=yes, timeout_seconds=timeout,
+        rto_seconds=rto_seconds, output=output.value, log=log,
+    )))
+
+
+@drill_app.command("node")
+def node(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment whose nodes to terminate")],
+    yes: Annotated[bool, typer.Option("--yes", help="Really start the experiment; without it nothing is changed "
+                                      "(exit 2)")] = False,
+    timeout: DrillTimeoutOption = ZONAL_TIMEOUT_SECONDS,
+    rto_seconds: RtoOption = None,
+    kube_context: KubeContextOption = None,
+    endpoint_url: EndpointOption = None,
+    config_dir: ConfigDirOption = CONFIG_DIR,
+    plan_dir: PlanDirOption = OUT_DIR,
+    output: FormatOption = OutputFormat.table,
+    log: LogOption = DEFAULT_LOG,
+) -> None:
+    """Terminate part of a node group (FIS): exit 0 recovered within the RTO, 1 not, 2 otherwise."""
+    from haflow import contract
+    from haflow.commands import drill_zonal as command
+
+    raise typer.Exit(command.run(command.ZonalRequest(
+        drill=contract.DRILL_NODE, env_name=env, az=None, config_dir=config_dir, plan_dir=plan_dir,
+        endpoint_url=endpoint_url, kube_context=kube_context, yes=yes, timeout_seconds=timeout,
+        rto_seconds=rto_seconds, output=output.value, log=log,
+    )))

@@ -312,6 +312,14 @@ class Eks(Construct):
             resolve_conflicts_on_update="PRESERVE", depends_on=depends_on,
         )
 
+    def node_name(self, pool: str) -> str:
+        """The Name tag of the instances and volumes of node pool ``pool`` (the AZ drill pauses those volumes)."""
+        return f"{self.name}-{pool}-node"
+
+    @property
+    def node_volume_name(self) -> str:
+        return self.node_name("general")
+
     def _launch_template(self, pool: str, disk_size_gib: int) -> LaunchTemplate:
         """IMDSv2-only metadata and an encrypted gp3 root volume; EKS picks the AMI and user data."""
         return LaunchTemplate(
@@ -330,7 +338,7 @@ class Eks(Construct):
                 )
             ],
             tag_specifications=[
-                LaunchTemplateTagSpecifications(resource_type=kind, tags={"Name": f"{self.name}-{pool}-node"})
+                LaunchTemplateTagSpecifications(resource_type=kind, tags={"Name": self.node_name(pool)})
                 for kind in ("instance", "volume")
             ],
         )

@@ -155,6 +155,8 @@ class Network(Construct):
                     connectivity_type="public", tags={"Name": f"{name}-nat-{az}"}, depends_on=[igw],
                 )
         self.nat_gateway_count = len(nat_by_az)
+        # By the AZ whose subnet holds it (the first AZ for a regional gateway), for the NAT alarms.
+        self.nat_gateway_ids = {az: nat.id for az, nat in nat_by_az.items()}
 
         private_route_tables: list[str] = []
         for az, subnet in subnets["private"].items():

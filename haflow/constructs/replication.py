@@ -200,9 +200,13 @@ class ArtifactsReplication(Construct):
         ]
         IamRolePolicy(self, "policy", name="replicate-artifacts", role=self.role.id,
                       policy=policy_document(*statements))
+        # What S3's replication metrics are dimensioned by (SourceBucket, DestinationBucket, RuleId).
+        self.source_bucket_name = source.bucket_name
+        self.destination_bucket_name = destination_bucket
+        self.rule_id = f"artifacts-to-{destination_region}"
         self.configuration = S3BucketReplicationConfigurationA(
             self, "configuration", bucket=source.bucket.id, role=self.role.arn,
-            rule=[rtc_rule(f"artifacts-to-{destination_region}", priority=1, prefix="",
+            rule=[rtc_rule(self.rule_id, priority=1, prefix="",
                            destination_arn=destination_arn, replica_key=alias_arn,
                            replicate_delete_markers=replicate_delete_markers)],
             # S3 refuses a replication configuration on a bucket whose versioning is not on yet.

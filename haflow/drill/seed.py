@@ -1,6 +1,8 @@
 """Seed a local endpoint (moto_server) with what a synthesized foundation plan describes, as far as the
 drills look at it: VPCs and subnets, the EKS cluster and node groups, the Aurora cluster and instances,
-the Redis replication group, the S3 buckets and their settings.
+the Redis replication group, the S3 buckets and their settings; the alerts topics, the CloudWatch alarms
+and the FIS experiment role and templates (haflow drill az / node). Each node group gets the Auto Scaling
+group EKS would make for it, with its desired number of instances.
 
 Every value comes from the plan (names, AZs, CIDRs, scaling, instance identifiers, bucket settings);
 what only a real deploy produces (role ARNs, KMS keys) is stood in for. Subnet references are
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from haflow.drill.clients import AwsClients
-from haflow.drill.plan import Plan
+from haflow.drill.plan import Plan, Unresolved
 from haflow.plan import block
 
 STAND_IN_ROLE = "arn:aws:iam::123456789012:role/haflow-drill-seed"
@@ -37,6 +39,7 @@ def seed_plan(plan: Plan, aws: AwsClients, *, global_cluster: str | None = None)
     _aurora(plan, aws, global_cluster)
     _redis(plan, aws)
     _buckets(plan, aws)
+    _alarms_and_experiments(plan, aws, subnet_ids)
 
 
 def seed_global_clusters(dr_plan: Plan, aws: AwsClients) -> list[str]:
@@ -116,6 +119,28 @@ def _eks(plan: Plan, aws: AwsClients, subnet_ids: dict[str, str]) -> None:
                 "maxSize": scaling["max_size"],
                 "desiredSize": scaling["desired_size"],
             },
+        )
+        _node_group_capacity(plan, aws, group.body, subnet_ids)
+
+
+def _node_group_capacity(plan: Plan, aws: AwsClients, body: Mapping[str, Any], subnet_ids: dict[str, str]) -> None:
+    """The Auto Scaling group EKS runs a managed node group's instances in (the name the endpoint reports),
+    at the group's desired size, its instances tagged with the cluster's name as EKS tags them."""
+    cluster, name = plan.literal(body["cluster_name"]), plan.literal(body["node_group_name"])
+    group = aws("eks").describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]
+    ec2 = aws("ec2")
+    image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+    template = ec2.create_launch_template(
+        LaunchTemplateName=f"{name}-stand-in", LaunchTemplateData={"ImageId": image, "InstanceType": "t3.medium"},
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    desired = int(block(body["scaling_config"])["desired_size"])
+    for asg in group["resources"]["autoScalingGroups"]:
+        aws("autoscaling").create_auto_scaling_group(
+            AutoScalingGroupName=asg["name"], LaunchTemplate={"LaunchTemplateId": template},
+            MinSize=desired, MaxSize=desired, DesiredCapacity=desired,
+            VPCZoneIdentifier=",".join(_live_subnets(plan, body["subnet_ids"], subnet_ids)),
+            Tags=[{"Key": "eks:cluster-name", "Value": cluster, "PropagateAtLaunch": True},
+                  {"Key": "eks:nodegroup-name", "Value": name, "PropagateAtLaunch": True}],
         )
 
 
@@ -215,4 +240,83 @@ def _buckets(plan: Plan, aws: AwsClients) -> None:
                 "IgnorePublicAcls": bool(access.body.get("ignore_public_acls", False)),
                 "RestrictPublicBuckets": bool(access.body.get("restrict_public_buckets", False)),
             },
+        )
+
+
+def _arn(plan: Plan, aws: AwsClients, account: str, token: Any, subnet_ids: dict[str, str]) -> str:
+    """The live ARN a ``${type.name.arn}`` reference of the plan stands for here."""
+    ref = plan.reference(token)
+    if ref is None:
+        return str(plan.literal(token))
+    body = plan.get(ref.rtype, ref.name).body
+    region = aws.region
+    if ref.rtype == "aws_cloudwatch_metric_alarm":
+        return f"arn:aws:cloudwatch:{region}:{account}:alarm:{plan.literal(body['alarm_name'])}"
+    if ref.rtype == "aws_iam_role":
+        return f"arn:aws:iam::{account}:role/{plan.literal(body['name'])}"
+    if ref.rtype == "aws_subnet":
+        return f"arn:aws:ec2:{region}:{account}:subnet/{subnet_ids[ref.name]}"
+    if ref.rtype == "aws_eks_node_group":
+        cluster, name = plan.literal(body["cluster_name"]), plan.literal(body["node_group_name"])
+        return str(aws("eks").describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]["nodegroupArn"])
+    if ref.rtype == "aws_rds_cluster":
+        return f"arn:aws:rds:{region}:{account}:cluster:{plan.literal(body['cluster_identifier'])}"
+    if ref.rtype == "aws_elasticache_replication_group":
+        return f"arn:aws:elasticache:{region}:{account}:replicationgroup:{plan.literal(body['replication_group_id'])}"
+    raise Unresolved(f"{token}: no stand-in ARN for {ref.rtype}")
+
+
+def _alarms_and_experiments(plan: Plan, aws: AwsClients, subnet_ids: dict[str, str]) -> None:
+    """The alerts topics; the alarms whose dimensions are literals of the plan (a NAT gateway's id is not);
+    the FIS experiment role and templates, their ARNs stood in for as the plan's references name them."""
+    account = aws("sts").get_caller_identity()["Account"]
+    for topic in plan.resources("aws_sns_topic"):
+        aws("sns").create_topic(Name=str(plan.literal(topic.body["name"])))
+    for alarm in plan.resources("aws_cloudwatch_metric_alarm"):
+        body = alarm.body
+        try:
+            dimensions = [{"Name": key, "Value": str(plan.literal(value))}
+                          for key, value in (body.get("dimensions") or {}).items()]
+        except Unresolved:
+            continue
+        if not body.get("metric_name"):
+            continue
+        aws("cloudwatch").put_metric_alarm(
+            AlarmName=str(plan.literal(body["alarm_name"])), AlarmDescription=str(body.get("alarm_description", "")),
+            Namespace=body["namespace"], MetricName=body["metric_name"], Dimensions=dimensions,
+            Statistic=body["statistic"], Period=int(body["period"]), EvaluationPeriods=int(body["evaluation_periods"]),
+            Threshold=float(body["threshold"]), ComparisonOperator=body["comparison_operator"],
+            TreatMissingData=body.get("treat_missing_data", "missing"),
+        )
+    for role in plan.resources("aws_iam_role"):
+        if "fis.amazonaws.com" in str(role.body.get("assume_role_policy")):
+            aws("iam").create_role(RoleName=str(plan.literal(role.body["name"])),
+                                   AssumeRolePolicyDocument=str(role.body["assume_role_policy"]))
+    for template in plan.resources("aws_fis_experiment_template"):
+        body = template.body
+        targets = {}
+        for target in body.get("target") or []:
+            entry: dict[str, Any] = {"resourceType": target["resource_type"], "selectionMode": target["selection_mode"]}
+            if target.get("resource_arns"):
+                entry["resourceArns"] = [_arn(plan, aws, account, arn, subnet_ids) for arn in target["resource_arns"]]
+            if target.get("resource_tag"):
+                entry["resourceTags"] = {t["key"]: str(plan.literal(t["value"])) for t in target["resource_tag"]}
+            if target.get("filter"):
+                entry["filters"] = [{"path": f["path"], "values": f["values"]} for f in target["filter"]]
+            if target.get("parameters"):
+                entry["parameters"] = dict(target["parameters"])
+            targets[target["name"]] = entry
+        actions = {
+            action["name"]: {
+                "actionId": action["action_id"],
+                "parameters": {p["key"]: p["value"] for p in action.get("parameter") or []},
+                "targets": {block(action["target"])["key"]: block(action["target"])["value"]},
+            }
+            for action in body.get("action") or []
+        }
+        aws("fis").create_experiment_template(
+            description=body["description"], roleArn=_arn(plan, aws, account, body["role_arn"], subnet_ids),
+            stopConditions=[{"source": c["source"], "value": _arn(plan, aws, account, c["value"], subnet_ids)}
+                            for c in body.get("stop_condition") or []],
+            targets=targets, actions=actions, tags={k: str(v) for k, v in (body.get("tags") or {}).items()},
         )

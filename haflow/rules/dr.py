@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from haflow import contract, dr_posture, plan
+from haflow import contract, dr_posture, fis, plan
 from haflow.plan import as_list, block
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
 from haflow.rules.stack import LiteralResource, Stack
@@ -371,4 +371,110 @@ def replication_kms_allowed(configuration: LiteralResource, stack: Stack, env: E
         if target is not None and not _key_policy_delegates(target, role_arn, "kms:Encrypt"):
             problems.append(f"rule {rule_body.get('id')}: the replica key {target.address}'s policy neither "
                             "delegates to the account nor names the role")
+    return problems
+
+
+# --- node and AZ drills with AWS FIS (haflow.constructs.fault_injection) ----------------------------------
+FIS_TEMPLATE = "aws_fis_experiment_template"
+# The AZ drill's actions: FIS's "AZ Availability: Power Interruption" scenario on this platform's resources.
+AZ_DRILL_ACTIONS = frozenset({
+    "aws:ec2:stop-instances", "aws:ebs:pause-volume-io", "aws:network:disrupt-connectivity",
+    "aws:rds:failover-db-cluster", "aws:elasticache:replicationgroup-interrupt-az-power",
+})
+NODE_DRILL_ACTIONS = frozenset({"aws:eks:terminate-nodegroup-instances"})
+
+
+def _drill_templates(stack: Stack) -> dict[str, list[LiteralResource]]:
+    found: dict[str, list[LiteralResource]] = {}
+    for template in stack.resources(FIS_TEMPLATE):
+        drill = str((template.body.get("tags") or {}).get(contract.TAG_DRILL, ""))
+        found.setdefault(drill, []).append(template)
+    return found
+
+
+def _action_ids(template: LiteralResource) -> set[str]:
+    return {str(action.get("action_id")) for action in as_list(template.body.get("action"))
+            if isinstance(action, Mapping)}
+
+
+@rule(
+    id="HA-DR-020",
+    level=ERROR,
+    title="FIS templates rehearse losing each AZ and a node, and stop on CloudWatch alarms",
+    rationale="Multi-AZ is a claim until a zone is lost: the node groups, Aurora, Redis and the subnets of one "
+    "AZ must fail together (FIS's AZ Availability: Power Interruption) and the platform recover. An experiment "
+    "without a stop condition keeps hurting a platform that is already failing worse than intended.",
+    fix="Keep haflow.constructs.fault_injection.FaultInjection in the foundation: one AZ template per AZ with "
+    "the scenario's five actions, a node-termination template, each stopping on RegionAlarms.stop_condition_alarms.",
+    subjects=(FOUNDATION_ANCHOR,),
+)
+def fis_drills(anchor: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    if stack.name != env.foundation_stack_name:
+        return NOT_APPLICABLE
+    templates = _drill_templates(stack)
+    problems = []
+    zonal = {str((t.body.get("tags") or {}).get(contract.TAG_DRILL_AZ)): t
+             for t in templates.get(contract.DRILL_AZ, [])}
+    for az in env.availability_zones:
+        template = zonal.get(az)
+        if template is None:
+            problems.append(f"no FIS template tagged {contract.TAG_DRILL}={contract.DRILL_AZ}, "
+                            f"{contract.TAG_DRILL_AZ}={az}")
+        elif missing := sorted(AZ_DRILL_ACTIONS - _action_ids(template)):
+            problems.append(f"{template.address} lacks the AZ scenario's {', '.join(missing)}")
+    nodes = templates.get(contract.DRILL_NODE, [])
+    if not nodes:
+        problems.append(f"no FIS template tagged {contract.TAG_DRILL}={contract.DRILL_NODE}")
+    problems += [f"{t.address} lacks {', '.join(sorted(NODE_DRILL_ACTIONS - _action_ids(t)))}"
+                 for t in nodes if NODE_DRILL_ACTIONS - _action_ids(t)]
+    for template in stack.resources(FIS_TEMPLATE):
+        conditions = [block(c) for c in as_list(template.body.get("stop_condition"))]
+        alarms = [c for c in conditions if c.get("source") == fis.STOP_CONDITION_SOURCE
+                  and stack.resolve(c.get("value"), "aws_cloudwatch_metric_alarm") is not None]
+        if not alarms:
+            problems.append(f"{template.address} stops on no CloudWatch alarm of this stack")
+    return problems
+
+
+def _role_policies(stack: Stack, role: LiteralResource) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """The role's inline statements, and the managed policies attached to it (their actions are unknown here)."""
+    statements = [s for policy in stack.referencing(role, "aws_iam_role_policy", "role")
+                  for s in _statements(policy.body.get("policy"))]
+    managed = [str(a.body.get("policy_arn"))
+               for a in stack.referencing(role, "aws_iam_role_policy_attachment", "role")]
+    return statements, managed
+
+
+@rule(
+    id="HA-DR-021",
+    level=ERROR,
+    title="The FIS experiment role may do exactly what its templates' actions need",
+    rationale="The experiment role stops instances, fails databases over and cuts subnets off: any permission "
+    "beyond its actions' (a wildcard, a managed policy, an action no template uses) widens what a mistaken or "
+    "misused experiment can break; a missing one makes the drill fail half-way, leaving a zone half-lost.",
+    fix="Grant the role only the permissions haflow.fis.ACTION_PERMISSIONS lists for its templates' actions "
+    "(FaultInjection does), scoped to the platform's resources where IAM allows.",
+    subjects=(FIS_TEMPLATE,),
+)
+def fis_role_least_privilege(template: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    role = stack.referenced(template, "role_arn", "aws_iam_role")
+    needed: set[str] = set()
+    unknown = []
+    for sibling in stack.resources(FIS_TEMPLATE):
+        if stack.resolve(sibling.body.get("role_arn"), "aws_iam_role") != role:
+            continue
+        for action_id in _action_ids(sibling):
+            if action_id not in fis.ACTION_PERMISSIONS:
+                unknown.append(action_id)
+            needed |= fis.ACTION_PERMISSIONS.get(action_id, frozenset())
+    statements, managed = _role_policies(stack, role)
+    granted = {str(a) for s in statements if s.get("Effect") == "Allow" for a in as_list(s.get("Action"))}
+    problems = [f"{role.address}: managed policy {arn} attached (its actions are not the templates')"
+                for arn in managed]
+    problems += [f"action {action_id} has no known permissions (add it to haflow.fis.ACTION_PERMISSIONS)"
+                 for action_id in sorted(set(unknown))]
+    problems += [f"{role.address} grants {action}, which no action of its templates needs"
+                 for action in sorted(granted - needed)]
+    problems += [f"{role.address} lacks {action}, which the templates' actions need"
+                 for action in sorted(needed - granted)]
     return problems

@@ -158,3 +158,94 @@ def eks_absent_components(release: LiteralResource, stack: Stack, env: Environme
         return NOT_APPLICABLE
     return [f"{component}.enabled is true" for component in EKS_MANAGED_COMPONENTS
             if values.boolean(f"{component}.enabled", True)]
+
+
+# --- AWS-side alarms (haflow.constructs.alarms) -----------------------------------------------------------
+ALARM = "aws_cloudwatch_metric_alarm"
+# What each AWS-managed component needs an alarm on (issue 20 item 4); where a metric is per node, every node.
+AURORA_METRICS = ("CPUUtilization", "FreeableMemory")
+AURORA_ROLES = ("WRITER", "READER")
+GLOBAL_SECONDARY_METRICS = ("AuroraGlobalDBReplicationLag",)
+REDIS_METRICS = ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "ReplicationLag")
+NAT_METRICS = ("ErrorPortAllocation", "PacketsDropCount")
+REPLICATION_METRICS = ("OperationsFailedReplication", "ReplicationLatency")
+WATCHED_COMPONENTS = ("aws_rds_cluster", "aws_elasticache_replication_group", "aws_nat_gateway",
+                      "aws_s3_bucket_replication_configuration")
+
+
+def _alarm_metrics(alarm: LiteralResource) -> list[tuple[str, dict[str, Any]]]:
+    """(metric name, dimensions) of an alarm: its own metric, or each metric of its metric queries."""
+    body = alarm.body
+    found = []
+    if body.get("metric_name"):
+        found.append((str(body["metric_name"]), dict(body.get("dimensions") or {})))
+    for query in body.get("metric_query") or []:
+        metric = query.get("metric") if isinstance(query, Mapping) else None
+        if isinstance(metric, list):
+            metric = metric[0] if metric else None
+        if isinstance(metric, Mapping) and metric.get("metric_name"):
+            found.append((str(metric["metric_name"]), dict(metric.get("dimensions") or {})))
+    return found
+
+
+def _notifies_region_topic(alarm: LiteralResource, stack: Stack) -> bool:
+    return any(stack.resolve(action, "aws_sns_topic") is not None for action in alarm.body.get("alarm_actions") or [])
+
+
+def _missing_alarms(stack: Stack, wanted: dict[str, list[dict[str, str]]]) -> list[str]:
+    """``wanted``: metric -> dimension sets, each watched by some alarm to a topic of the stack (its dimensions
+    include the set)."""
+    watched: list[tuple[str, dict[str, str]]] = []
+    silent: set[str] = set()
+    for alarm in stack.resources(ALARM):
+        for metric, dimensions in _alarm_metrics(alarm):
+            if _notifies_region_topic(alarm, stack):
+                watched.append((metric, {key: str(value) for key, value in dimensions.items()}))
+            else:
+                silent.add(alarm.address)
+    problems = [
+        f"no alarm to a topic of this stack on {metric} of {', '.join(f'{k}={v}' for k, v in required.items())}"
+        for metric, sets in wanted.items() for required in sets
+        if not any(name == metric and required.items() <= dims.items() for name, dims in watched)
+    ]
+    return problems + [f"{address} notifies no SNS topic of this stack" for address in sorted(silent)]
+
+
+@rule(
+    id="HA-OBS-020",
+    level=ERROR,
+    title="Every AWS-managed component has CloudWatch alarms that notify the region's alerts topic",
+    rationale="Prometheus sees the cluster, not what AWS runs for it: a writer out of memory, a Redis node "
+    "evicting, a NAT gateway out of ports, objects not replicating, or a secondary falling behind the region "
+    "RPO page no one unless a CloudWatch alarm notifies the region's own topic (which works while the other "
+    "region is down).",
+    fix="Keep haflow.constructs.alarms.RegionAlarms in the foundation and DR foundation stacks (watch_aurora, "
+    "watch_global_database_lag, watch_redis, watch_nat_gateways, watch_replication) with the stack's alerts topic.",
+    subjects=WATCHED_COMPONENTS,
+)
+def aws_components_alarmed(component: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    # The platform's components; the bootstrap stack's state replication is the deploy tooling's.
+    if stack.name not in (env.foundation_stack_name, env.dr_foundation_stack_name):
+        return NOT_APPLICABLE
+    wanted: dict[str, list[dict[str, str]]] = {}
+    if component.type == "aws_rds_cluster":
+        identifier = component.string("cluster_identifier")
+        instances = stack.referencing(component, "aws_rds_cluster_instance", "cluster_identifier")
+        for metric in AURORA_METRICS if instances else ():
+            wanted[metric] = [{"DBClusterIdentifier": identifier, "Role": role} for role in AURORA_ROLES]
+        if component.has("global_cluster_identifier") and stack.name == env.dr_foundation_stack_name:
+            for metric in GLOBAL_SECONDARY_METRICS:
+                wanted[metric] = [{"DBClusterIdentifier": identifier}]
+    elif component.type == "aws_elasticache_replication_group":
+        group = component.string("replication_group_id")
+        members = [f"{group}-{index:03d}" for index in range(1, component.integer("num_cache_clusters", 1) + 1)]
+        for metric in REDIS_METRICS:
+            wanted[metric] = [{"CacheClusterId": member} for member in members]
+    elif component.type == "aws_nat_gateway":
+        for metric in NAT_METRICS:
+            wanted[metric] = [{"NatGatewayId": f"${{aws_nat_gateway.{component.name}.id}}"}]
+    else:
+        for replication_rule in component.body.get("rule") or []:
+            for metric in REPLICATION_METRICS:
+                wanted.setdefault(metric, []).append({"RuleId": str(replication_rule.get("id"))})
+    return _missing_alarms(stack, wanted)

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.model import Environment
+from haflow.constructs.alarms import AuroraTarget, RegionAlarms
 from haflow.constructs.alerting import AlertTopics, grant_read_receiver_secrets
 from haflow.constructs.artifacts import (
     BUCKET_READ_ACTIONS,
@@ -137,6 +138,18 @@ class DrFoundationStack(TerraformStack):
         self.alerts = AlertTopics(
             self, "alerts", name=name, account_id=account.account_id, partition=partition.partition, protect=protect,
         )
+        # This region's alarms to this region's topic. A headless secondary (pilot light) has no instance to
+        # watch until it is promoted; its replication lag is watched either way.
+        self.alarms = RegionAlarms(self, "alarms", name=name, topic_arn=self.alerts.topic_arn)
+        if self.database.instances:
+            self.alarms.watch_aurora(AuroraTarget(
+                cluster_identifier=f"{name}-aurora",
+                instance_identifiers=[f"{name}-aurora-{az}" for az in self.database.instances],
+                instance_class=env.database.instance_class,
+            ))
+        self.alarms.watch_global_database_lag(f"{name}-aurora", env.slo.region_rpo_seconds)
+        self.alarms.watch_redis(f"{name}-redis", env.cache.num_cache_clusters)
+        self.alarms.watch_nat_gateways(self.network.nat_gateway_ids)
 
         roles = self._service_account_roles(name)
         self.platform_inputs = PlatformInputs(

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.model import Environment
+from haflow.constructs.alarms import AuroraTarget, RegionAlarms
 from haflow.constructs.alerting import AlertTopics, grant_read_receiver_secrets
 from haflow.constructs.artifacts import Artifacts
 from haflow.constructs.bucket import AccessLogBucket
@@ -17,10 +18,12 @@ from haflow.constructs.cache import Cache
 from haflow.constructs.database import Database
 from haflow.constructs.deploy_runner import DeployRunner
 from haflow.constructs.eks import Eks
+from haflow.constructs.fault_injection import FaultInjection, FisTargets
 from haflow.constructs.irsa import ServiceAccountRole, workload_roles
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
 from haflow.constructs.platform_inputs import PlatformInputs
+from haflow.fis import MAX_STOP_CONDITIONS
 from haflow.stacks.backend import use_s3_backend
 from haflow.stacks.dr_common import replicate_artifacts
 
@@ -96,14 +99,45 @@ class FoundationStack(TerraformStack):
         self.artifacts = Artifacts(
             self, "artifacts", name=env.name, config=env.artifacts, access_log_bucket=self.access_logs
         )
-        if env.dr.enabled:
+        replication = (
             replicate_artifacts(self, env, self.artifacts, partition=partition.partition, account_id=account.account_id)
+            if env.dr.enabled else None
+        )
 
         self.alerts = AlertTopics(
             self, "alerts", name=env.name, account_id=account.account_id, partition=partition.partition,
             protect=env.artifacts.protect_from_destroy,
         )
         self.account_id, self.partition = account.account_id, partition.partition
+        self.alarms = RegionAlarms(self, "alarms", name=env.name, topic_arn=self.alerts.topic_arn)
+        self.alarms.watch_aurora(AuroraTarget(
+            cluster_identifier=f"{env.name}-aurora",
+            instance_identifiers=[f"{env.name}-aurora-{az}" for az in self.database.instances],
+            instance_class=env.database.instance_class,
+        ))
+        self.alarms.watch_redis(f"{env.name}-redis", env.cache.num_cache_clusters)
+        self.alarms.watch_nat_gateways(self.network.nat_gateway_ids)
+        if replication is not None:
+            self.alarms.watch_replication(source_bucket=replication.source_bucket_name,
+                                          destination_bucket=replication.destination_bucket_name,
+                                          rule_id=replication.rule_id)
+        self.fault_injection = FaultInjection(
+            self, "fault-injection", name=env.name,
+            targets=FisTargets(
+                region=env.region, account_id=account.account_id, partition=partition.partition,
+                cluster_name=self.eks.cluster_name,
+                node_group_arns=[group.arn for group in self.eks.node_groups.values()],
+                node_volume_name=self.eks.node_volume_name,
+                subnet_arns_by_az={
+                    az: [self.network.private_subnets.arns_by_az[az], self.network.data_subnets.arns_by_az[az]]
+                    for az in env.availability_zones
+                },
+                vpc_arn=self.network.vpc.arn, aurora_cluster_arn=self.database.cluster.arn,
+                cache_replication_group_arn=self.cache.replication_group.arn,
+                stack_tag={contract.TAG_STACK: env.foundation_stack_name},
+            ),
+            stop_alarm_arns=[alarm.arn for alarm in self.alarms.stop_condition_alarms][:MAX_STOP_CONDITIONS],
+        )
 
         roles = self._service_account_roles()
         self.platform_inputs = PlatformInputs(

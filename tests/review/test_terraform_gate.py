@@ -120,6 +120,20 @@ def test_what_the_mirrors_schema_does_not_know_is_removed_and_listed_never_silen
     assert "not checked by Terraform" in "\n".join(format_gate(report))
 
 
+def test_the_alarms_and_fis_templates_plan_with_every_attribute(
+        gate: tuple[GateReport, Path], synthesized: dict[str, StackJson]) -> None:
+    """Issue 20 items 4 and 6: Terraform and the 5.100.0 provider take every alarm, topic, FIS template and the
+    experiment role as synthesized, nothing removed; moto plans them (a plan creates nothing, so moto's FIS
+    and CloudWatch need only answer the provider's data sources)."""
+    report = gate[0]
+    types = ("aws_cloudwatch_metric_alarm", "aws_fis_experiment_template", "aws_sns_topic")
+    planned = {o.stack: o for o in report.outcomes}
+    for stack in ("prod-foundation", "prod-dr-foundation", "staging-foundation", "dev-foundation"):
+        assert synthesized[stack]["resource"].get("aws_cloudwatch_metric_alarm"), stack
+        assert not [path for path in planned[stack].unchecked if path.startswith(types)], stack
+    assert len(synthesized["prod-foundation"]["resource"]["aws_fis_experiment_template"]) == 4
+
+
 def test_a_resource_only_the_newer_provider_can_express_is_listed_whole_with_terraforms_reason(
         gate: tuple[GateReport, Path], synthesized: dict[str, StackJson]) -> None:
     """dev's regional NAT gateway (availability_mode, vpc_id: provider 6.x) is, in 5.100.0, a zonal one
