@@ -155,5 +155,5 @@ class PlatformStack(TerraformStack):
                         description="In-cluster URL of the Prefect API")
         # Read here whether or not the worker is installed (a DR standby installs none): the foundation's
         # cross-stack outputs then stay the same when dr.serving flips, so a failover applies no foundation change.
-        TerraformOutput(self, "prefect_worker_role_arn", value=inputs.prefect_worker_role_arn,
-                        description="IAM role the Prefect worker's service account assumes (IRSA)")
+        TerraformOutput(self, "prefect_flow_run_role_arn", value=inputs.prefect_flow_run_role_arn,
+                        description="IAM role the Prefect flow runs' service account assumes (IRSA)")

@@ -1,0 +1,195 @@
+"""Least privilege in the cluster: who each workload runs as, what it may touch, and what it runs.
+
+Read over the rendered objects (Helm's engine, the pinned charts) and, for the IRSA trust, the foundation's
+plan. The design and what each rule proves: docs/security-cluster.md.
+
+- the Prefect flow runs run as a service account of their own (the flow IRSA role trusts it and nothing binds
+  RBAC to it), the worker as one with RBAC and no AWS role;
+- the components that need no cluster-wide reach are scoped: ingress-nginx to the namespaces it serves,
+  Reloader to ``prefect``, External Secrets to the ClusterSecretStore haflow writes;
+- every container image is pinned by digest.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from haflow import contract, plan
+from haflow.rules.engine import ERROR, NOT_APPLICABLE, RENDERED, Outcome, rule
+from haflow.rules.stack import LiteralResource, Stack, Unverifiable
+
+if TYPE_CHECKING:
+    from haflow.config.model import Environment
+    from haflow.render.model import RenderedObject
+    from haflow.rules.rendered import Cluster
+
+PREFECT_WORKER_CHART = "prefect-worker"
+# The key of the prefect-worker chart's ConfigMap that holds the work pool's base job template.
+BASE_JOB_TEMPLATE_KEY = "baseJobTemplate.json"
+# Prefect's job variable that, when the template declares it, lets a deployment pick the flow runs' account.
+SERVICE_ACCOUNT_VARIABLE = "service_account_name"
+TEMPLATE_PLACEHOLDER = re.compile(r"\{\{.*\}\}")
+BINDINGS = ("RoleBinding", "ClusterRoleBinding")
+POD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")
+
+
+def _pod_spec(manifest: Mapping[str, Any]) -> Mapping[str, Any]:
+    from haflow.rules.rendered import pod_template_spec
+
+    return pod_template_spec(manifest)
+
+
+def base_job_template(item: RenderedObject) -> Mapping[str, Any] | None:
+    """The work pool's base job template a prefect-worker ConfigMap carries; None for any other object."""
+    if item.kind != "ConfigMap" or item.chart != PREFECT_WORKER_CHART:
+        return None
+    raw = (item.manifest.get("data") or {}).get(BASE_JOB_TEMPLATE_KEY)
+    if not isinstance(raw, str):
+        return None
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return {}
+    return document if isinstance(document, Mapping) else {}
+
+
+def flow_run_account(template: Mapping[str, Any]) -> Any:
+    """The serviceAccountName of the template's job manifest, as written (a name, a placeholder, or None)."""
+    manifest = (template.get("job_configuration") or {}).get("job_manifest") or {}
+    return _pod_spec(manifest).get("serviceAccountName")
+
+
+def worker_accounts(cluster: Cluster) -> set[tuple[str, str]]:
+    """(namespace, name) of the accounts the Prefect worker's pods run as."""
+    return {(item.namespace, str(_pod_spec(item.manifest).get("serviceAccountName") or "default"))
+            for item in cluster.result.by_kind("Deployment") if item.chart == PREFECT_WORKER_CHART}
+
+
+def flow_run_accounts(cluster: Cluster) -> set[tuple[str, str]]:
+    """(namespace, name) of the accounts the work pool's flow runs run as (where the template names one)."""
+    found = set()
+    for item in cluster.result.by_kind("ConfigMap"):
+        template = base_job_template(item)
+        account = flow_run_account(template) if template is not None else None
+        if isinstance(account, str) and not TEMPLATE_PLACEHOLDER.search(account):
+            namespace = (((template or {}).get("variables") or {}).get("properties") or {}).get("namespace") or {}
+            found.add((str(namespace.get("default") or item.namespace), account))
+    return found
+
+
+def bound_to(cluster: Cluster, namespace: str, name: str) -> list[str]:
+    """The RoleBindings and ClusterRoleBindings that name the service account ``namespace/name``."""
+    return [binding.address for kind in BINDINGS for binding in cluster.result.by_kind(kind)
+            for subject in binding.manifest.get("subjects") or []
+            if isinstance(subject, Mapping) and subject.get("kind") == "ServiceAccount"
+            and subject.get("name") == name and (subject.get("namespace") or binding.namespace) == namespace]
+
+
+# --- the Prefect worker and its flow runs ---------------------------------------------------------------
+
+@rule(
+    id="HA-SEC-060",
+    level=ERROR,
+    title="Prefect flow runs run as a service account of their own, fixed by the work pool's base job template",
+    rationale="A flow run is arbitrary code from whoever can create a deployment. Run as the worker's account it "
+    "can create and delete any Job and read every pod's log in the flow-run namespace; a template variable for "
+    "the account lets any deployment pick the worker's.",
+    fix="Write the flow-run account's name into the job manifest (haflow/constructs/work_pool.py, "
+    "contract.PREFECT_FLOW_RUN_SERVICE_ACCOUNT_NAME) and declare no service_account_name variable.",
+    subjects=("ConfigMap",),
+    reads=RENDERED,
+)
+def flow_runs_have_their_own_account(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    template = base_job_template(item)
+    if template is None:
+        return NOT_APPLICABLE
+    if not template:
+        return [f"{item.address}: {BASE_JOB_TEMPLATE_KEY} is not a JSON object"]
+    problems = []
+    account = flow_run_account(template)
+    variables = ((template.get("variables") or {}).get("properties")) or {}
+    if not isinstance(account, str) or not account:
+        problems.append(f"{item.address}: the job manifest names no serviceAccountName, so flow runs run as "
+                        f"'default'")
+    elif TEMPLATE_PLACEHOLDER.search(account):
+        problems.append(f"{item.address}: serviceAccountName is the template variable {account!r}: a deployment "
+                        f"chooses which account its flow runs use")
+    elif any(name == account for _, name in worker_accounts(cluster)):
+        problems.append(f"{item.address}: flow runs run as {account!r}, the account the worker itself runs as")
+    if SERVICE_ACCOUNT_VARIABLE in variables:
+        problems.append(f"{item.address}: the template declares the job variable {SERVICE_ACCOUNT_VARIABLE!r}")
+    return problems
+
+
+@rule(
+    id="HA-SEC-061",
+    level=ERROR,
+    title="The Prefect worker's account assumes no AWS role; the flow runs' account has no RBAC and no API token",
+    rationale="The long-running worker needs the Kubernetes API (create Jobs, read pod logs), never the flows' "
+    "AWS credentials; the flow runs need the AWS role, never the Kubernetes API. Each account holding only its "
+    "half keeps a compromised flow from starting Jobs and a compromised worker from reading the artifacts.",
+    fix="Leave the worker's ServiceAccount without eks.amazonaws.com/role-arn (prefect_worker_values); create the "
+    "flow-run ServiceAccount with the IRSA annotation, automountServiceAccountToken false and no RoleBinding "
+    "(haflow/constructs/prefect.py FlowRunServiceAccount).",
+    subjects=("ServiceAccount",),
+    reads=RENDERED,
+)
+def worker_and_flow_run_accounts(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    key = (item.namespace, item.name)
+    annotations = (item.manifest.get("metadata") or {}).get("annotations") or {}
+    is_worker, is_flow_run = key in worker_accounts(cluster), key in flow_run_accounts(cluster)
+    if not is_worker and not is_flow_run:
+        return NOT_APPLICABLE
+    problems = []
+    if is_worker and contract.IRSA_ANNOTATION in annotations:
+        problems.append(f"{item.address}: the worker's account carries {contract.IRSA_ANNOTATION} "
+                        f"(the flows' AWS role in the worker's pods)")
+    if is_flow_run:
+        problems += [f"{item.address}: the flow runs' account is bound by {binding}"
+                     for binding in bound_to(cluster, *key)]
+        if item.manifest.get("automountServiceAccountToken") is not False:
+            problems.append(f"{item.address}: automountServiceAccountToken is not false: every flow-run pod gets "
+                            f"a Kubernetes API token it never needs")
+    return problems
+
+
+@rule(
+    id="HA-SEC-062",
+    level=ERROR,
+    title="No IAM role trusts the Prefect worker's service account",
+    rationale="The worker runs the whole time and creates pods; an AWS role it can assume puts the flows' "
+    "credentials (read/write on the artifacts bucket model-api serves from) in a pod that never runs a flow.",
+    fix="Trust the flow runs' account instead (contract.workload_service_accounts, key prefect-flow-run).",
+    subjects=("aws_iam_role",),
+)
+def worker_assumes_no_role(role: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    # The policy is literal JSON whose condition keys name the OIDC issuer by reference; only the subjects matter.
+    raw = role.body.get("assume_role_policy", "")
+    if not isinstance(raw, str) or not raw.lstrip().startswith("{"):
+        raise Unverifiable("assume_role_policy", f"{raw!r} is not a JSON policy document")
+    worker = contract.prefect_worker_service_account(env.prefect.flow_run_namespace).subject
+    subjects = list(web_identity_subjects(raw))
+    if not subjects:
+        return NOT_APPLICABLE
+    return [f"the trust policy's subject {subject!r} admits {worker} (the Prefect worker)"
+            for subject in subjects if fnmatch.fnmatchcase(worker, subject)]
+
+
+def web_identity_subjects(policy_text: str) -> Iterator[str]:
+    """The ``:sub`` values of a trust policy's web-identity statements (StringEquals / StringLike)."""
+    try:
+        policy = json.loads(policy_text)
+    except ValueError:
+        return
+    for statement in plan.as_list(policy.get("Statement")):
+        if "sts:AssumeRoleWithWebIdentity" not in plan.as_list(statement.get("Action")):
+            continue
+        for operator, conditions in (statement.get("Condition") or {}).items():
+            if operator in ("StringEquals", "StringLike"):
+                for key, values in conditions.items():
+                    if str(key).endswith(":sub"):
+                        yield from (str(value) for value in plan.as_list(values))
