@@ -138,6 +138,10 @@ EXTERNAL_SECRETS_SERVICE_ACCOUNT = ServiceAccount("external-secrets", "external-
 # kube-prometheus-stack's Alertmanager pods: they publish to the region's SNS topics with SigV4 (IRSA).
 ALERTMANAGER_SERVICE_ACCOUNT = ServiceAccount("monitoring", "alertmanager")
 
+# Reloader rolls a Deployment carrying this annotation when a Secret it names changes; the namespaces of the
+# Deployments that carry it are the ones Reloader watches (rule HA-SEC-064).
+RELOADER_SECRET_ANNOTATION = "secret.reloader.stakater.com/reload"
+
 # kube-prometheus-stack's value keys of the control-plane components EKS runs out of the cluster's reach
 # (https://docs.aws.amazon.com/eks/latest/best-practices/control-plane.html): the platform turns their scraping
 # and alerts off, rule HA-OBS-003 checks that it did.

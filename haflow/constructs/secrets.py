@@ -68,6 +68,14 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
     ha = config.operator_replicas > 1
     return {
         "installCRDs": True,
+        # Only the ClusterSecretStore haflow writes (usable from the namespaces its conditions list) reaches Secrets
+        # Manager: without the SecretStore CRD nobody can create a namespaced store, whose provider block with no
+        # auth would run on the controller's own IRSA role; the reconciler is off as the chart requires with it.
+        # PushSecret and ClusterPushSecret are off too: nothing in haflow writes back to Secrets Manager.
+        "crds": {"createSecretStore": False, "createPushSecret": False, "createClusterPushSecret": False},
+        "processSecretStore": False,
+        "processPushSecret": False,
+        "processClusterPushSecret": False,
         "replicaCount": config.operator_replicas,
         # Also the cert controller's: --enable-leader-election.
         "leaderElect": ha,

@@ -193,3 +193,172 @@ def web_identity_subjects(policy_text: str) -> Iterator[str]:
                 for key, values in conditions.items():
                     if str(key).endswith(":sub"):
                         yield from (str(value) for value in plan.as_list(values))
+
+
+# --- cluster-wide reach --------------------------------------------------------------------------------
+
+def cluster_wide_grants(cluster: Cluster, namespace: str, account: str, api_group: str, resource: str,
+                        verbs: set[str]) -> list[str]:
+    """How the service account ``namespace/account`` holds any of ``verbs`` on ``resource`` in every namespace: the
+    ClusterRoleBindings naming it whose ClusterRole grants that (a ClusterRole the platform does not render
+    cannot be judged, and is reported as such)."""
+    roles = {item.name: item for item in cluster.result.by_kind("ClusterRole")}
+    found = []
+    for binding in cluster.result.by_kind("ClusterRoleBinding"):
+        subjects = [subject for subject in binding.manifest.get("subjects") or [] if isinstance(subject, Mapping)]
+        if not any(subject.get("kind") == "ServiceAccount" and subject.get("name") == account
+                   and subject.get("namespace") == namespace for subject in subjects):
+            continue
+        role_name = str((binding.manifest.get("roleRef") or {}).get("name", ""))
+        role = roles.get(role_name)
+        if role is None:
+            found.append(f"{binding.address} binds ClusterRole {role_name!r}, which the platform does not render: "
+                         f"what it grants cannot be judged")
+            continue
+        for grant in role.manifest.get("rules") or []:
+            groups, resources = set(grant.get("apiGroups") or []), set(grant.get("resources") or [])
+            granted = set(grant.get("verbs") or [])
+            if ({api_group, "*"} & groups and {resource, "*"} & resources and ({"*"} | verbs) & granted
+                    and not grant.get("resourceNames")):
+                shown = sorted(verbs & granted) or sorted(granted)
+                found.append(f"{binding.address} -> {role.address} grants {'/'.join(shown)} on {resource} in every "
+                             f"namespace")
+                break
+    return found
+
+
+def _containers(item: RenderedObject) -> list[Mapping[str, Any]]:
+    return [c for c in _pod_spec(item.manifest).get("containers") or [] if isinstance(c, Mapping)]
+
+
+def _args(item: RenderedObject) -> list[str]:
+    return [str(arg) for container in _containers(item) for arg in [*(container.get("command") or []),
+                                                                    *(container.get("args") or [])]]
+
+
+def _flag(args: list[str], name: str) -> str | None:
+    """The value of ``--name=value`` among ``args`` (the last one wins, as Go's flag package does)."""
+    values = [arg.split("=", 1)[1] for arg in args if arg.startswith(f"--{name}=")]
+    return values[-1] if values else None
+
+
+def _account(item: RenderedObject) -> tuple[str, str]:
+    return item.namespace, str(_pod_spec(item.manifest).get("serviceAccountName") or "default")
+
+
+INGRESS_NGINX_CHART = "ingress-nginx"
+RELOADER_CHART = "reloader"
+EXTERNAL_SECRETS_CHART = "external-secrets"
+READ = {"get", "list", "watch"}
+WRITE = {"update", "patch"}
+
+
+def _is_ingress_controller(item: RenderedObject) -> bool:
+    return item.chart == INGRESS_NGINX_CHART and any("/nginx-ingress-controller" in arg for arg in _args(item))
+
+
+@rule(
+    id="HA-SEC-063",
+    level=ERROR,
+    title="The internet-facing ingress controller watches only the namespaces it serves and reads no Secret "
+    "cluster-wide",
+    rationale="ingress-nginx parses attacker-controlled requests and renders nginx configuration from "
+    "Ingress annotations (CVE-2025-1974 ran code in the controller). The chart's default ClusterRole lets it "
+    "list and watch every Secret in the cluster, and still does with controller.scope on: a compromised "
+    "controller then holds every credential the cluster stores.",
+    fix="Set controller.scope.enabled with scope.namespace and rbac.scope (haflow/constructs/ingress.py), and "
+    "grant the served namespace through a Role (scoped_rbac_objects).",
+    subjects=("Deployment",),
+    reads=RENDERED,
+)
+def ingress_controller_scoped(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    if not _is_ingress_controller(item):
+        return NOT_APPLICABLE
+    problems = []
+    if not _flag(_args(item), "watch-namespace"):
+        problems.append(f"{item.address}: no --watch-namespace: the controller reads Ingresses, Services and "
+                        f"Secrets of every namespace")
+    problems += [f"{item.address} runs as {'/'.join(_account(item))}: {grant}"
+                 for grant in cluster_wide_grants(cluster, *_account(item), "", "secrets", READ)]
+    return problems
+
+
+@rule(
+    id="HA-SEC-064",
+    level=ERROR,
+    title="Reloader watches only the namespaces of the Deployments it rolls, and can restart nothing elsewhere",
+    rationale="Reloader restarts any Deployment its annotation names; run globally (the chart's default) it can "
+    "patch every Deployment and read every Secret and ConfigMap in the cluster, while haflow needs it in the "
+    "namespaces whose Deployments carry secret.reloader.stakater.com/reload only.",
+    fix="Set reloader.watchGlobally: false and reloader.namespaces to those namespaces "
+    "(haflow/constructs/reloader.py, the platform stack's watched_namespaces).",
+    subjects=("Deployment",),
+    reads=RENDERED,
+)
+def reloader_scoped(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    if item.chart != RELOADER_CHART or item.hook:
+        return NOT_APPLICABLE
+    watched = _flag(_args(item), "namespaces")
+    needed = {other.namespace for other in cluster.result.objects
+              if contract.RELOADER_SECRET_ANNOTATION in ((other.manifest.get("metadata") or {}).get("annotations")
+                                                         or {})}
+    problems = []
+    if not watched:
+        problems.append(f"{item.address}: no --namespaces: Reloader watches every namespace")
+    else:
+        # A namespace watched with no annotated Deployment yet is accepted: a DR standby's Prefect tier is installed
+        # only at promotion, and the watch must not change then.
+        missing = needed - set(watched.split(","))
+        if missing:
+            problems.append(f"{item.address}: does not watch {', '.join(sorted(missing))}, whose Deployments carry "
+                            f"{contract.RELOADER_SECRET_ANNOTATION}: a rotation would never reach them")
+    for resource, group, verbs in (("deployments", "apps", WRITE), ("secrets", "", READ)):
+        problems += [f"{item.address}: {grant}" for grant in cluster_wide_grants(cluster, *_account(item), group,
+                                                                                 resource, verbs)]
+    return problems
+
+
+@rule(
+    id="HA-SEC-065",
+    level=ERROR,
+    title="External Secrets serves only the ClusterSecretStore haflow writes: no namespaced SecretStore or "
+    "PushSecret can use its IAM role",
+    rationale="A SecretStore whose AWS provider has no auth block runs on the controller's own IRSA role: anyone "
+    "who may create one in any namespace reads every secret the role can (the Aurora master secret, the Redis "
+    "token). Without the SecretStore CRD and reconciler no such store exists; the ClusterSecretStore's "
+    "conditions list the namespaces that may use it.",
+    fix="Set processSecretStore/processPushSecret/processClusterPushSecret false and crds.createSecretStore/"
+    "createPushSecret/createClusterPushSecret false (haflow/constructs/secrets.py), and give every "
+    "ClusterSecretStore conditions naming its namespaces.",
+    subjects=("Deployment", "ClusterSecretStore", "SecretStore", "helm_release"),
+    reads=RENDERED,
+)
+def external_secrets_cluster_store_only(subject: Any, cluster: Cluster, env: Environment) -> Outcome:
+    from haflow.render.model import RenderedRelease
+
+    if isinstance(subject, RenderedRelease):
+        if subject.chart != EXTERNAL_SECRETS_CHART:
+            return NOT_APPLICABLE
+        crds = subject.values.get("crds") or {}
+        return [f"{subject.address}: crds.{key} is not false: the chart installs the {kind} CRD"
+                for key, kind in (("createSecretStore", "SecretStore"), ("createPushSecret", "PushSecret"),
+                                  ("createClusterPushSecret", "ClusterPushSecret"))
+                if crds.get(key, True) is not False]
+    if subject.kind == "SecretStore":
+        return [f"{subject}: a namespaced SecretStore, which may run on the controller's own IAM role"]
+    if subject.kind == "ClusterSecretStore":
+        conditions = (subject.manifest.get("spec") or {}).get("conditions") or []
+        if not any(isinstance(c, Mapping) and (c.get("namespaces") or c.get("namespaceSelector")
+                                               or c.get("namespaceRegexes")) for c in conditions):
+            return [f"{subject.address}: no conditions: an ExternalSecret in any namespace may use it"]
+        return []
+    if subject.chart != EXTERNAL_SECRETS_CHART:
+        return NOT_APPLICABLE
+    args = _args(subject)
+    if any(arg in ("webhook", "certcontroller") for arg in args):
+        return NOT_APPLICABLE
+    return [f"{subject.address}: --{flag} is not false: the controller reconciles {what}"
+            for flag, what in (("enable-secret-store-reconciler", "namespaced SecretStores"),
+                               ("enable-push-secret-reconciler", "PushSecrets"),
+                               ("enable-cluster-push-secret-reconciler", "ClusterPushSecrets"))
+            if _flag(args, flag) != "false"]

@@ -115,10 +115,13 @@ class PlatformStack(TerraformStack):
             provider=self.helm,
             depends_on=list(namespaces.values()),
         )
-        self.reloader = Reloader(self, "reloader", provider=self.helm)
+        # Only Prefect's Deployments roll on a rotation (haflow.constructs.reloader.reload_on).
+        self.reloader = Reloader(self, "reloader", watched_namespaces=[prefect.SERVER_NAMESPACE], provider=self.helm,
+                                 depends_on=[namespaces[prefect.SERVER_NAMESPACE]])
         # Its ServiceMonitor needs the monitoring CRDs.
         self.ingress = IngressNginx(
-            self, "ingress", config=env.ingress, provider=self.helm, depends_on=[self.observability.monitoring],
+            self, "ingress", config=env.ingress, served_namespace=model_api.NAMESPACE, provider=self.helm,
+            depends_on=[self.observability.monitoring, namespaces[model_api.NAMESPACE]],
         )
         self.prefect = PrefectPlatform(
             self, "prefect", config=env.prefect, inputs=inputs, provider=self.helm,

@@ -133,7 +133,7 @@ def test_prefect_pods_roll_when_a_synced_credential_changes(
 
 
 def test_reloader_is_replicated_and_guarded(environments: dict[str, Environment]) -> None:
-    objects = render(RELOADER, reloader_values(), release=reloader.RELEASE_NAME, namespace=reloader.NAMESPACE)
+    objects = render(RELOADER, reloader_values(["prefect"]), release=reloader.RELEASE_NAME, namespace=reloader.NAMESPACE)
     deployment = find(objects, "Deployment", reloader.FULLNAME)
     assert deployment["spec"]["replicas"] >= 2
     labels = deployment["spec"]["template"]["metadata"]["labels"]

@@ -107,3 +107,75 @@ def test_an_iam_role_trusting_the_worker_fails(synthesized: Stacks, environments
     [finding] = [f for f in evaluate(stacks, env).findings if f.rule_id == "HA-SEC-062"]
     assert finding.address.startswith("aws_iam_role.prefect-flow-run-role")
     assert worker in finding.message
+
+
+# --- cluster-wide reach ----------------------------------------------------------------------------------
+
+INGRESS_CONTROLLER = "Deployment/ingress-nginx/ingress-nginx-controller"
+RELOADER = "Deployment/reloader/reloader-reloader"
+ESO_CONTROLLER = "Deployment/external-secrets/external-secrets"
+
+
+def test_the_scoped_components_pass(rendered: dict[str, RenderResult], environments: dict[str, Environment]) -> None:
+    for name, result in rendered.items():
+        findings = evaluate_rendered(result, environments[name])
+        assert [f for f in findings if f.rule_id in ("HA-SEC-063", "HA-SEC-064", "HA-SEC-065")] == [], name
+    controller = rendered["prod"].find("Deployment", "ingress-nginx-controller", "ingress-nginx")
+    assert controller is not None
+    assert "--watch-namespace=model-api" in controller.manifest["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def test_an_unscoped_ingress_controller_fails(render_variant: Variant) -> None:
+    def unscoped(values: dict[str, Any]) -> None:
+        del values["controller"]["scope"]
+        del values["rbac"]
+
+    _, findings = render_variant("prod", edit_values("prod", "ingress-nginx", unscoped))
+    messages = [f.message for f in about(findings, "HA-SEC-063", INGRESS_CONTROLLER)]
+    assert any("no --watch-namespace" in m for m in messages), messages
+    assert any("ClusterRole/ingress-nginx grants list/watch on secrets in every namespace" in m
+               for m in messages), messages
+
+
+def test_a_scoped_ingress_controller_keeps_the_charts_secret_reading_cluster_role(render_variant: Variant) -> None:
+    """The chart's answer to "does scoping the controller scope its RBAC": no, only rbac.scope drops the
+    ClusterRole that lists every Secret (templates/clusterrole.yaml at 4.15.1)."""
+    def controller_scope_only(values: dict[str, Any]) -> None:
+        del values["rbac"]
+
+    _, findings = render_variant("prod", edit_values("prod", "ingress-nginx", controller_scope_only))
+    [finding] = about(findings, "HA-SEC-063", INGRESS_CONTROLLER)
+    assert "grants list/watch on secrets in every namespace" in finding.message
+
+
+def test_a_global_reloader_fails(render_variant: Variant) -> None:
+    def global_watch(values: dict[str, Any]) -> None:
+        values["reloader"]["watchGlobally"] = True
+        values["reloader"]["namespaces"] = []
+
+    _, findings = render_variant("prod", edit_values("prod", "reloader", global_watch))
+    messages = [f.message for f in about(findings, "HA-SEC-064", RELOADER)]
+    assert any("no --namespaces" in m for m in messages), messages
+    assert any("on deployments in every namespace" in m for m in messages), messages
+
+
+def test_a_reloader_missing_the_prefect_namespace_fails(render_variant: Variant) -> None:
+    def elsewhere(values: dict[str, Any]) -> None:
+        values["reloader"]["namespaces"] = ["model-api"]
+
+    _, findings = render_variant("prod", edit_values("prod", "reloader", elsewhere))
+    [finding] = about(findings, "HA-SEC-064", RELOADER)
+    assert "does not watch prefect" in finding.message
+
+
+def test_external_secrets_serving_namespaced_stores_fails(render_variant: Variant) -> None:
+    def namespaced_stores(values: dict[str, Any]) -> None:
+        for key in ("processSecretStore", "processPushSecret", "processClusterPushSecret"):
+            values[key] = True
+        values["crds"] = {}
+
+    _, findings = render_variant("prod", edit_values("prod", "external-secrets", namespaced_stores))
+    messages = [f.message for f in about(findings, "HA-SEC-065", ESO_CONTROLLER)]
+    assert any("--enable-secret-store-reconciler is not false" in m for m in messages), messages
+    releases = [f.message for f in about(findings, "HA-SEC-065") if f.address.startswith("helm_release.")]
+    assert any("crds.createSecretStore is not false" in m for m in releases), releases
