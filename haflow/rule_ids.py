@@ -74,6 +74,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-SEC-063",
     "HA-SEC-064",
     "HA-SEC-065",
+    "HA-SEC-066",
     "HA-DR-001",
     "HA-DR-002",
     "HA-DR-003",

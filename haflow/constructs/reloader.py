@@ -17,7 +17,7 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
-from haflow import contract
+from haflow import contract, images
 from haflow.constructs.helm import RELOADER, helm_release, requests, spread_across_zones_and_hosts
 
 NAMESPACE = "reloader"
@@ -49,7 +49,9 @@ def reloader_values(watched_namespaces: Sequence[str]) -> dict[str, Any]:
                 "resources": requests("10m", "64Mi"),
             },
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-        }
+        },
+        # The chart renders repository@digest when image.digest is set (haflow.images).
+        "image": {"digest": images.RELOADER.digest},
     }
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from haflow import contract, plan
-from haflow.rules.engine import ERROR, NOT_APPLICABLE, RENDERED, Outcome, rule
+from haflow.rules.engine import ERROR, NOT_APPLICABLE, RENDERED, WARNING, Outcome, rule
 from haflow.rules.stack import LiteralResource, Stack, Unverifiable
 
 if TYPE_CHECKING:
@@ -362,3 +362,35 @@ def external_secrets_cluster_store_only(subject: Any, cluster: Cluster, env: Env
                                ("enable-push-secret-reconciler", "PushSecrets"),
                                ("enable-cluster-push-secret-reconciler", "ClusterPushSecrets"))
             if _flag(args, flag) != "false"]
+
+
+# --- images ---------------------------------------------------------------------------------------------
+
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+@rule(
+    id="HA-SEC-066",
+    level=WARNING,
+    title="Every rendered container image is pinned by digest",
+    rationale="A tag is mutable: a re-pushed tag runs different code on the nodes that pull after the push, and "
+    "a compromised registry account can replace what a release runs without a change to the plan. A digest "
+    "names one manifest list. A warning, not an error: a digest that could not be sourced is not invented "
+    "(haflow/images.py says which images have none and why); each one is named here until it is pinned.",
+    fix="Add the image's digest to haflow/images.py (with its source and date, checked with `crane digest`) "
+    "and render it through the chart's digest value, or into the tag where the chart has none.",
+    subjects=POD_KINDS,
+    reads=RENDERED,
+)
+def images_pinned_by_digest(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    pod = _pod_spec(item.manifest)
+    problems = []
+    for group in ("initContainers", "containers", "ephemeralContainers"):
+        for container in pod.get(group) or []:
+            if not isinstance(container, Mapping):
+                continue
+            image = str(container.get("image") or "")
+            if not DIGEST.search(image):
+                problems.append(f"{item.address}: {group[:-1]} {container.get('name')!r} runs {image or 'no image'} "
+                                f"by tag only")
+    return problems

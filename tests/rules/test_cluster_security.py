@@ -179,3 +179,32 @@ def test_external_secrets_serving_namespaced_stores_fails(render_variant: Varian
     assert any("--enable-secret-store-reconciler is not false" in m for m in messages), messages
     releases = [f.message for f in about(findings, "HA-SEC-065") if f.address.startswith("helm_release.")]
     assert any("crds.createSecretStore is not false" in m for m in releases), releases
+
+
+# --- images ---------------------------------------------------------------------------------------------
+
+def test_every_sourced_digest_reaches_a_rendered_container(rendered: dict[str, RenderResult]) -> None:
+    from haflow import images
+    from haflow.rules.rendered import pod_template_spec
+
+    running = {str(c.get("image")) for item in rendered["prod"].objects
+               for group in ("initContainers", "containers")
+               for c in pod_template_spec(item.manifest).get(group) or []}
+    for pin in images.IMAGES:
+        if pin.digest is None:
+            continue
+        assert len(pin.digest) == len("sha256:") + 64 and pin.digest.startswith("sha256:"), pin
+        assert any(image.startswith(pin.repository) and image.endswith("@" + pin.digest) for image in running), pin
+
+
+def test_a_tag_only_image_is_reported(render_variant: Variant, rendered: dict[str, RenderResult],
+                                      environments: dict[str, Environment]) -> None:
+    assert about(evaluate_rendered(rendered["prod"], environments["prod"]), "HA-SEC-066", RELOADER) == []
+
+    def tag_only(values: dict[str, Any]) -> None:
+        del values["image"]
+
+    _, findings = render_variant("prod", edit_values("prod", "reloader", tag_only))
+    [finding] = about(findings, "HA-SEC-066", RELOADER)
+    assert finding.level == "warning"
+    assert "runs ghcr.io/stakater/reloader:v1.4.21 by tag only" in finding.message
