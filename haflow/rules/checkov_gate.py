@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -30,7 +30,14 @@ from haflow.reader import display, read_yaml
 from haflow.rules.engine import ERROR, UNUSED_CHECKOV_SKIP, Finding
 
 SKIPS_FILE = Path("checkov-skips.yaml")
+Framework = Literal["terraform_json", "kubernetes"]
+TERRAFORM_JSON: Framework = "terraform_json"
+KUBERNETES: Framework = "kubernetes"
 MIN_REASON_LENGTH = 10
+
+
+def _terraform_only() -> list[Framework]:
+    return [TERRAFORM_JSON]
 
 
 class CheckovSkip(BaseModel):
@@ -42,6 +49,10 @@ class CheckovSkip(BaseModel):
     reason: str = Field(description="Why the check does not apply or is accepted, at least 10 characters")
     stacks: list[str] = Field(default_factory=lambda: ["*"], description="Stack name patterns; default all")
     resources: list[str] = Field(default_factory=list, description="Resource addresses; empty: every resource")
+    frameworks: list[Framework] = Field(
+        default_factory=_terraform_only,
+        description="checkov frameworks the skip covers: terraform_json (the synthesized stacks, addresses "
+        "<type>.<logical id>) and/or kubernetes (the rendered objects, addresses Kind/namespace/name)")
 
     @field_validator("reason")
     @classmethod
@@ -53,9 +64,16 @@ class CheckovSkip(BaseModel):
     def covers(self, check_id: str, stack: str, address: str) -> bool:
         return (
             check_id == self.check
+            and framework_of(address) in self.frameworks
             and any(fnmatch.fnmatchcase(stack, pattern) for pattern in self.stacks)
             and (not self.resources or address in self.resources)
         )
+
+
+def framework_of(address: str) -> str:
+    """Which checkov run reported a failure: rendered objects are named Kind/namespace/name, plan resources
+    <type>.<logical id> (no slash)."""
+    return KUBERNETES if "/" in address else TERRAFORM_JSON
 
 
 class SkipsDocument(BaseModel):
@@ -81,7 +99,7 @@ def load_skips(path: Path) -> list[CheckovSkip]:
             [
                 ConfigIssue(
                     display(path), ".".join(str(part) for part in error["loc"]), error.get("input", MISSING),
-                    error["msg"], "each skip is {check, reason, stacks?, resources?}",
+                    error["msg"], "each skip is {check, reason, stacks?, resources?, frameworks?}",
                 )
                 for error in err.errors()
             ]
@@ -113,7 +131,8 @@ def run_checkov(stacks: dict[str, dict[str, Any]], skips: list[CheckovSkip], env
     if rendered:
         failed += _kubernetes_failures(rendered, env_of, outcome)
     outcome.failures, outcome.skipped, outcome.unused = apply_skips(
-        failed, skips, list(dict.fromkeys([*stacks, *(rendered or {})])))
+        failed, skips, list(dict.fromkeys([*stacks, *(rendered or {})])),
+        frameworks=(TERRAFORM_JSON, KUBERNETES) if rendered else (TERRAFORM_JSON,))
     return outcome
 
 
@@ -199,11 +218,13 @@ def _plain(node: Any) -> Any:
 
 
 def apply_skips(
-    failed: list[Finding], skips: list[CheckovSkip], stack_names: list[str]
+    failed: list[Finding], skips: list[CheckovSkip], stack_names: list[str],
+    frameworks: Sequence[str] = (TERRAFORM_JSON,),
 ) -> tuple[list[Finding], list[tuple[Finding, str]], list[Finding]]:
     """Split checkov failures into unjustified ones and skipped ones (with the reason); report unused skips.
 
-    A skip whose stacks were not part of this run (dev's, when only prod is checked) is not unused.
+    A skip whose stacks or frameworks were not part of this run (dev's, when only prod is checked; the rendered
+    objects', with the render gate off) is not unused.
     """
     failures: list[Finding] = []
     skipped: list[tuple[Finding, str]] = []
@@ -225,6 +246,7 @@ def apply_skips(
         for index, skip in enumerate(skips)
         if index not in used
         and any(fnmatch.fnmatchcase(name, pattern) for name in stack_names for pattern in skip.stacks)
+        and any(framework in frameworks for framework in skip.frameworks)
     ]
     return failures, skipped, unused
 
