@@ -113,14 +113,22 @@ class ServiceAccount:
         return f"system:serviceaccount:{self.namespace}:{self.name}"
 
 
-# Each workload's service account. The Prefect worker's namespace is the environment's
-# prefect.flow_run_namespace, so only its name is fixed here.
+# Each workload's service account. The Prefect worker and its flow runs live in the environment's
+# prefect.flow_run_namespace, so only their names are fixed here. The worker's account holds the chart's RBAC
+# (create Jobs, read pod logs in that namespace) and no AWS role; the flow runs' account holds the flow IRSA
+# role and no RBAC (docs/security-cluster.md).
 PREFECT_WORKER_SERVICE_ACCOUNT_NAME = "prefect-worker"
+PREFECT_FLOW_RUN_SERVICE_ACCOUNT_NAME = "prefect-flow-run"
 
 
 def prefect_worker_service_account(flow_run_namespace: str) -> ServiceAccount:
-    """The account the Prefect worker and its flow runs use (the one the flow IRSA role trusts)."""
+    """The account the Prefect worker runs as: it creates the flow-run Jobs, and assumes no AWS role."""
     return ServiceAccount(flow_run_namespace, PREFECT_WORKER_SERVICE_ACCOUNT_NAME)
+
+
+def prefect_flow_run_service_account(flow_run_namespace: str) -> ServiceAccount:
+    """The account every flow-run pod runs as: the only one the flow IRSA role trusts."""
+    return ServiceAccount(flow_run_namespace, PREFECT_FLOW_RUN_SERVICE_ACCOUNT_NAME)
 
 
 MODEL_API_SERVICE_ACCOUNT = ServiceAccount("model-api", "model-api")
@@ -129,6 +137,10 @@ FLUENT_BIT_SERVICE_ACCOUNT = ServiceAccount("logging", "fluent-bit")
 EXTERNAL_SECRETS_SERVICE_ACCOUNT = ServiceAccount("external-secrets", "external-secrets")
 # kube-prometheus-stack's Alertmanager pods: they publish to the region's SNS topics with SigV4 (IRSA).
 ALERTMANAGER_SERVICE_ACCOUNT = ServiceAccount("monitoring", "alertmanager")
+
+# Reloader rolls a Deployment carrying this annotation when a Secret it names changes; the namespaces of the
+# Deployments that carry it are the ones Reloader watches (rule HA-SEC-064).
+RELOADER_SECRET_ANNOTATION = "secret.reloader.stakater.com/reload"
 
 # kube-prometheus-stack's value keys of the control-plane components EKS runs out of the cluster's reach
 # (https://docs.aws.amazon.com/eks/latest/best-practices/control-plane.html): the platform turns their scraping
@@ -140,7 +152,7 @@ def workload_service_accounts(flow_run_namespace: str) -> dict[str, ServiceAccou
     """Every platform workload with an IRSA role, keyed by the name its role carries (``<name>-<key>``): the
     primary's foundation and the DR foundation create one role per entry."""
     return {
-        "prefect-worker": prefect_worker_service_account(flow_run_namespace),
+        "prefect-flow-run": prefect_flow_run_service_account(flow_run_namespace),
         "model-api": MODEL_API_SERVICE_ACCOUNT,
         "cluster-autoscaler": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
         "fluent-bit": FLUENT_BIT_SERVICE_ACCOUNT,

@@ -26,7 +26,13 @@ from haflow.config.placeholders import placeholder_messages
 from haflow.plan import STACK_FILE, read_stacks
 from haflow.reader import MAX_JSON_BYTES, display, read_text
 from haflow.rules import evaluate
-from haflow.rules.checkov_gate import CheckovOutcome, load_skips, run_checkov, skips_file_for
+from haflow.rules.checkov_gate import (
+    CheckovOutcome,
+    RenderedManifests,
+    load_skips,
+    run_checkov,
+    skips_file_for,
+)
 from haflow.rules.engine import Finding, stacks_of
 from haflow.rules.format import FORMATS, CheckReport, format_report
 from haflow.rules.rendered import RENDERED_RULE_IDS, evaluate_rendered
@@ -138,8 +144,10 @@ def _check(environments: list[Environment], config_dir: Path, from_dir: Path | N
 
 
 def rendered_findings(environments: list[Environment], stacks: dict[str, Any],
-                      rendering: RenderOptions) -> dict[str, list[Finding]] | None:
-    """Each environment's render-gate findings; None (after saying why, loudly) when the gate cannot run."""
+                      rendering: RenderOptions, objects: RenderedManifests | None = None
+                      ) -> dict[str, list[Finding]] | None:
+    """Each environment's render-gate findings; None (after saying why, loudly) when the gate cannot run. Given
+    ``objects``, each rendered platform stack's objects are put there (address, manifest) for checkov."""
     if not rendering.enabled:
         progress.say("render gate SKIPPED (--no-render): the Helm releases were not rendered or validated")
         return {}
@@ -159,6 +167,8 @@ def rendered_findings(environments: list[Environment], stacks: dict[str, Any],
                             "the render gate explicitly")
                 return None
             found[env.name].extend(evaluate_rendered(result, env))
+            if objects is not None:
+                objects[result.platform_stack] = [(item.address, item.manifest) for item in result.objects]
             progress.say(f"rendered {where}: {len(result.releases)} releases, {len(result.objects)} objects with "
                          f"{result.engine} for Kubernetes {result.kube_version} in {result.seconds:.1f}s")
     return found
@@ -188,7 +198,8 @@ def terraform_findings(environments: list[Environment], stacks: dict[str, Any]) 
 def _report(environments: list[Environment], stacks: dict[str, Any], root: Path, stacks_dir: str,
             config_dir: Path, output_format: str, checkov: bool, skips: list[Any], skips_file: Path,
             rendering: RenderOptions, day: date, terraform: bool = False) -> int:
-    rendered = rendered_findings(environments, stacks, rendering)
+    manifests: RenderedManifests = {}
+    rendered = rendered_findings(environments, stacks, rendering, manifests)
     if rendered is None:
         return EXIT_BAD_INPUT
     gated = terraform_findings(environments, stacks) if terraform else {}
@@ -205,9 +216,10 @@ def _report(environments: list[Environment], stacks: dict[str, Any], root: Path,
     if checkov:
         env_of = {name: env.name for env in environments for name in stacks_of(env, stacks)
                   if name != contract.BOOTSTRAP_STACK}
-        progress.say(f"running checkov on {len(names)} stack(s)")
+        progress.say(f"running checkov on {len(names)} stack(s)"
+                     + (f" and the rendered objects of {len(manifests)} platform(s)" if manifests else ""))
         try:
-            outcome = run_checkov({name: stacks[name] for name in names}, skips, env_of)
+            outcome = run_checkov({name: stacks[name] for name in names}, skips, env_of, manifests)
         except Exception as err:  # checkov is a third-party parser of the plan: report, never a traceback
             print_error(f"checkov failed on the synthesized stacks: {type(err).__name__}: {err}")
             return EXIT_BAD_INPUT

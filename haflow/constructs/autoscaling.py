@@ -13,7 +13,7 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
-from haflow import contract
+from haflow import contract, images
 from haflow.constructs.helm import CLUSTER_AUTOSCALER, helm_release, requests, spread_across_zones_and_hosts
 
 NAMESPACE = contract.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace
@@ -30,6 +30,8 @@ def cluster_autoscaler_values(cluster_name: str, region: str, role_arn: str) -> 
         "awsRegion": region,
         "autoDiscovery": {"clusterName": cluster_name},
         "replicaCount": REPLICAS,
+        # The chart renders repository:tag and has no digest value: the digest rides in the tag (haflow.images).
+        "image": {"tag": images.CLUSTER_AUTOSCALER.tag_and_digest},
         "rbac": {
             "serviceAccount": {"create": True, "name": contract.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name,
                                "annotations": {contract.IRSA_ANNOTATION: role_arn}}

@@ -1,5 +1,12 @@
 """ingress-nginx behind an AWS Network Load Balancer: HA controller pods, PDB, HPA, metrics.
 
+The controller faces the internet, so it reaches into the cluster only where it serves: it watches one namespace
+(``controller.scope``, the model-api's), and with ``rbac.scope`` the chart creates no ClusterRole (the chart's
+ClusterRole lists and watches Secrets in every namespace even when the controller is scoped:
+templates/clusterrole.yaml at 4.15.1). What the controller reads in the served namespace comes from a Role there,
+and the IngressClass (cluster-scoped) from a ClusterRole naming nothing else; both ship as a release of the local
+manifests chart (``scoped_rbac_objects``). docs/security-cluster.md.
+
 Upstream retired ingress-nginx in March 2026 (no further releases or security fixes); 4.15.1 is the
 last chart. It stays because it is what the platform's users asked for; the migration path is the
 Gateway API (see docs/platform.md, "ingress-nginx is retired upstream").
@@ -10,11 +17,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cdktf import ITerraformDependable, TerraformProvider
+from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProvider
+from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
 from haflow.config.platform import Ingress
-from haflow.constructs.helm import INGRESS_NGINX, helm_release, spread_across_zones_and_hosts
+from haflow.constructs.helm import (
+    INGRESS_NGINX,
+    RELEASE_HISTORY,
+    RELEASE_TIMEOUT_SECONDS,
+    helm_release,
+    render_values,
+    requests,
+    spread_across_zones_and_hosts,
+)
+from haflow.constructs.secrets import MANIFESTS_CHART
 
 NAMESPACE = "ingress-nginx"
 RELEASE_NAME = "ingress-nginx"
@@ -41,7 +58,59 @@ INGRESS_NAMESPACE_RELABELINGS = [
 ]
 
 
-def ingress_nginx_values(config: Ingress) -> dict[str, Any]:
+# The chart's fullname and the controller's service account (serviceAccount.name left empty: the fullname).
+FULLNAME = RELEASE_NAME
+CONTROLLER_SERVICE_ACCOUNT = FULLNAME
+SCOPED_RBAC_RELEASE = "ingress-nginx-scope"
+RBAC_API = "rbac.authorization.k8s.io/v1"
+# What the controller reads and writes in the namespace it serves: the chart's ClusterRole and Role
+# (templates/clusterrole.yaml, controller-role.yaml at 4.15.1) less what only its own namespace holds (its
+# ConfigMap, its leader-election Lease) and less nodes (read only when publishService is off; the chart's default
+# publishes the controller Service's address).
+SERVED_NAMESPACE_RULES = [
+    {"apiGroups": [""], "resources": ["configmaps", "endpoints", "pods", "secrets"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
+    {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses/status"], "verbs": ["update"]},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+]
+
+
+def ingress_class_rules(served_namespace: str) -> list[dict[str, Any]]:
+    """The cluster-scoped reads the controller needs: IngressClasses, and the one namespace it serves."""
+    return [
+        {"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["namespaces"], "resourceNames": [served_namespace], "verbs": ["get"]},
+    ]
+
+
+def scoped_rbac_objects(served_namespace: str) -> list[dict[str, Any]]:
+    """The Role + RoleBinding in the served namespace and the IngressClass-only ClusterRole + binding."""
+    name = f"{FULLNAME}-scoped"
+    subject = [{"kind": "ServiceAccount", "name": CONTROLLER_SERVICE_ACCOUNT, "namespace": NAMESPACE}]
+    labels = {"app.kubernetes.io/part-of": "haflow", "app.kubernetes.io/instance": RELEASE_NAME}
+    return [
+        {"apiVersion": RBAC_API, "kind": "Role",
+         "metadata": {"name": name, "namespace": served_namespace, "labels": labels},
+         "rules": SERVED_NAMESPACE_RULES},
+        {"apiVersion": RBAC_API, "kind": "RoleBinding",
+         "metadata": {"name": name, "namespace": served_namespace, "labels": labels},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+         "subjects": subject},
+        {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": {"name": name, "labels": labels},
+         "rules": ingress_class_rules(served_namespace)},
+        {"apiVersion": RBAC_API, "kind": "ClusterRoleBinding", "metadata": {"name": name, "labels": labels},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+         "subjects": subject},
+    ]
+
+
+# The admission webhook's certificate Jobs (kube-webhook-certgen): the chart sets no requests.
+CERTGEN_JOB_REQUESTS = requests("10m", "32Mi")
+
+
+def ingress_nginx_values(config: Ingress, served_namespace: str) -> dict[str, Any]:
     """Values for the ingress-nginx chart (every key exists in the chart's values.yaml)."""
     annotations = dict(NLB_ANNOTATIONS)
     if config.load_balancer_scheme == "internal":
@@ -76,12 +145,22 @@ def ingress_nginx_values(config: Ingress) -> dict[str, Any]:
                 "enabled": True,
                 "serviceMonitor": {"enabled": True, "metricRelabelings": INGRESS_NAMESPACE_RELABELINGS},
             },
+            # --watch-namespace=<served>: Ingresses, Services and Secrets elsewhere are never read.
+            "scope": {"enabled": True, "namespace": served_namespace},
+            "admissionWebhooks": {
+                "createSecretJob": {"resources": CERTGEN_JOB_REQUESTS},
+                "patchWebhookJob": {"resources": CERTGEN_JOB_REQUESTS},
+            },
         },
+        # No ClusterRole from the chart: scoped_rbac_objects grants what the scoped controller reads.
+        "rbac": {"scope": True},
     }
 
 
 class IngressNginx(Construct):
-    """The ingress-nginx release; ``ingress_class`` is what Ingress objects name."""
+    """The ingress-nginx release, scoped to ``served_namespace`` (which must exist: pass its resource in
+    ``depends_on``), and the RBAC the scoped controller reads it with; ``ingress_class`` is what Ingress objects
+    name."""
 
     def __init__(
         self,
@@ -89,12 +168,29 @@ class IngressNginx(Construct):
         construct_id: str,
         *,
         config: Ingress,
+        served_namespace: str,
         provider: TerraformProvider,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.ingress_class = INGRESS_CLASS
+        chart = TerraformAsset(self, "manifests-chart", path=str(MANIFESTS_CHART), type=AssetType.DIRECTORY)
+        self.scoped_rbac = Release(
+            self, "scoped-rbac",
+            name=SCOPED_RBAC_RELEASE,
+            chart=chart.path,
+            namespace=NAMESPACE,
+            create_namespace=True,
+            values=[render_values({"objects": scoped_rbac_objects(served_namespace)})],
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=RELEASE_TIMEOUT_SECONDS,
+            max_history=RELEASE_HISTORY,
+            provider=provider,
+            depends_on=list(depends_on) or None,
+        )
         self.release = helm_release(
             self, "release", chart=INGRESS_NGINX, release_name=RELEASE_NAME, namespace=NAMESPACE,
-            values=ingress_nginx_values(config), provider=provider, depends_on=depends_on,
+            values=ingress_nginx_values(config, served_namespace), provider=provider,
+            depends_on=[*depends_on, self.scoped_rbac],
         )

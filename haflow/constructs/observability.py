@@ -17,7 +17,7 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
-from haflow import contract
+from haflow import contract, images
 from haflow.config.platform import Alerts, Observability
 from haflow.constructs.alerting import HEARTBEAT_REPEAT_MINUTES
 from haflow.constructs.helm import (
@@ -56,6 +56,7 @@ MODEL_API_INGRESS_PATTERN = "model-api(-canary)?"
 def metrics_server_values() -> dict[str, Any]:
     return {
         "replicas": METRICS_SERVER_REPLICAS,
+        "image": {"tag": images.METRICS_SERVER.tag_and_digest},  # repository:tag, no digest value (haflow.images)
         "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
         "topologySpreadConstraints": spread_across_zones_and_hosts(METRICS_SERVER_LABELS),
     }
@@ -338,6 +339,7 @@ def kube_prometheus_stack_values(
         "prometheusOperator": {"resources": requests("100m", "128Mi")},
         "kube-state-metrics": {
             "autosharding": {"enabled": True},
+            "image": {"sha": images.KUBE_STATE_METRICS.digest},  # rendered repository:tag@sha (haflow.images)
             "replicas": KUBE_STATE_METRICS_REPLICAS,
             "podDisruptionBudget": {"minAvailable": 1},
             "topologySpreadConstraints": spread_across_zones_and_hosts(KUBE_STATE_METRICS_LABELS),

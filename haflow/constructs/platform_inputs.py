@@ -22,7 +22,7 @@ class PlatformInputs:
     cluster_certificate_authority_data: str
     oidc_provider_arn: str
     # IAM roles for service accounts (IRSA)
-    prefect_worker_role_arn: str
+    prefect_flow_run_role_arn: str
     model_api_role_arn: str
     cluster_autoscaler_role_arn: str
     fluent_bit_role_arn: str

@@ -16,6 +16,7 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_helm.release import Release
 from cdktf_cdktf_provider_kubernetes.pod_disruption_budget_v1 import PodDisruptionBudgetV1
+from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1
 from constructs import Construct
 
 from haflow import contract
@@ -213,7 +214,7 @@ def prefect_worker_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
                 "baseJobTemplate": {
                     "configuration": base_job_template_json(
                         namespace=config.flow_run_namespace,
-                        service_account=contract.PREFECT_WORKER_SERVICE_ACCOUNT_NAME,
+                        service_account=contract.PREFECT_FLOW_RUN_SERVICE_ACCOUNT_NAME,
                     ),
                 },
             },
@@ -221,12 +222,29 @@ def prefect_worker_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
             "affinity": anti_affinity_across_zones_and_hosts(WORKER_LABELS),
             "livenessProbe": {"enabled": True},
         },
-        "serviceAccount": {
-            "create": True,
-            "name": contract.PREFECT_WORKER_SERVICE_ACCOUNT_NAME,
-            "annotations": {contract.IRSA_ANNOTATION: inputs.prefect_worker_role_arn},
-        },
+        # The worker keeps the chart's Role (Jobs, pod logs in its namespace) and assumes no AWS role: the flow IRSA
+        # role belongs to the flow runs' own account (FlowRunServiceAccount).
+        "serviceAccount": {"create": True, "name": contract.PREFECT_WORKER_SERVICE_ACCOUNT_NAME},
     }
+
+
+class FlowRunServiceAccount(Construct):
+    """The service account every flow-run pod runs as: annotated with the flow IRSA role, bound to no Role, and
+    with no Kubernetes API token mounted (a flow needs AWS credentials, which the EKS pod identity webhook projects
+    as a token of its own, not the API)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, flow_run_namespace: str, role_arn: str,
+                 provider: TerraformProvider, depends_on: Sequence[ITerraformDependable] = ()) -> None:
+        super().__init__(scope, construct_id)
+        account = contract.prefect_flow_run_service_account(flow_run_namespace)
+        self.service_account = ServiceAccountV1(
+            self, "service-account",
+            metadata={"name": account.name, "namespace": account.namespace,
+                      "annotations": {contract.IRSA_ANNOTATION: role_arn}},
+            automount_service_account_token=False,
+            provider=provider,
+            depends_on=list(depends_on) or None,
+        )
 
 
 class PrefectPlatform(Construct):
@@ -258,6 +276,11 @@ class PrefectPlatform(Construct):
                                   depends_on=depends_on)
         self.docket_guard = DocketGuardScript(self, "docket-guard", namespace=SERVER_NAMESPACE,
                                               provider=kubernetes_provider, depends_on=depends_on)
+        # Created in standby too: a promoted cluster's first flow run finds it in place.
+        self.flow_run_account = FlowRunServiceAccount(
+            self, "flow-run-account", flow_run_namespace=config.flow_run_namespace,
+            role_arn=inputs.prefect_flow_run_role_arn, provider=kubernetes_provider, depends_on=depends_on,
+        )
         self.server: Release | None = None
         self.server_pdb: PodDisruptionBudgetV1 | None = None
         self.background_services_pdb: PodDisruptionBudgetV1 | None = None

@@ -19,7 +19,7 @@ from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProv
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
-from haflow import contract
+from haflow import contract, images
 from haflow.config.platform import Secrets
 from haflow.constructs.helm import (
     EXTERNAL_SECRETS,
@@ -68,7 +68,17 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
     ha = config.operator_replicas > 1
     return {
         "installCRDs": True,
+        # Only the ClusterSecretStore haflow writes (usable from the namespaces its conditions list) reaches Secrets
+        # Manager: without the SecretStore CRD nobody can create a namespaced store, whose provider block with no
+        # auth would run on the controller's own IRSA role; the reconciler is off as the chart requires with it.
+        # PushSecret and ClusterPushSecret are off too: nothing in haflow writes back to Secrets Manager.
+        "crds": {"createSecretStore": False, "createPushSecret": False, "createClusterPushSecret": False},
+        "processSecretStore": False,
+        "processPushSecret": False,
+        "processClusterPushSecret": False,
         "replicaCount": config.operator_replicas,
+        # The chart renders repository:tag and has no digest value: the digest rides in the tag (haflow.images).
+        "image": {"tag": images.EXTERNAL_SECRETS.tag_and_digest},
         # Also the cert controller's: --enable-leader-election.
         "leaderElect": ha,
         "serviceAccount": {"create": True, "name": contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT.name,
@@ -78,6 +88,7 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
         "livenessProbe": {"enabled": True},
         "resources": requests("50m", "128Mi"),
         "webhook": {
+            "image": {"tag": images.EXTERNAL_SECRETS.tag_and_digest},
             "replicaCount": WEBHOOK_REPLICAS,
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
             "topologySpreadConstraints": spread_across_zones_and_hosts(WEBHOOK_LABELS),
@@ -85,6 +96,7 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
             "resources": requests("20m", "64Mi"),
         },
         "certController": {
+            "image": {"tag": images.EXTERNAL_SECRETS.tag_and_digest},
             "replicaCount": WEBHOOK_REPLICAS if ha else 1,
             "podDisruptionBudget": {"enabled": ha, "minAvailable": 1},
             "topologySpreadConstraints": spread_across_zones_and_hosts(CERT_CONTROLLER_LABELS),

@@ -2,9 +2,11 @@
 
 Prefect's default template creates each flow-run Job in namespace ``default`` with no service account,
 while the worker's RBAC covers only its own namespace and the flow IRSA role trusts exactly
-``<flow_run_namespace>:prefect-worker``. This template is prefect-kubernetes 3.8.3's default
+``<flow_run_namespace>:prefect-flow-run``. This template is prefect-kubernetes 3.8.3's default
 (``prefect_kubernetes.worker._get_default_job_manifest_template`` and ``KubernetesWorkerVariables``)
-with those two defaults changed; a deployment may still override either per flow run.
+with the namespace defaulting to the flow-run namespace and the service account fixed: the default template's
+``service_account_name`` variable is gone, so no deployment can start its flow runs as the worker's account (and
+so with the worker's RBAC) through a job variable. The flow-run account holds the flow IRSA role and no RBAC.
 https://github.com/PrefectHQ/prefect/blob/3.8.3/src/integrations/prefect-kubernetes/prefect_kubernetes/worker.py
 """
 
@@ -37,10 +39,6 @@ def base_job_template(*, namespace: str, service_account: str) -> dict[str, Any]
                                  additionalProperties={"type": "string"}),
         "namespace": _variable("string", "The Kubernetes namespace to create jobs within.", namespace),
         "image": _variable("string", "The image reference of a container image to use for created jobs."),
-        "service_account_name": _variable(
-            "string", "The Kubernetes service account to use for job creation (the flow IRSA role trusts it).",
-            service_account,
-        ),
         "image_pull_policy": _variable("string", "The Kubernetes image pull policy to use for job containers.",
                                        "IfNotPresent", enum=["IfNotPresent", "Always", "Never"]),
         "backoff_limit": _variable("integer", "Times Kubernetes retries a job after pod eviction.", 0, minimum=0),
@@ -72,7 +70,7 @@ def base_job_template(*, namespace: str, service_account: str) -> dict[str, Any]
                     "parallelism": 1,
                     "completions": 1,
                     "restartPolicy": "Never",
-                    "serviceAccountName": "{{ service_account_name }}",
+                    "serviceAccountName": service_account,
                     "containers": [
                         {
                             "name": "prefect-job",

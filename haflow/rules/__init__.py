@@ -13,6 +13,7 @@ from __future__ import annotations
 # lists the rendered rules registered by then.
 from haflow.rules import (  # noqa: F401
     cache,
+    cluster_security,
     data_loss,
     database,
     dr,
@@ -42,7 +43,7 @@ from haflow.rules.engine import (
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
 FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "observability", "data_loss",
-            "secrets", "rendered", "network_policy", "dr", "terraform", "suppressions")
+            "secrets", "rendered", "network_policy", "cluster_security", "dr", "terraform", "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)
 

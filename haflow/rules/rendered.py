@@ -456,7 +456,8 @@ def _subject_matches(pattern: str, subject: str) -> bool:
 def autoscaler_skew(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
     cluster_minor = ".".join(cluster.result.kube_version.lstrip("v").split(".")[:2])
     pod = ((_spec(item).get("template") or {}).get("spec")) or {}
-    images = [str(container.get("image", "")) for container in pod.get("containers") or []]
+    # A digest (repository:tag@sha256:...) says nothing of the version: the tag does.
+    images = [str(container.get("image", "")).split("@", 1)[0] for container in pod.get("containers") or []]
     images = [image for image in images if "cluster-autoscaler" in image.rsplit("/", 1)[-1]]
     if not images:
         return NOT_APPLICABLE

@@ -160,7 +160,7 @@ class DrFoundationStack(TerraformStack):
             cluster_endpoint=self.eks.endpoint,
             cluster_certificate_authority_data=self.eks.certificate_authority_data,
             oidc_provider_arn=self.eks.oidc.provider_arn,
-            prefect_worker_role_arn=roles["prefect-worker"].arn,
+            prefect_flow_run_role_arn=roles["prefect-flow-run"].arn,
             model_api_role_arn=roles["model-api"].arn,
             cluster_autoscaler_role_arn=roles["cluster-autoscaler"].arn,
             fluent_bit_role_arn=roles["fluent-bit"].arn,
@@ -205,7 +205,7 @@ class DrFoundationStack(TerraformStack):
         roles = workload_roles(self, name=name, oidc=self.eks.oidc,
                                flow_run_namespace=env.prefect.flow_run_namespace)
         replica_arn, key_arn = self.replica.bucket_arn, self.replica.key.arn
-        roles["prefect-worker"].attach_policy(
+        roles["prefect-flow-run"].attach_policy(
             "artifacts-read-write",
             {"Effect": "Allow", "Action": list(BUCKET_READ_ACTIONS), "Resource": replica_arn},
             {"Effect": "Allow", "Action": [*OBJECT_READ_ACTIONS, *OBJECT_WRITE_ACTIONS],

@@ -148,7 +148,7 @@ class FoundationStack(TerraformStack):
             cluster_endpoint=self.eks.endpoint,
             cluster_certificate_authority_data=self.eks.certificate_authority_data,
             oidc_provider_arn=self.eks.oidc.provider_arn,
-            prefect_worker_role_arn=roles["prefect-worker"].arn,
+            prefect_flow_run_role_arn=roles["prefect-flow-run"].arn,
             model_api_role_arn=roles["model-api"].arn,
             cluster_autoscaler_role_arn=roles["cluster-autoscaler"].arn,
             fluent_bit_role_arn=roles["fluent-bit"].arn,
@@ -175,7 +175,7 @@ class FoundationStack(TerraformStack):
         env = self.env
         roles = workload_roles(self, name=env.name, oidc=self.eks.oidc,
                                flow_run_namespace=env.prefect.flow_run_namespace)
-        self.artifacts.grant_read_write(roles["prefect-worker"])
+        self.artifacts.grant_read_write(roles["prefect-flow-run"])
         self.artifacts.grant_read(roles["model-api"])
         self.eks.grant_node_group_scaling(roles["cluster-autoscaler"])
         self.eks.grant_write_container_logs(roles["fluent-bit"])
@@ -203,7 +203,7 @@ class FoundationStack(TerraformStack):
             "cluster_certificate_authority_data": inputs.cluster_certificate_authority_data,
             "oidc_provider_arn": inputs.oidc_provider_arn,
             "node_role_arn": self.eks.node_role_arn,
-            "prefect_worker_role_arn": inputs.prefect_worker_role_arn,
+            "prefect_flow_run_role_arn": inputs.prefect_flow_run_role_arn,
             "model_api_role_arn": inputs.model_api_role_arn,
             "cluster_autoscaler_role_arn": inputs.cluster_autoscaler_role_arn,
             "fluent_bit_role_arn": inputs.fluent_bit_role_arn,

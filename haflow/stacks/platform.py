@@ -115,10 +115,13 @@ class PlatformStack(TerraformStack):
             provider=self.helm,
             depends_on=list(namespaces.values()),
         )
-        self.reloader = Reloader(self, "reloader", provider=self.helm)
+        # Only Prefect's Deployments roll on a rotation (haflow.constructs.reloader.reload_on).
+        self.reloader = Reloader(self, "reloader", watched_namespaces=[prefect.SERVER_NAMESPACE], provider=self.helm,
+                                 depends_on=[namespaces[prefect.SERVER_NAMESPACE]])
         # Its ServiceMonitor needs the monitoring CRDs.
         self.ingress = IngressNginx(
-            self, "ingress", config=env.ingress, provider=self.helm, depends_on=[self.observability.monitoring],
+            self, "ingress", config=env.ingress, served_namespace=model_api.NAMESPACE, provider=self.helm,
+            depends_on=[self.observability.monitoring, namespaces[model_api.NAMESPACE]],
         )
         self.prefect = PrefectPlatform(
             self, "prefect", config=env.prefect, inputs=inputs, provider=self.helm,
@@ -155,5 +158,5 @@ class PlatformStack(TerraformStack):
                         description="In-cluster URL of the Prefect API")
         # Read here whether or not the worker is installed (a DR standby installs none): the foundation's
         # cross-stack outputs then stay the same when dr.serving flips, so a failover applies no foundation change.
-        TerraformOutput(self, "prefect_worker_role_arn", value=inputs.prefect_worker_role_arn,
-                        description="IAM role the Prefect worker's service account assumes (IRSA)")
+        TerraformOutput(self, "prefect_flow_run_role_arn", value=inputs.prefect_flow_run_role_arn,
+                        description="IAM role the Prefect flow runs' service account assumes (IRSA)")

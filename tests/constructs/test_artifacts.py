@@ -50,7 +50,7 @@ def policies_of(stack: dict[str, Any], construct: str) -> list[dict[str, Any]]:
             if p["//"]["metadata"]["path"].split("/")[1] == construct]
 
 
-@pytest.mark.parametrize(("role", "writes"), [("prefect-worker-role", True), ("model-api-role", False)])
+@pytest.mark.parametrize(("role", "writes"), [("prefect-flow-run-role", True), ("model-api-role", False)])
 def test_grants_are_least_privilege(synthesized: dict[str, Any], role: str, writes: bool) -> None:
     stack = foundation(synthesized, "prod")
     (bucket_id,) = [name for name in resources(stack, "aws_s3_bucket") if name.startswith("artifacts_")]

@@ -40,7 +40,7 @@ def test_prefect_worker_values_match_the_chart_schema(environments: dict[str, En
 
 @pytest.mark.parametrize("env_name", ENVIRONMENT_NAMES)
 def test_every_ingress_nginx_key_exists_in_the_chart(environments: dict[str, Environment], env_name: str) -> None:
-    values = ingress_nginx_values(environments[env_name].ingress)
+    values = ingress_nginx_values(environments[env_name].ingress, "model-api")
     assert unknown_keys(values, load_default_values("ingress-nginx")) == []
 
 
@@ -51,6 +51,6 @@ def test_the_schema_check_catches_an_unknown_server_key(environments: dict[str, 
 
 
 def test_the_key_check_catches_an_unknown_ingress_key(environments: dict[str, Environment]) -> None:
-    values = ingress_nginx_values(environments["prod"].ingress)
+    values = ingress_nginx_values(environments["prod"].ingress, "model-api")
     values["controller"]["replicas"] = 3
     assert unknown_keys(values, load_default_values("ingress-nginx")) == ["controller.replicas"]

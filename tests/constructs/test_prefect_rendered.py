@@ -91,12 +91,12 @@ def test_work_pool_template_runs_flows_in_the_flow_namespace_as_the_irsa_service
     template = json.loads(values["worker"]["config"]["baseJobTemplate"]["configuration"])
     variables = template["variables"]["properties"]
     assert variables["namespace"]["default"] == env.prefect.flow_run_namespace
-    assert variables["service_account_name"]["default"] == contract.PREFECT_WORKER_SERVICE_ACCOUNT_NAME
+    assert "service_account_name" not in variables  # a deployment cannot pick the worker's account
     configuration = template["job_configuration"]
     assert configuration["namespace"] == "{{ namespace }}"
     manifest = configuration["job_manifest"]
     assert manifest["metadata"]["namespace"] == "{{ namespace }}"
-    assert manifest["spec"]["template"]["spec"]["serviceAccountName"] == "{{ service_account_name }}"
+    assert manifest["spec"]["template"]["spec"]["serviceAccountName"] == contract.PREFECT_FLOW_RUN_SERVICE_ACCOUNT_NAME
     # Every {{ placeholder }} of the job configuration is a declared variable (Prefect fills only those).
     placeholders = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", json.dumps(configuration)))
     assert placeholders <= set(variables), placeholders - set(variables)
@@ -133,7 +133,7 @@ def test_prefect_pods_roll_when_a_synced_credential_changes(
 
 
 def test_reloader_is_replicated_and_guarded(environments: dict[str, Environment]) -> None:
-    objects = render(RELOADER, reloader_values(), release=reloader.RELEASE_NAME, namespace=reloader.NAMESPACE)
+    objects = render(RELOADER, reloader_values(["prefect"]), release=reloader.RELEASE_NAME, namespace=reloader.NAMESPACE)
     deployment = find(objects, "Deployment", reloader.FULLNAME)
     assert deployment["spec"]["replicas"] >= 2
     labels = deployment["spec"]["template"]["metadata"]["labels"]

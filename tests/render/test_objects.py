@@ -50,7 +50,7 @@ def test_references_become_typed_stand_ins_that_map_back(rendered: dict[str, Ren
     assert worker_sa is not None
     arn = worker_sa.manifest["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
     assert ROLE_ARN.match(arn), arn
-    assert "aws_iam_roleprefect-worker-role" in result.placeholders[arn]
+    assert "aws_iam_roleprefect-flow-run-role" in result.placeholders[arn]
     # prod's master secret: one haflow creates for the global database (RDS-managed without DR)
     secret = next(v for v, expression in result.placeholders.items()
                   if "aws_secretsmanager_secretdatabase" in expression or "master_user_secret" in expression)

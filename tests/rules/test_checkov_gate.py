@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +79,25 @@ def test_bad_skips_files_are_config_errors(tmp_path: Path, text: str, problem: s
     with pytest.raises(ConfigError) as raised:
         load_skips(path)
     assert problem in str(raised.value)
+
+
+def test_checkov_kubernetes_checks_judge_the_rendered_objects(synthesized: dict[str, StackJson],
+                                                              rendered: dict[str, Any]) -> None:
+    """The real checkov's kubernetes framework over the objects Helm's engine rendered for prod: every failure has
+    a justified skip, failures are named Kind/namespace/name in the platform stack, and a fault put into a
+    rendered object is caught."""
+    result = rendered["prod"]
+    objects = {result.platform_stack: [(item.address, item.manifest) for item in result.objects]}
+    skips = load_skips(REPO_ROOT / "checkov-skips.yaml")
+    stacks = {name: synthesized[name] for name in ("prod-platform",)}
+    outcome = run_checkov(stacks, skips, {"prod-platform": "prod"}, objects)
+    assert outcome.parsing_errors == []
+    assert [(f.rule_id, f.address) for f in outcome.failures] == []
+    skipped = {(f.rule_id, f.address) for f, _ in outcome.skipped}
+    assert ("CKV_K8S_17", "DaemonSet/monitoring/kube-prometheus-stack-prometheus-node-exporter") in skipped
+    privileged = copy.deepcopy(dict(result.find("Deployment", "model-api", "model-api").manifest))  # type: ignore[union-attr]
+    privileged["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    faulty = {result.platform_stack: [("Deployment/model-api/model-api", privileged)]}
+    outcome = run_checkov({}, skips, {"prod-platform": "prod"}, faulty)
+    assert ("CKV_K8S_16", "prod-platform", "Deployment/model-api/model-api") in {
+        (f.rule_id, f.stack, f.address) for f in outcome.failures}

@@ -218,21 +218,21 @@ def test_autoscaler_kubernetes_skew_fails(render_variant: Variant, rendered: dic
 def test_a_service_account_the_irsa_role_does_not_trust_fails(render_variant: Variant,
                                                               rendered: dict[str, RenderResult],
                                                               environments: dict[str, Environment]) -> None:
-    account = "ServiceAccount/prefect-flows/prefect-worker"
+    account = "ServiceAccount/prefect-flows/prefect-flow-run"
     assert about(evaluate_rendered(rendered["prod"], environments["prod"]), "HA-RND-011", account) == []
 
     def other_subject(stacks: Stacks) -> None:
-        role = resource(stacks, "prod-foundation", "aws_iam_role", "prefect-worker-role")
+        role = resource(stacks, "prod-foundation", "aws_iam_role", "prefect-flow-run-role")
         policy = json.loads(role["assume_role_policy"])
         for condition in policy["Statement"][0]["Condition"].values():
             for key in condition:
                 if key.endswith(":sub"):
-                    condition[key] = "system:serviceaccount:prefect:prefect-worker"
+                    condition[key] = "system:serviceaccount:prefect:prefect-flow-run"
         role["assume_role_policy"] = json.dumps(policy)
 
     _, findings = render_variant("prod", other_subject)
     [finding] = about(findings, "HA-RND-011", account)
-    assert "trusts system:serviceaccount:prefect:prefect-worker, not system:serviceaccount:prefect-flows:prefect-worker" \
+    assert "trusts system:serviceaccount:prefect:prefect-flow-run, not system:serviceaccount:prefect-flows:prefect-flow-run" \
         in finding.message
 
 

@@ -88,7 +88,7 @@ def test_dr_standby_installs_no_prefect_release_and_keeps_what_the_tier_needs(
     assert standby.in_recovery()
     releases = {item.release for item in standby_render.objects}
     assert SERVER_RELEASE not in releases and WORKER_RELEASE not in releases, releases
-    assert "prefect_worker_role_arn" in standby_render.platform.get("output", {})
+    assert "prefect_flow_run_role_arn" in standby_render.platform.get("output", {})
     rendered = podenv.render_result_objects(standby_render)
     assert rendered.external_secret(DATABASE_SECRET, SERVER_NAMESPACE)
     assert any(item.kind == "ConfigMap" and item.namespace == SERVER_NAMESPACE for item in standby_render.objects)

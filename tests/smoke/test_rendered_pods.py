@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from haflow.config import Environment
-from haflow.contract import PREFECT_WORKER_SERVICE_ACCOUNT_NAME
+from haflow.contract import PREFECT_FLOW_RUN_SERVICE_ACCOUNT_NAME
 from tests.smoke import podenv
 from tests.smoke.conftest import PREFECT_VENV, Session
 
@@ -63,8 +63,8 @@ def test_kubernetes_base_job_template_runs_flows_where_the_worker_may(
     rendered: podenv.Rendered, prod: Environment, tmp_path: Path
 ) -> None:
     """The Kubernetes work pool cannot run here (no cluster). Its base job template, resolved by Prefect's own
-    templating with the defaults: Jobs go to the flow-run namespace (the worker's RBAC) as the service account
-    the flow IRSA role trusts."""
+    templating with the defaults: Jobs go to the flow-run namespace (the worker's RBAC) as the flow runs'
+    own service account, the one the flow IRSA role trusts."""
     config_map = next(o for o in rendered.objects if o.get("kind") == "ConfigMap"
                       and TEMPLATE_KEY in (o.get("data") or {}))
     template = tmp_path / TEMPLATE_KEY
@@ -75,7 +75,7 @@ def test_kubernetes_base_job_template_runs_flows_where_the_worker_may(
     ).stdout)
     manifest = resolved["job_manifest"]
     assert manifest["metadata"]["namespace"] == prod.prefect.flow_run_namespace
-    assert manifest["spec"]["template"]["spec"]["serviceAccountName"] == PREFECT_WORKER_SERVICE_ACCOUNT_NAME
+    assert manifest["spec"]["template"]["spec"]["serviceAccountName"] == PREFECT_FLOW_RUN_SERVICE_ACCOUNT_NAME
     assert config_map["metadata"]["namespace"] == prod.prefect.flow_run_namespace
 
 

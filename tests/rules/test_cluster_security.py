@@ -1,0 +1,210 @@
+"""Least privilege in the cluster, judged on the objects Helm's engine renders from the pinned charts.
+
+Each fault is put back into a copy of the synthesized stacks (the way the platform was before
+docs/security-cluster.md) and rendered; the rule fails on it and passes on the platform as synthesized.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from haflow import contract
+from haflow.config import Environment
+from haflow.render import RenderResult
+from haflow.rules import evaluate
+from haflow.rules.engine import Finding
+from haflow.rules.rendered import evaluate_rendered
+from tests.render.conftest import Stacks, about, edit_values, resource
+
+Variant = Callable[..., tuple[RenderResult, list[Finding]]]
+WORK_POOL_TEMPLATE = "ConfigMap/prefect-flows/prefect-worker-base-job-template"
+WORKER_ACCOUNT = "ServiceAccount/prefect-flows/prefect-worker"
+FLOW_RUN_ACCOUNT = "ServiceAccount/prefect-flows/prefect-flow-run"
+
+
+def _template_change(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def edit(values: dict[str, Any]) -> None:
+        holder = values["worker"]["config"]["baseJobTemplate"]
+        template = json.loads(holder["configuration"])
+        change(template)
+        holder["configuration"] = json.dumps(template)
+    return edit
+
+
+def _pod(template: dict[str, Any]) -> dict[str, Any]:
+    return template["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+
+
+def test_the_platform_passes_the_cluster_least_privilege_rules(rendered: dict[str, RenderResult],
+                                                                 environments: dict[str, Environment]) -> None:
+    for name, result in rendered.items():
+        findings = evaluate_rendered(result, environments[name])
+        assert [f for f in findings if f.rule_id in ("HA-SEC-060", "HA-SEC-061")] == [], name
+    config_map = rendered["prod"].find("ConfigMap", "prefect-worker-base-job-template", "prefect-flows")
+    assert config_map is not None
+    template = json.loads(config_map.manifest["data"]["baseJobTemplate.json"])
+    assert _pod(template)["serviceAccountName"] == contract.PREFECT_FLOW_RUN_SERVICE_ACCOUNT_NAME
+
+
+def test_flow_runs_chosen_by_a_template_variable_fail(render_variant: Variant) -> None:
+    def as_variable(template: dict[str, Any]) -> None:
+        template["variables"]["properties"]["service_account_name"] = {"type": "string",
+                                                                       "default": "prefect-flow-run"}
+        _pod(template)["serviceAccountName"] = "{{ service_account_name }}"
+
+    _, findings = render_variant("prod", edit_values("prod", "prefect-worker", _template_change(as_variable)))
+    messages = [f.message for f in about(findings, "HA-SEC-060", WORK_POOL_TEMPLATE)]
+    assert any("template variable '{{ service_account_name }}'" in m for m in messages), messages
+    assert any("declares the job variable 'service_account_name'" in m for m in messages), messages
+
+
+def test_flow_runs_as_the_worker_fail(render_variant: Variant) -> None:
+    def as_worker(template: dict[str, Any]) -> None:
+        _pod(template)["serviceAccountName"] = contract.PREFECT_WORKER_SERVICE_ACCOUNT_NAME
+
+    _, findings = render_variant("prod", edit_values("prod", "prefect-worker", _template_change(as_worker)))
+    [finding] = about(findings, "HA-SEC-060", WORK_POOL_TEMPLATE)
+    assert "the account the worker itself runs as" in finding.message
+
+
+def test_a_worker_holding_the_flow_role_fails(render_variant: Variant) -> None:
+    def irsa(values: dict[str, Any]) -> None:
+        values["serviceAccount"]["annotations"] = {contract.IRSA_ANNOTATION: "arn:aws:iam::123456789012:role/x"}
+
+    _, findings = render_variant("prod", edit_values("prod", "prefect-worker", irsa))
+    [finding] = about(findings, "HA-SEC-061", WORKER_ACCOUNT)
+    assert contract.IRSA_ANNOTATION in finding.message
+
+
+def test_a_flow_run_account_with_an_api_token_or_rbac_fails(render_variant: Variant) -> None:
+    def token_and_binding(stacks: Stacks) -> None:
+        resource(stacks, "prod-platform", "kubernetes_service_account_v1", "prefect_flow-run-account")[
+            "automount_service_account_token"] = True
+
+    def bound(values: dict[str, Any]) -> None:
+        # The worker chart's RoleBinding names the flow runs' account instead of the worker's.
+        values["serviceAccount"]["name"] = contract.PREFECT_FLOW_RUN_SERVICE_ACCOUNT_NAME
+        values["serviceAccount"]["create"] = False
+
+    _, findings = render_variant("prod", token_and_binding)
+    [finding] = about(findings, "HA-SEC-061", FLOW_RUN_ACCOUNT)
+    assert "automountServiceAccountToken is not false" in finding.message
+    _, findings = render_variant("prod", edit_values("prod", "prefect-worker", bound))
+    messages = [f.message for f in about(findings, "HA-SEC-061", FLOW_RUN_ACCOUNT)]
+    assert any("bound by RoleBinding/prefect-flows/prefect-worker" in m for m in messages), messages
+
+
+def test_an_iam_role_trusting_the_worker_fails(synthesized: Stacks, environments: dict[str, Environment]) -> None:
+    env = environments["prod"]
+    assert [f for f in evaluate(synthesized, env).findings if f.rule_id == "HA-SEC-062"] == []
+    stacks = json.loads(json.dumps({name: synthesized[name] for name in env.stack_names if name in synthesized}))
+    role = resource(stacks, "prod-foundation", "aws_iam_role", "prefect-flow-run-role")
+    worker = contract.prefect_worker_service_account(env.prefect.flow_run_namespace).subject
+    role["assume_role_policy"] = role["assume_role_policy"].replace(
+        contract.prefect_flow_run_service_account(env.prefect.flow_run_namespace).subject, worker)
+    [finding] = [f for f in evaluate(stacks, env).findings if f.rule_id == "HA-SEC-062"]
+    assert finding.address.startswith("aws_iam_role.prefect-flow-run-role")
+    assert worker in finding.message
+
+
+# --- cluster-wide reach ----------------------------------------------------------------------------------
+
+INGRESS_CONTROLLER = "Deployment/ingress-nginx/ingress-nginx-controller"
+RELOADER = "Deployment/reloader/reloader-reloader"
+ESO_CONTROLLER = "Deployment/external-secrets/external-secrets"
+
+
+def test_the_scoped_components_pass(rendered: dict[str, RenderResult], environments: dict[str, Environment]) -> None:
+    for name, result in rendered.items():
+        findings = evaluate_rendered(result, environments[name])
+        assert [f for f in findings if f.rule_id in ("HA-SEC-063", "HA-SEC-064", "HA-SEC-065")] == [], name
+    controller = rendered["prod"].find("Deployment", "ingress-nginx-controller", "ingress-nginx")
+    assert controller is not None
+    assert "--watch-namespace=model-api" in controller.manifest["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def test_an_unscoped_ingress_controller_fails(render_variant: Variant) -> None:
+    def unscoped(values: dict[str, Any]) -> None:
+        del values["controller"]["scope"]
+        del values["rbac"]
+
+    _, findings = render_variant("prod", edit_values("prod", "ingress-nginx", unscoped))
+    messages = [f.message for f in about(findings, "HA-SEC-063", INGRESS_CONTROLLER)]
+    assert any("no --watch-namespace" in m for m in messages), messages
+    assert any("ClusterRole/ingress-nginx grants list/watch on secrets in every namespace" in m
+               for m in messages), messages
+
+
+def test_a_scoped_ingress_controller_keeps_the_charts_secret_reading_cluster_role(render_variant: Variant) -> None:
+    """The chart's answer to "does scoping the controller scope its RBAC": no, only rbac.scope drops the
+    ClusterRole that lists every Secret (templates/clusterrole.yaml at 4.15.1)."""
+    def controller_scope_only(values: dict[str, Any]) -> None:
+        del values["rbac"]
+
+    _, findings = render_variant("prod", edit_values("prod", "ingress-nginx", controller_scope_only))
+    [finding] = about(findings, "HA-SEC-063", INGRESS_CONTROLLER)
+    assert "grants list/watch on secrets in every namespace" in finding.message
+
+
+def test_a_global_reloader_fails(render_variant: Variant) -> None:
+    def global_watch(values: dict[str, Any]) -> None:
+        values["reloader"]["watchGlobally"] = True
+        values["reloader"]["namespaces"] = []
+
+    _, findings = render_variant("prod", edit_values("prod", "reloader", global_watch))
+    messages = [f.message for f in about(findings, "HA-SEC-064", RELOADER)]
+    assert any("no --namespaces" in m for m in messages), messages
+    assert any("on deployments in every namespace" in m for m in messages), messages
+
+
+def test_a_reloader_missing_the_prefect_namespace_fails(render_variant: Variant) -> None:
+    def elsewhere(values: dict[str, Any]) -> None:
+        values["reloader"]["namespaces"] = ["model-api"]
+
+    _, findings = render_variant("prod", edit_values("prod", "reloader", elsewhere))
+    [finding] = about(findings, "HA-SEC-064", RELOADER)
+    assert "does not watch prefect" in finding.message
+
+
+def test_external_secrets_serving_namespaced_stores_fails(render_variant: Variant) -> None:
+    def namespaced_stores(values: dict[str, Any]) -> None:
+        for key in ("processSecretStore", "processPushSecret", "processClusterPushSecret"):
+            values[key] = True
+        values["crds"] = {}
+
+    _, findings = render_variant("prod", edit_values("prod", "external-secrets", namespaced_stores))
+    messages = [f.message for f in about(findings, "HA-SEC-065", ESO_CONTROLLER)]
+    assert any("--enable-secret-store-reconciler is not false" in m for m in messages), messages
+    releases = [f.message for f in about(findings, "HA-SEC-065") if f.address.startswith("helm_release.")]
+    assert any("crds.createSecretStore is not false" in m for m in releases), releases
+
+
+# --- images ---------------------------------------------------------------------------------------------
+
+def test_every_sourced_digest_reaches_a_rendered_container(rendered: dict[str, RenderResult]) -> None:
+    from haflow import images
+    from haflow.rules.rendered import pod_template_spec
+
+    running = {str(c.get("image")) for item in rendered["prod"].objects
+               for group in ("initContainers", "containers")
+               for c in pod_template_spec(item.manifest).get(group) or []}
+    for pin in images.IMAGES:
+        if pin.digest is None:
+            continue
+        assert len(pin.digest) == len("sha256:") + 64 and pin.digest.startswith("sha256:"), pin
+        assert any(image.startswith(pin.repository) and image.endswith("@" + pin.digest) for image in running), pin
+
+
+def test_a_tag_only_image_is_reported(render_variant: Variant, rendered: dict[str, RenderResult],
+                                      environments: dict[str, Environment]) -> None:
+    assert about(evaluate_rendered(rendered["prod"], environments["prod"]), "HA-SEC-066", RELOADER) == []
+
+    def tag_only(values: dict[str, Any]) -> None:
+        del values["image"]
+
+    _, findings = render_variant("prod", edit_values("prod", "reloader", tag_only))
+    [finding] = about(findings, "HA-SEC-066", RELOADER)
+    assert finding.level == "warning"
+    assert "runs ghcr.io/stakater/reloader:v1.4.21 by tag only" in finding.message
