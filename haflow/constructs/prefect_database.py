@@ -93,8 +93,8 @@ def _from_secret(variable: str, key: str) -> dict[str, Any]:
 def bootstrap_job(inputs: PlatformInputs, namespace: str) -> dict[str, Any]:
     env = [
         {"name": "HOME", "value": "/tmp"},
-        {"name": prefect_database.HOST_ENV, "value": inputs.database_endpoint},
-        {"name": prefect_database.PORT_ENV, "value": inputs.database_port},
+        # One value: a port alone would be a YAML number in the values, which an env value cannot be
+        {"name": prefect_database.ADDRESS_ENV, "value": f"{inputs.database_endpoint}:{inputs.database_port}"},
         {"name": prefect_database.DATABASE_ENV, "value": inputs.database_name},
         {"name": prefect_database.OWNER_ROLE_ENV, "value": contract.PREFECT_DATABASE_OWNER},
         {"name": prefect_database.LOGIN_ROLES_ENV, "value": ",".join(contract.PREFECT_DATABASE_ROLES)},

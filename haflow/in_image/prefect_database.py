@@ -28,8 +28,7 @@ import secrets
 import ssl
 import sys
 
-HOST_ENV = "HAFLOW_DATABASE_HOST"
-PORT_ENV = "HAFLOW_DATABASE_PORT"
+ADDRESS_ENV = "HAFLOW_DATABASE_ADDRESS"  # host:port of the writer
 DATABASE_ENV = "HAFLOW_DATABASE_NAME"
 MASTER_USER_ENV = "HAFLOW_MASTER_USERNAME"
 MASTER_PASSWORD_ENV = "HAFLOW_MASTER_PASSWORD"  # noqa: S105 - the name of a variable, not a password
@@ -109,8 +108,9 @@ async def bootstrap() -> list[str]:
                          f"not one of the login roles {logins}")
     database = required(DATABASE_ENV)
     context = ssl.create_default_context(cafile=required(CA_FILE_ENV))
+    host, _, port = required(ADDRESS_ENV).rpartition(":")
     connection = await asyncpg.connect(
-        host=required(HOST_ENV), port=int(required(PORT_ENV)), database=database,
+        host=host, port=int(port), database=database,
         user=required(MASTER_USER_ENV), password=required(MASTER_PASSWORD_ENV), ssl=context,
     )
     done: list[str] = []
