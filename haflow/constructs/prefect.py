@@ -1,7 +1,8 @@
 """Self-hosted Prefect in HA: the server (API pods + a separate background-services deployment) and workers.
 
 State lives outside the pods: the database is Aurora PostgreSQL (the chart's bundled PostgreSQL is
-off; Prefect signs in as its own role, not the master user: haflow/constructs/prefect_database.py), and events, messaging, leases and the Docket scheduler run on ElastiCache Redis over TLS.
+off; Prefect signs in as its own role, not the master user: haflow/constructs/prefect_database.py), and
+events, messaging, leases and the Docket scheduler run on ElastiCache Redis over TLS.
 Credentials reach the pods only as Kubernetes Secrets that External Secrets builds from Secrets
 Manager (``prefect_synced_secrets``): no password is in the values or the Terraform state. Database
 migrations run before any API or background-services container starts (an init container, one pod at a time:

@@ -54,9 +54,9 @@ BACKOFF_LIMIT = 4
 ACTIVE_DEADLINE_SECONDS = 600
 # Keys of the bootstrap Secret
 MASTER_USERNAME_KEY = "master-username"
-MASTER_PASSWORD_KEY = "master-password"  # noqa: S105 - a key name
+MASTER_PASSWORD_KEY = "master-password"
 ROLE_KEY = "role"
-ROLE_PASSWORD_KEY = "role-password"  # noqa: S105 - a key name
+ROLE_PASSWORD_KEY = "role-password"
 SCRATCH_VOLUME = "scratch"
 
 
