@@ -86,7 +86,8 @@ def scram_verifier(password: str, salt: bytes | None = None, iterations: int = S
     def b64(raw: bytes) -> str:
         return base64.b64encode(raw).decode("ascii")
 
-    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+    # Joined, not one f-string: "$" followed by "{" in this source would be a Terraform interpolation in the values
+    return "$".join(("SCRAM-SHA-256", f"{iterations}:{b64(salt)}", f"{b64(stored_key)}:{b64(server_key)}"))
 
 
 def required(name: str) -> str:
