@@ -445,7 +445,8 @@ def rotate(running: Running, session: Session, bootstrap: Hook) -> tuple[str, st
 def sessions_of(session: Session) -> dict[str, int]:
     """Client sessions on Prefect's database, by login role."""
     rows = session.postgres.psql("select usename, count(*) from pg_stat_activity where datname = 'prefect' "
-                                 "and backend_type = 'client backend' group by usename").stdout.split()
+                                 "and backend_type = 'client backend' and pid <> pg_backend_pid() group by usename"
+                                 ).stdout.split()
     return {name: int(count) for name, count in (row.split("|") for row in rows)}
 
 
