@@ -13,8 +13,8 @@ from haflow.config import Environment
 from haflow.constructs import reloader
 from haflow.constructs.helm import PREFECT_SERVER, PREFECT_WORKER, RELOADER
 from haflow.constructs.prefect import (
-    BACKGROUND_SERVICES_LABELS,
     API_AUTH_SECRET,
+    BACKGROUND_SERVICES_LABELS,
     DATABASE_SECRET,
     REDIS_SECRET,
     SERVER_NAMESPACE,
