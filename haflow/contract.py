@@ -160,6 +160,25 @@ def workload_service_accounts(flow_run_namespace: str) -> dict[str, ServiceAccou
         "alertmanager": ALERTMANAGER_SERVICE_ACCOUNT,
     }
 
+# --- Prefect's credentials ---------------------------------------------------------------------------
+
+# The user of the Prefect API's basic auth (the auth string is "<user>:<password from Secrets Manager>")
+PREFECT_API_USER = "haflow"
+# Prefect's database roles (haflow.in_image.prefect_database creates them): a NOLOGIN role that owns Prefect's
+# database and everything in it, and the two login roles Secrets Manager's alternating-users rotation switches
+# between (its clone is "<username>_clone"). Each login session runs as the owner (ALTER ROLE ... SET role).
+PREFECT_DATABASE_OWNER = "prefect_owner"
+PREFECT_DATABASE_ROLES = ("prefect", "prefect_clone")
+# How a plan names the Aurora master secret: RDS's managed secret (aws_rds_cluster.master_user_secret), haflow's
+# own for a global database (resource id master-secret) and its replica in the secondary region (by name).
+MASTER_SECRET_MARKERS = ("master_user_secret", "master-secret", "/aurora-master")
+
+
+def names_master_secret(reference: str) -> bool:
+    """Whether a secret reference in a plan (an ARN expression or a secret name) is the Aurora master secret."""
+    return any(marker in reference for marker in MASTER_SECRET_MARKERS)
+
+
 # --- ports --------------------------------------------------------------------------------------------
 
 # Aurora PostgreSQL's default port; ElastiCache Redis's.

@@ -138,6 +138,9 @@ PREFECT_API = Pods("Prefect API", PREFECT_NAMESPACE, _match({
 # The API pods, the background services and the migration Job: everything of the prefect-server release.
 PREFECT_SERVER = Pods("Prefect server (API, background services, migrations)", PREFECT_NAMESPACE, _match({
     "app.kubernetes.io/name": "prefect-server", "app.kubernetes.io/instance": "prefect-server"}))
+# The Job that creates Prefect's database roles as the master user (haflow/constructs/prefect_database.py).
+PREFECT_DATABASE_BOOTSTRAP = Pods("Prefect database bootstrap Job", PREFECT_NAMESPACE, _match({
+    "app.kubernetes.io/name": "prefect-database-bootstrap"}))
 EXTERNAL_SECRETS = Pods("External Secrets (controller, webhook, cert controller)", EXTERNAL_SECRETS_NAMESPACE,
                         _match({"app.kubernetes.io/instance": "external-secrets"}))
 EXTERNAL_SECRETS_CONTROLLER = Pods("External Secrets controller", EXTERNAL_SECRETS_NAMESPACE, _match({
@@ -270,6 +273,8 @@ def intended_flows(inputs: FlowInputs) -> tuple[Flow, ...]:
         Flow("worker-to-api-server", worker, api, https, "creates and watches the flow-run Jobs"),
         Flow("prefect-to-aurora", PREFECT_SERVER, data_subnets(inputs), (Port(contract.POSTGRES_PORT),),
              "the API, background services and migrations use Aurora PostgreSQL"),
+        Flow("prefect-database-bootstrap-to-aurora", PREFECT_DATABASE_BOOTSTRAP, data_subnets(inputs),
+             (Port(contract.POSTGRES_PORT),), "creates Prefect's database roles before the server installs"),
         Flow("prefect-to-redis", PREFECT_SERVER, data_subnets(inputs), (Port(contract.REDIS_PORT),),
              "messaging, events, leases and Docket on ElastiCache"),
         Flow("flow-runs-to-aws", runs, aws, https, "S3 artifacts and STS (IRSA) for the flow role"),

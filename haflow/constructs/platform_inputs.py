@@ -3,7 +3,8 @@
 The foundation stack fills one PlatformInputs with attributes of its resources (Terraform tokens);
 the platform stack uses them, and cdktf turns each use into a cross-stack reference
 (an output of <env>-foundation read through terraform_remote_state in <env>-platform).
-Fields follow the section order: network, EKS, IRSA roles, database, cache, artifacts, logging, alerting.
+Fields follow the section order: network, EKS, IRSA roles, database, cache, Prefect's credentials, artifacts, logging,
+alerting.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class PlatformInputs:
     cache_primary_endpoint: str
     cache_port: str
     cache_auth_secret_arn: str
+    # Prefect's own credentials: the API's basic-auth password and the database login role (not the master)
+    prefect_api_auth_secret_arn: str
+    prefect_database_secret_arn: str
     # S3 artifacts
     artifacts_bucket_name: str
     # CloudWatch Logs group that fluent-bit ships container logs to

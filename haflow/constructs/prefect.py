@@ -1,11 +1,14 @@
 """Self-hosted Prefect in HA: the server (API pods + a separate background-services deployment) and workers.
 
 State lives outside the pods: the database is Aurora PostgreSQL (the chart's bundled PostgreSQL is
-off), and events, messaging, leases and the Docket scheduler run on ElastiCache Redis over TLS.
+off; Prefect signs in as its own role, not the master user: haflow/constructs/prefect_database.py), and
+events, messaging, leases and the Docket scheduler run on ElastiCache Redis over TLS.
 Credentials reach the pods only as Kubernetes Secrets that External Secrets builds from Secrets
 Manager (``prefect_synced_secrets``): no password is in the values or the Terraform state. Database
 migrations run before any API or background-services container starts (an init container, one pod at a time:
 haflow/constructs/prefect_migrations.py, docs/prefect-install-order.md) and in the chart's pre-upgrade Job.
+The API takes basic auth (``server.basicAuth``) from a password in Secrets Manager; the worker and the flow runs
+it starts send it (docs/security-prefect.md).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from haflow.constructs.helm import (
     helm_release,
 )
 from haflow.constructs.platform_inputs import PlatformInputs
+from haflow.constructs.prefect_database import PrefectDatabaseBootstrap
 from haflow.constructs.prefect_migrations import migration_init_container
 from haflow.constructs.reloader import reload_on
 from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, SyncedSecret
@@ -57,14 +61,18 @@ BACKGROUND_SERVICES_LABELS = {**SERVER_LABELS, "app.kubernetes.io/component": "b
 # database: a drain may take all but one pod.
 BACKGROUND_SERVICES_PDB_MIN_AVAILABLE = 1
 
+# The chart reads the auth string from this key of basicAuth.existingSecret (fixed in templates/deployment.yaml of
+# both charts): "<user>:<password>"
+API_AUTH_SECRET = "prefect-api-auth"
+API_AUTH_KEY = "auth-string"
 DATABASE_SECRET = "prefect-database"
 DATABASE_URL_KEY = "connection-string"
 REDIS_SECRET = "prefect-redis"
 REDIS_PASSWORD_KEY = "redis-password"
 DOCKET_URL_KEY = "docket-url"
 REDIS_DB = 0
-# Aurora's managed master secret is JSON with these keys:
-# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
+# Prefect's database secret (haflow.constructs.prefect_credentials) is JSON with these keys, as Aurora's master
+# secret is: https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html
 DATABASE_SECRET_USERNAME = "username"
 DATABASE_SECRET_PASSWORD_FIELD = "password"
 
@@ -118,8 +126,9 @@ def _env(variables: dict[str, str]) -> list[dict[str, str]]:
     return [{"name": name, "value": value} for name, value in sorted(variables.items())]
 
 
-def prefect_synced_secrets(inputs: PlatformInputs) -> list[SyncedSecret]:
-    """The Secrets the server reads: the database URL and the Redis password + Docket URL."""
+def prefect_synced_secrets(inputs: PlatformInputs, flow_run_namespace: str) -> list[SyncedSecret]:
+    """The Secrets Prefect reads: the database URL (as Prefect's own role), the Redis password + Docket URL, and
+    the API's auth string in the server's namespace and in the flow-run namespace (the worker and its flow runs)."""
     database_url = (
         "postgresql+asyncpg://{{ .username | urlquery }}:{{ .password | urlquery }}@"
         f"{inputs.database_endpoint}:{inputs.database_port}/{inputs.database_name}"
@@ -128,13 +137,22 @@ def prefect_synced_secrets(inputs: PlatformInputs) -> list[SyncedSecret]:
         "rediss://:{{ .password | urlquery }}@"
         f"{inputs.cache_primary_endpoint}:{inputs.cache_port}/{REDIS_DB}"
     )
+    api_auth = [
+        SyncedSecret(
+            name=API_AUTH_SECRET,
+            namespace=namespace,
+            remote={"password": (inputs.prefect_api_auth_secret_arn, None)},
+            template={API_AUTH_KEY: f"{contract.PREFECT_API_USER}:{{{{ .password }}}}"},
+        )
+        for namespace in sorted({SERVER_NAMESPACE, flow_run_namespace})
+    ]
     return [
         SyncedSecret(
             name=DATABASE_SECRET,
             namespace=SERVER_NAMESPACE,
             remote={
-                "username": (inputs.database_secret_arn, DATABASE_SECRET_USERNAME),
-                "password": (inputs.database_secret_arn, DATABASE_SECRET_PASSWORD_FIELD),
+                "username": (inputs.prefect_database_secret_arn, DATABASE_SECRET_USERNAME),
+                "password": (inputs.prefect_database_secret_arn, DATABASE_SECRET_PASSWORD_FIELD),
             },
             template={DATABASE_URL_KEY: database_url},
         ),
@@ -144,6 +162,7 @@ def prefect_synced_secrets(inputs: PlatformInputs) -> list[SyncedSecret]:
             remote={"password": (inputs.cache_auth_secret_arn, CACHE_AUTH_SECRET_PROPERTY)},
             template={REDIS_PASSWORD_KEY: "{{ .password }}", DOCKET_URL_KEY: docket_url},
         ),
+        *api_auth,
     ]
 
 
@@ -159,9 +178,12 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
     return {
         "global": {"prefect": {"env": _env(ALL_PREFECT_ENV)}},
         # Roll the API and background services when a synced credential changes (a rotation).
-        "commonAnnotations": reload_on([DATABASE_SECRET, REDIS_SECRET]),
+        "commonAnnotations": reload_on([API_AUTH_SECRET, DATABASE_SECRET, REDIS_SECRET]),
         "server": {
             "replicaCount": config.server.replicas,
+            # PREFECT_SERVER_API_AUTH_STRING from the Secret: every API call but /api/health and /api/ready
+            # needs it (prefect.server.api.server, token_validation), /api/admin/settings included.
+            "basicAuth": {"enabled": True, "existingSecret": API_AUTH_SECRET},
             "resources": _resources(config.server.resources),
             "affinity": anti_affinity_across_zones_and_hosts(SERVER_LABELS),
             "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": dict(ROLLING_UPDATE)},
@@ -204,10 +226,18 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
 def prefect_worker_values(config: Prefect, inputs: PlatformInputs) -> dict[str, Any]:
     """Values for the prefect-worker chart (validated against its values.schema.json in the tests)."""
     return {
+        # Roll the worker when the API password changes (a rotation).
+        "commonAnnotations": reload_on([API_AUTH_SECRET]),
         "worker": {
             "replicaCount": config.worker.replicas,
             "apiConfig": "selfHostedServer",
-            "selfHostedServerApiConfig": {"apiUrl": server_api_url()},
+            # PREFECT_API_AUTH_STRING from the Secret, and PREFECT_INTEGRATIONS_KUBERNETES_WORKER_API_AUTH_STRING_
+            # SECRET_NAME/KEY, with which prefect-kubernetes gives each flow-run Job the auth string as a
+            # secretKeyRef to the same Secret (in the flow-run namespace) rather than as a value.
+            "selfHostedServerApiConfig": {
+                "apiUrl": server_api_url(),
+                "basicAuth": {"enabled": True, "existingSecret": API_AUTH_SECRET},
+            },
             "config": {
                 "workPool": config.worker.work_pool,
                 "type": "kubernetes",
@@ -266,10 +296,12 @@ class PrefectPlatform(Construct):
         inputs: PlatformInputs,
         provider: TerraformProvider,
         kubernetes_provider: TerraformProvider,
+        secrets_refresh_interval: str,
         standby: bool = False,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
-        """``standby`` left out: the tier is installed."""
+        """``standby`` left out: the tier is installed. ``secrets_refresh_interval``: External Secrets' refresh
+        of the bootstrap's ExternalSecret (haflow/constructs/prefect_database.py)."""
         super().__init__(scope, construct_id)
         self.api_url = server_api_url()
         self.rds_ca = RdsCaBundle(self, "rds-ca", namespace=SERVER_NAMESPACE, provider=kubernetes_provider,
@@ -285,12 +317,21 @@ class PrefectPlatform(Construct):
         self.server_pdb: PodDisruptionBudgetV1 | None = None
         self.background_services_pdb: PodDisruptionBudgetV1 | None = None
         self.worker: Release | None = None
+        self.database_bootstrap: PrefectDatabaseBootstrap | None = None
         if standby:
             return
+        # Prefect's database roles exist before any Prefect pod signs in with them.
+        self.database_bootstrap = PrefectDatabaseBootstrap(
+            self, "database-bootstrap", inputs=inputs, namespace=SERVER_NAMESPACE,
+            refresh_interval=secrets_refresh_interval, provider=provider,
+            depends_on=[*depends_on, self.rds_ca.config_map],
+        )
         self.server = helm_release(
             self, "server", chart=PREFECT_SERVER, release_name=SERVER_RELEASE, namespace=SERVER_NAMESPACE,
             values=prefect_server_values(config, inputs), provider=provider,
-            depends_on=[*depends_on, self.rds_ca.config_map, self.docket_guard.config_map], create_namespace=False,
+            depends_on=[*depends_on, self.rds_ca.config_map, self.docket_guard.config_map,
+                        self.database_bootstrap.release],
+            create_namespace=False,
         )
         self.server_pdb = PodDisruptionBudgetV1(
             self, "server-pdb",

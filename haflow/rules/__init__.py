@@ -22,6 +22,7 @@ from haflow.rules import (  # noqa: F401
     network_policy,
     observability,
     prefect,
+    prefect_access,
     rendered,
     secrets,
     storage,
@@ -43,7 +44,8 @@ from haflow.rules.engine import (
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
 FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "observability", "data_loss",
-            "secrets", "rendered", "network_policy", "cluster_security", "dr", "terraform", "suppressions")
+            "secrets", "prefect_access", "rendered", "network_policy", "cluster_security", "dr", "terraform",
+            "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)
 

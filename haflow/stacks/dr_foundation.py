@@ -40,6 +40,7 @@ from haflow.constructs.irsa import ServiceAccountRole, workload_roles
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
 from haflow.constructs.platform_inputs import PlatformInputs
+from haflow.constructs.prefect_credentials import api_auth_secret_name, database_secret_name
 from haflow.constructs.replication import ReplicaBucket
 from haflow.stacks.backend import use_s3_backend
 from haflow.stacks.dr_common import dr_state, replica_bucket, secondary_name, secondary_region
@@ -178,6 +179,9 @@ class DrFoundationStack(TerraformStack):
             cache_primary_endpoint=self.cache.primary_endpoint,
             cache_port=self.cache.port,
             cache_auth_secret_arn=self.cache.auth_secret_arn,
+            # The replicas of Prefect's credentials in this region, by name (as the master secret's)
+            prefect_api_auth_secret_arn=api_auth_secret_name(env.name),
+            prefect_database_secret_arn=database_secret_name(env.name),
             artifacts_bucket_name=self.replica.bucket_name,
             container_log_group_name=self.eks.container_log_group.name,
             alerts_topic_arn=self.alerts.topic_arn,
@@ -228,6 +232,12 @@ class DrFoundationStack(TerraformStack):
             {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS),
              "Resource": f"arn:{self.partition}:secretsmanager:{region}:{self.account_id}:secret:"
              f"{master_secret_name(env.name)}-??????"},
+        )
+        roles["external-secrets"].attach_policy(
+            "prefect-credentials-read",
+            {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS),
+             "Resource": [f"arn:{self.partition}:secretsmanager:{region}:{self.account_id}:secret:{secret}-??????"
+                          for secret in (api_auth_secret_name(env.name), database_secret_name(env.name))]},
         )
         self.cache.grant_read_auth_token(roles["external-secrets"])
         self.alerts.grant_publish(roles["alertmanager"])

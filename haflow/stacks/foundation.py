@@ -23,6 +23,7 @@ from haflow.constructs.irsa import ServiceAccountRole, workload_roles
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
 from haflow.constructs.platform_inputs import PlatformInputs
+from haflow.constructs.prefect_credentials import PrefectCredentials
 from haflow.fis import MAX_STOP_CONDITIONS
 from haflow.stacks.backend import use_s3_backend
 from haflow.stacks.dr_common import replicate_artifacts
@@ -96,6 +97,13 @@ class FoundationStack(TerraformStack):
             config=env.cache, vpc_id=self.network.vpc_id, subnet_group_name=self.network.cache_subnet_group_name,
             client_security_group_id=self.eks.cluster_security_group_id,
         )
+        self.prefect_credentials = PrefectCredentials(
+            self, "prefect-credentials", name=env.name, region=env.region,
+            protect=env.database.protect_from_destroy, database_endpoint=self.database.endpoint,
+            database_port=self.database.port, database_name=self.database.database_name,
+            master_secret_arn=self.database.secret_arn,
+            replica_region=env.dr.secondary_region if env.dr.enabled else None,
+        )
         self.artifacts = Artifacts(
             self, "artifacts", name=env.name, config=env.artifacts, access_log_bucket=self.access_logs
         )
@@ -163,6 +171,8 @@ class FoundationStack(TerraformStack):
             cache_primary_endpoint=self.cache.primary_endpoint,
             cache_port=self.cache.port,
             cache_auth_secret_arn=self.cache.auth_secret_arn,
+            prefect_api_auth_secret_arn=self.prefect_credentials.api_auth_secret_arn,
+            prefect_database_secret_arn=self.prefect_credentials.database_secret_arn,
             artifacts_bucket_name=self.artifacts.bucket_name,
             container_log_group_name=self.eks.container_log_group.name,
             alerts_topic_arn=self.alerts.topic_arn,
@@ -181,6 +191,7 @@ class FoundationStack(TerraformStack):
         self.eks.grant_write_container_logs(roles["fluent-bit"])
         self.database.grant_read_master_secret(roles["external-secrets"])
         self.cache.grant_read_auth_token(roles["external-secrets"])
+        self.prefect_credentials.grant_read(roles["external-secrets"])
         self.alerts.grant_publish(roles["alertmanager"])
         grant_read_receiver_secrets(
             roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=env.region,
@@ -216,6 +227,8 @@ class FoundationStack(TerraformStack):
             "cache_primary_endpoint": inputs.cache_primary_endpoint,
             "cache_port": inputs.cache_port,
             "cache_auth_secret_arn": inputs.cache_auth_secret_arn,
+            "prefect_api_auth_secret_arn": inputs.prefect_api_auth_secret_arn,
+            "prefect_database_secret_arn": inputs.prefect_database_secret_arn,
             "artifacts_bucket_name": inputs.artifacts_bucket_name,
             "container_log_group_name": inputs.container_log_group_name,
             "alerts_topic_arn": inputs.alerts_topic_arn,

@@ -110,7 +110,7 @@ class PlatformStack(TerraformStack):
         self.secrets = ExternalSecrets(
             self, "external-secrets", config=env.secrets, region=inputs.region,
             role_arn=inputs.external_secrets_role_arn,
-            secrets=[*prefect_synced_secrets(inputs), *model_api_synced_secrets(inputs),
+            secrets=[*prefect_synced_secrets(inputs, env.prefect.flow_run_namespace), *model_api_synced_secrets(inputs),
                      *observability_synced_secrets(env.observability.alerts)],
             provider=self.helm,
             depends_on=list(namespaces.values()),
@@ -125,7 +125,8 @@ class PlatformStack(TerraformStack):
         )
         self.prefect = PrefectPlatform(
             self, "prefect", config=env.prefect, inputs=inputs, provider=self.helm,
-            kubernetes_provider=self.kubernetes, standby=prefect_standby,
+            kubernetes_provider=self.kubernetes, secrets_refresh_interval=env.secrets.refresh_interval,
+            standby=prefect_standby,
             depends_on=[self.secrets.synced, self.reloader.release, *namespaces.values()],
         )
         # GPU nodes advertise nvidia.com/gpu only once the device plugin runs on them.

@@ -13,6 +13,7 @@ from haflow.config import Environment
 from haflow.constructs import reloader
 from haflow.constructs.helm import PREFECT_SERVER, PREFECT_WORKER, RELOADER
 from haflow.constructs.prefect import (
+    API_AUTH_SECRET,
     BACKGROUND_SERVICES_LABELS,
     DATABASE_SECRET,
     REDIS_SECRET,
@@ -129,7 +130,7 @@ def test_prefect_pods_roll_when_a_synced_credential_changes(
     """Reloader restarts a Deployment whose annotation names a Secret that changed (a rotated password)."""
     deployment = find(server_objects(environments["prod"]), "Deployment", name)
     watched = deployment["metadata"]["annotations"][RELOADER_SECRET_ANNOTATION].split(",")
-    assert set(watched) == {DATABASE_SECRET, REDIS_SECRET}
+    assert set(watched) == {API_AUTH_SECRET, DATABASE_SECRET, REDIS_SECRET}
 
 
 def test_reloader_is_replicated_and_guarded(environments: dict[str, Environment]) -> None:

@@ -24,11 +24,17 @@ class RequestFailed(Exception):
 @dataclass
 class Api:
     url: str  # ends with /api
+    auth: tuple[str, str] | None = None  # the API's basic auth (user, password), as the rendered pods send it
     timeout: float = 10.0
     retried: list[str] = field(default_factory=list)  # every attempt that failed and was retried
 
     def __post_init__(self) -> None:
-        self.session = requests.Session()
+        self.session = self._session()
+
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        session.auth = self.auth
+        return session
 
     def request(self, method: str, path: str, body: Any = None, *, retries: int = RETRIES) -> Any:
         delay = BACKOFF
@@ -44,7 +50,7 @@ class Api:
             except requests.RequestException as error:
                 problem = type(error).__name__
                 self.session.close()
-                self.session = requests.Session()
+                self.session = self._session()
             if attempt == retries:
                 raise RequestFailed(f"{method} {path}: failed after {retries} retries ({problem})")
             self.retried.append(f"{method} {path}: {problem}")

@@ -8,6 +8,7 @@ process still carrying the session's marker then is killed, even after a failed 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -20,9 +21,12 @@ from typing import Any
 
 import pytest
 
+from haflow import contract
 from haflow.config import Environment
+from haflow.constructs import prefect_database
 from haflow.constructs.database import master_secret_name
 from haflow.constructs.prefect import SERVER_RELEASE, WORKER_RELEASE
+from haflow.constructs.prefect_credentials import api_auth_secret_name, database_secret_name
 from haflow.plan import StackJson
 from haflow.render import RenderResult, render_environment
 from tests.smoke import podenv, tls
@@ -45,6 +49,12 @@ STARTUP_API_REPLICAS = 2
 # in the secondary region, which the DR platform names rather than references)
 DATABASE_SECRET_MARKERS = ("master_user_secret", "database_master-secret", master_secret_name(ENVIRONMENT))
 CACHE_SECRET_MARKER = "auth-token-secret"
+# Prefect's own credentials (haflow.constructs.prefect_credentials), referenced by the primary, named by the DR platform
+PREFECT_DATABASE_SECRET_MARKERS = ("prefect-credentials_database-secret", database_secret_name(ENVIRONMENT))
+API_AUTH_SECRET_MARKERS = ("prefect-credentials_api-auth-secret", api_auth_secret_name(ENVIRONMENT))
+# The releases of the Prefect tier, in the platform stack's order (depends_on): the database roles, the server, the
+# worker
+TIER_RELEASES = (prefect_database.RELEASE_NAME, SERVER_RELEASE, WORKER_RELEASE)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -101,16 +111,30 @@ class Session:
     process_job_template: Path
     postgres: Postgres
     redis: Redis
+    # Secrets Manager's values of Prefect's database secret (the login role it names now) and API password
+    prefect_role: str = contract.PREFECT_DATABASE_ROLES[0]
+    prefect_password: str = field(default_factory=lambda: secrets.token_urlsafe(24).replace("-", "x").replace("_", "y"))
+    api_password: str = field(default_factory=lambda: secrets.token_urlsafe(24).replace("-", "x").replace("_", "y"))
+
+    @property
+    def api_auth(self) -> tuple[str, str]:
+        """What a client of the API sends (basic auth user and password)."""
+        return contract.PREFECT_API_USER, self.api_password
 
     @property
     def logs(self) -> Path:
         return self.root / "logs"
 
     def secrets(self) -> dict[str, dict[str, str]]:
-        """Secrets Manager as the fixtures fill it (the RDS master secret, the ElastiCache AUTH token)."""
+        """Secrets Manager as the fixtures fill it (the RDS master secret, Prefect's database role and API password,
+        the ElastiCache AUTH token)."""
         master = {"username": MASTER_USER, "password": self.postgres.master_password}
+        role = {"username": self.prefect_role, "password": self.prefect_password}
+        api = {"password": self.api_password}
         return {
             **dict.fromkeys(DATABASE_SECRET_MARKERS, master),
+            **dict.fromkeys(PREFECT_DATABASE_SECRET_MARKERS, role),
+            **dict.fromkeys(API_AUTH_SECRET_MARKERS, api),
             CACHE_SECRET_MARKER: {"token": self.redis.password},
         }
 
@@ -188,7 +212,7 @@ def rendered(render_result: RenderResult) -> podenv.Rendered:
 @pytest.fixture(scope="session")
 def install_orders(render_result: RenderResult) -> dict[str, InstallOrder]:
     """How Helm installs each Prefect release: from the rendered objects and the helm_release settings."""
-    return {release: install_order(render_result, release) for release in (SERVER_RELEASE, WORKER_RELEASE)}
+    return {release: install_order(render_result, release) for release in TIER_RELEASES}
 
 
 def schema_tables(session: Session) -> list[str]:
@@ -207,16 +231,16 @@ class Running:
 def running(
     session: Session, rendered: podenv.Rendered, install_orders: dict[str, InstallOrder], measurements: Measurements
 ) -> Iterator[Running]:
-    """prod's Prefect tier, scaled down, installed in Helm's order on an EMPTY database: prefect-server (its
-    hooks, its objects, the wait within the release's timeout, its post-install hooks), then prefect-worker
-    (depends_on the server). Started once; scenarios break it and leave it working."""
+    """prod's Prefect tier, scaled down, installed in Helm's order on an EMPTY database: prefect-database-bootstrap
+    (its hook Job creates Prefect's database roles as the master), prefect-server (its hooks, its objects, the wait
+    within the release's timeout, its post-install hooks), then prefect-worker (depends_on the server). Started once; scenarios break it and leave it working."""
     tables = schema_tables(session)
     assert tables == [], f"the install must start on an empty database; it holds {tables}"
     api_probe = podenv.container_of(rendered.find(*podenv.ROLE_OBJECTS[podenv.API]))["readinessProbe"]
     proxy = Proxy(api_probe["httpGet"]["path"], int(api_probe.get("failureThreshold", 3)))
     proxy.start()
     tier = PrefectTier(rendered, session.local(proxy.url, session.root / "pods"), proxy, session.run_id,
-                       session.logs, api_replicas=STARTUP_API_REPLICAS)
+                       session.logs, api_replicas=STARTUP_API_REPLICAS, api_auth=session.api_auth)
     try:
         tier.plan()
         measurements.tables.append("rewrite table (rendered -> local):\n" + environment_table(tier.pods))

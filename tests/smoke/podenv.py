@@ -27,19 +27,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
+from haflow.constructs import prefect_database
 from haflow.constructs.prefect import SERVER_NAMESPACE, SERVER_RELEASE, WORKER_RELEASE
 
 API = "api"
 BACKGROUND = "background-services"
 MIGRATIONS = "migrations"
 WORKER = "worker"
-ROLES = (MIGRATIONS, API, BACKGROUND, WORKER)
+BOOTSTRAP = "database-bootstrap"
+ROLES = (BOOTSTRAP, MIGRATIONS, API, BACKGROUND, WORKER)
 # (kind, name) of the rendered object each role runs as
 ROLE_OBJECTS = {
     API: ("Deployment", SERVER_RELEASE),
     BACKGROUND: ("Deployment", f"{SERVER_RELEASE}-background-services"),
     MIGRATIONS: ("Job", f"{SERVER_RELEASE}-db-migrations"),
     WORKER: ("Deployment", WORKER_RELEASE),
+    BOOTSTRAP: ("Job", prefect_database.NAME),
 }
 IMAGE_ENTRYPOINT = ["/usr/bin/tini", "-g", "--", "/opt/prefect/entrypoint.sh"]
 PEM_HEADER = "-----BEGIN CERTIFICATE-----"

@@ -19,11 +19,14 @@ from pathlib import Path
 from tests.smoke import podenv
 from tests.smoke.client import Api, ready
 from tests.smoke.helm_order import Hook, InstallOrder, ready_pods_needed
-from tests.smoke.podenv import API, BACKGROUND, MIGRATIONS, WORKER, LocalServices, PodProcess, Rendered
+from tests.smoke.podenv import API, BACKGROUND, BOOTSTRAP, MIGRATIONS, WORKER, LocalServices, PodProcess, Rendered
 from tests.smoke.processes import RUN_MARKER, Process, free_port, wait_for
 from tests.smoke.proxy import Proxy
 
 FLOWS_DIR = Path(__file__).resolve().parent / "flows"
+# Hooks Helm only creates (no wait): their content reaches the Job's pod through podenv (a ConfigMap's files, an
+# ExternalSecret's template filled with the fixtures' secrets)
+CREATED_HOOK_KINDS = ("ConfigMap", "ExternalSecret")
 MIGRATION_TIMEOUT = 120
 # The kubelet restarts an exited container of a Deployment's pod (restartPolicy Always) after a back-off
 # of 10 s, doubled per restart up to 5 minutes (CrashLoopBackOff).
@@ -57,6 +60,7 @@ class PrefectTier:
     log_dir: Path
     api_replicas: int = 2
     background_replicas: int = 1
+    api_auth: tuple[str, str] | None = None  # what the scenarios' client sends (the rendered pods send their own)
     pods: dict[str, PodProcess] = field(default_factory=dict)
     processes: dict[str, Process] = field(default_factory=dict)
     api_ports: dict[str, int] = field(default_factory=dict)
@@ -75,7 +79,7 @@ class PrefectTier:
         exited_at: dict[str, float] = {}
         while not self._stopping.wait(0.5):
             for instance, process in list(self.processes.items()):
-                if instance in self.held or process.alive() or self.pods[instance].role == MIGRATIONS:
+                if instance in self.held or process.alive() or self.pods[instance].role in (MIGRATIONS, BOOTSTRAP):
                     exited_at.pop(instance, None)
                     continue
                 now = time.monotonic()
@@ -103,6 +107,7 @@ class PrefectTier:
 
     def plan(self) -> None:
         """Every pod's process, built before anything starts (so the rewrite table is complete)."""
+        self.pod(BOOTSTRAP, "database-bootstrap")
         self.pod(MIGRATIONS, "migrations")
         for index in range(self.api_replicas):
             name = f"api-{index}"
@@ -226,7 +231,10 @@ class PrefectTier:
             self.start(instance)
 
     def run_hook(self, hook: Hook, timeout: float) -> float:
-        """A hook Job, run to completion as Helm waits for it (its pods retried up to backoffLimit)."""
+        """A hook Job, run to completion as Helm waits for it (its pods retried up to backoffLimit). A ConfigMap or
+        ExternalSecret hook is only created: the Job's pod reads what it holds from the render (podenv)."""
+        if hook.kind in CREATED_HOOK_KINDS:
+            return 0.0
         if hook.kind != "Job":
             raise podenv.Unsupported(f"hook {hook.kind}/{hook.name}: the harness runs Job hooks only")
         instance = self.instances_of(self.role_of(hook.manifest))[0]
@@ -316,7 +324,7 @@ class PrefectTier:
             process.stop(timeout=5)
 
     def api(self) -> Api:
-        return Api(self.proxy.url)
+        return Api(self.proxy.url, self.api_auth)
 
     def logs(self, instances: list[str] | None = None) -> str:
         return "\n".join(p.tail() for name, p in self.processes.items() if instances is None or name in instances)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import time
 
+from haflow.constructs import prefect_database
 from haflow.constructs.prefect import SERVER_RELEASE, WORKER_RELEASE
 from haflow.constructs.prefect_migrations import INIT_CONTAINER_NAME
 from tests.smoke import podenv
@@ -61,6 +62,9 @@ def test_negative_control_without_the_init_container_the_first_install_times_out
     try:
         tier.plan()
         assert all(not processes for processes in tier.init.values())
+        # Prefect's database roles, as the platform creates them before prefect-server (no table: the schema
+        # stays empty)
+        tier.install(install_orders[prefect_database.RELEASE_NAME])
         try:
             tier.install(install_orders[SERVER_RELEASE], timeout=NEGATIVE_CONTROL_SECONDS)
         except InstallFailed as error:

@@ -20,12 +20,13 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
+from haflow.constructs import prefect_database
 from haflow.constructs.prefect import DATABASE_SECRET, SERVER_NAMESPACE, SERVER_RELEASE, WORKER_RELEASE
 from haflow.merge import deep_merge
 from haflow.plan import StackJson
 from haflow.render import RenderResult, render_environment
 from tests.smoke import podenv
-from tests.smoke.conftest import STARTUP_API_REPLICAS, Measurements, Running, Session
+from tests.smoke.conftest import STARTUP_API_REPLICAS, TIER_RELEASES, Measurements, Running, Session
 from tests.smoke.helm_order import install_order
 from tests.smoke.proxy import Proxy
 from tests.smoke.servers import Postgres
@@ -76,7 +77,8 @@ def dr_tier(session: Session, rendered: podenv.Rendered, standby: Postgres, name
     proxy = Proxy("/api/ready", 3)
     proxy.start()
     tier = PrefectTier(rendered, session.local(proxy.url, session.root / f"pods-{name}", postgres_port=standby.port),
-                       proxy, session.run_id, session.logs / name, api_replicas=STARTUP_API_REPLICAS)
+                       proxy, session.run_id, session.logs / name, api_replicas=STARTUP_API_REPLICAS,
+                       api_auth=session.api_auth)
     tier.log_dir.mkdir(parents=True, exist_ok=True)
     tier.plan()
     return tier, proxy
@@ -87,7 +89,7 @@ def test_dr_standby_installs_no_prefect_release_and_keeps_what_the_tier_needs(
 ) -> None:
     assert standby.in_recovery()
     releases = {item.release for item in standby_render.objects}
-    assert SERVER_RELEASE not in releases and WORKER_RELEASE not in releases, releases
+    assert not {SERVER_RELEASE, WORKER_RELEASE, prefect_database.RELEASE_NAME} & releases, releases
     assert "prefect_flow_run_role_arn" in standby_render.platform.get("output", {})
     rendered = podenv.render_result_objects(standby_render)
     assert rendered.external_secret(DATABASE_SECRET, SERVER_NAMESPACE)
@@ -121,7 +123,7 @@ def test_after_promotion_the_dr_tier_installs_in_helm_order_and_serves_the_prima
     promoted = time.monotonic() - started
     tier, proxy = dr_tier(session, podenv.render_result_objects(serving_render), standby, "dr-promoted")
     try:
-        for release in (SERVER_RELEASE, WORKER_RELEASE):
+        for release in TIER_RELEASES:  # the bootstrap finds the replicated roles and sets the same password
             tier.install(install_order(serving_render, release))
         flows = {flow["name"] for flow in tier.api().post("/flows/filter", {})}
         assert PRIMARY_FLOW in flows, flows

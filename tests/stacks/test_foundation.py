@@ -11,6 +11,7 @@ import pytest
 
 from haflow.config import Environment
 from haflow.constructs.platform_inputs import PlatformInputs
+from haflow.constructs.prefect_credentials import api_auth_secret_name, database_secret_name
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.plan import resources
 
@@ -91,3 +92,27 @@ def test_outputs_cover_what_the_platform_stack_reads(synthesized: dict[str, Any]
     outputs = synthesized[f"{env}-foundation"]["output"]
     wanted = {field.name for field in dataclasses.fields(PlatformInputs)} - PLAIN_CONTRACT_FIELDS
     assert wanted <= set(outputs)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_prefects_credentials_are_generated_in_secrets_manager_and_only_external_secrets_reads_them(
+    synthesized: dict[str, Any], environments: dict[str, Environment], env: str
+) -> None:
+    """The API password and Prefect's database role: generated inside Terraform (no literal), kept by a version
+    that ignores later plans, replicated with a secondary region, readable by the External Secrets role only."""
+    stack = synthesized[f"{env}-foundation"]
+    secrets = {body["name"]: (name, body) for name, body in resources(stack, "aws_secretsmanager_secret").items()}
+    for wanted in (api_auth_secret_name(env), database_secret_name(env)):
+        name, body = secrets[wanted]
+        assert bool(body.get("replica")) is environments[env].dr.enabled, wanted
+        [version] = [v for v in resources(stack, "aws_secretsmanager_secret_version").values()
+                     if v["secret_id"] == f"${{aws_secretsmanager_secret.{name}.id}}"]
+        assert version["lifecycle"]["ignore_changes"] == ["secret_string"]
+        assert "data.aws_secretsmanager_random_password" in version["secret_string"] or \
+            "local." in version["secret_string"], version["secret_string"]
+        readers = [policy["name"] for policy in resources(stack, "aws_iam_role_policy").values()
+                   if f"aws_secretsmanager_secret.{name}.arn" in policy["policy"]]
+        assert readers == ["prefect-credentials-read"], readers
+        reader_roles = {policy["role"] for policy in resources(stack, "aws_iam_role_policy").values()
+                        if f"aws_secretsmanager_secret.{name}.arn" in policy["policy"]}
+        assert all("external-secrets" in role for role in reader_roles), reader_roles

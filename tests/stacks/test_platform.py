@@ -88,7 +88,7 @@ def test_every_chart_is_pinned_with_its_repository(synthesized: dict[str, StackJ
     pinned = {chart.name: chart for chart in ALL_CHARTS}
     for name, body in releases(platform(synthesized, env_name)).items():
         if body["chart"].startswith("assets/"):  # the local manifests chart, shipped with the stack
-            assert name in ("synced-secrets", "network-policies", "ingress-nginx-scope")
+            assert name in ("synced-secrets", "network-policies", "ingress-nginx-scope", "prefect-database-bootstrap")
             continue
         chart = pinned[body["chart"]]
         assert (body["repository"], body["version"]) == (chart.repository, chart.version)
@@ -230,10 +230,9 @@ def test_prefect_uses_aurora_through_an_eso_built_secret(synthesized: dict[str, 
     assert foundation_ref(env_name, "aws_rds_cluster", "endpoint").search(url)
     keys = {d["remoteRef"]["key"] for d in secret["spec"]["data"]}
     (key,) = keys
-    if env_name == "prod":  # a global database: haflow's own master secret, replicated to the secondary region
-        assert foundation_ref(env_name, "aws_secretsmanager_secret", "arn").search(key)
-    else:
-        assert foundation_ref(env_name, "aws_rds_cluster", "master_user_secret0secret_arn").search(key)
+    # Prefect's own role (haflow/constructs/prefect_credentials.py), never the master secret
+    assert foundation_ref(env_name, "aws_secretsmanager_secret", "arn").search(key)
+    assert "prefect-credentials_database-secret" in key and "master" not in key, key
     assert {d["remoteRef"]["property"] for d in secret["spec"]["data"]} == {"username", "password"}
     everywhere = {e["name"]: e["value"] for e in server["global"]["prefect"]["env"]}
     assert everywhere["PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"] == "true"
