@@ -21,6 +21,7 @@ from haflow.rules import (  # noqa: F401
     network_policy,
     observability,
     prefect,
+    redis_acl,
     rendered,
     secrets,
     storage,
@@ -41,8 +42,8 @@ from haflow.rules.engine import (
 )
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
-FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "observability", "data_loss",
-            "secrets", "rendered", "network_policy", "dr", "terraform", "suppressions")
+FAMILIES = ("network", "eks", "database", "cache", "redis_acl", "storage", "workloads", "prefect", "observability",
+            "data_loss", "secrets", "rendered", "network_policy", "dr", "terraform", "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)
 

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.model import Environment
+from haflow.config.redis_acl import MODEL_API, PREFECT
 from haflow.constructs.alerting import AlertTopics, grant_read_receiver_secrets
 from haflow.constructs.artifacts import (
     BUCKET_READ_ACTIONS,
@@ -164,7 +165,8 @@ class DrFoundationStack(TerraformStack):
             database_secret_arn=master_secret_name(env.name),
             cache_primary_endpoint=self.cache.primary_endpoint,
             cache_port=self.cache.port,
-            cache_auth_secret_arn=self.cache.auth_secret_arn,
+            cache_prefect_secret_arn=self.cache.user_secret_arn(PREFECT.consumer),
+            cache_model_api_secret_arn=self.cache.user_secret_arn(MODEL_API.consumer),
             artifacts_bucket_name=self.replica.bucket_name,
             container_log_group_name=self.eks.container_log_group.name,
             alerts_topic_arn=self.alerts.topic_arn,
@@ -216,7 +218,7 @@ class DrFoundationStack(TerraformStack):
              "Resource": f"arn:{self.partition}:secretsmanager:{region}:{self.account_id}:secret:"
              f"{master_secret_name(env.name)}-??????"},
         )
-        self.cache.grant_read_auth_token(roles["external-secrets"])
+        self.cache.grant_read_user_secrets(roles["external-secrets"])
         self.alerts.grant_publish(roles["alertmanager"])
         grant_read_receiver_secrets(
             roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=region,
