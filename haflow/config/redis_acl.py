@@ -34,12 +34,15 @@ PREFECT_KEY_PATTERNS = (
     "triggers:*",
     # prefect_redis.lease_storage (prefect:concurrency:...), prefect_redis.cleanup_queue (prefect:worker-cleanup:...)
     "prefect:*",
-    # pydocket: every key of the docket named by PREFECT_SERVER_DOCKET_NAME (default prefect-server)
+    # pydocket: every key of a docket is <docket name>:...; the API's docket is PREFECT_SERVER_DOCKET_NAME (default
+    # prefect-server), the background services' is prefect (under prefect:* above)
     "prefect-server:*",
 )
-# Pub/sub: pydocket's cancellation and progress channels (<docket>:cancel:<key>, <docket>:...), the cleanup
-# queue's wake-up channel (prefect:worker-cleanup:wakeup-channel:<pool>).
-PREFECT_CHANNEL_PATTERNS = ("prefect-server:*", "prefect:*")
+# Pub/sub: pydocket's channels (<docket>:cancel:<key>, <docket>:state:<key>, <docket>:progress:<key>) and the
+# cleanup queue's wake-up channel (prefect:worker-cleanup:wakeup-channel:<pool>). PSUBSCRIBE needs its pattern
+# listed literally (https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/): pydocket
+# subscribes to <docket>:cancel:*.
+PREFECT_CHANNEL_PATTERNS = ("prefect-server:*", "prefect:*", "prefect-server:cancel:*", "prefect:cancel:*")
 # Streams, hashes, sets, sorted sets, strings, Lua scripts (EVALSHA/EVAL: lease storage, ordering, pydocket),
 # MULTI/EXEC pipelines, pub/sub; never the dangerous ones (FLUSHALL, KEYS, CONFIG, DEBUG, MIGRATE, ...).
 PREFECT_COMMANDS = (

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from haflow.config import Environment
+from haflow.config.redis_acl import CONSUMERS
 from haflow.constructs.database import master_secret_name
 from haflow.constructs.prefect import SERVER_RELEASE, WORKER_RELEASE
 from haflow.plan import StackJson
@@ -44,7 +45,8 @@ STARTUP_API_REPLICAS = 2
 # (RDS-managed without DR; with DR, the secret haflow creates for the global database's primary, and its replica
 # in the secondary region, which the DR platform names rather than references)
 DATABASE_SECRET_MARKERS = ("master_user_secret", "database_master-secret", master_secret_name(ENVIRONMENT))
-CACHE_SECRET_MARKER = "auth-token-secret"
+# Each Redis consumer's password secret (haflow.constructs.cache: construct id <consumer>-password-secret)
+CACHE_SECRET_MARKERS = {user.user_name: f"{user.consumer}-password-secret" for user in CONSUMERS}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -107,11 +109,11 @@ class Session:
         return self.root / "logs"
 
     def secrets(self) -> dict[str, dict[str, str]]:
-        """Secrets Manager as the fixtures fill it (the RDS master secret, the ElastiCache AUTH token)."""
+        """Secrets Manager as the fixtures fill it (the RDS master secret, each Redis user's password)."""
         master = {"username": MASTER_USER, "password": self.postgres.master_password}
         return {
             **dict.fromkeys(DATABASE_SECRET_MARKERS, master),
-            CACHE_SECRET_MARKER: {"token": self.redis.password},
+            **{marker: {"password": self.redis.passwords[user]} for user, marker in CACHE_SECRET_MARKERS.items()},
         }
 
     def local(self, api_url: str, pod_root: Path, **overrides: object) -> podenv.LocalServices:
