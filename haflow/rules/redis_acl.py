@@ -105,9 +105,9 @@ def one_credential_per_consumer(user_group: LiteralResource, stack: Stack, env: 
         for version in versions:
             secret = stack.referenced(version, "secret_id", "aws_secretsmanager_secret")
             owners.setdefault(secret.address, []).append(user.address)
-    for secret, users in sorted(owners.items()):
-        if len(users) > 1:
-            problems.append(f"{', '.join(users)} share the password in {secret}")
+    for secret_address, sharing in sorted(owners.items()):
+        if len(sharing) > 1:
+            problems.append(f"{', '.join(sharing)} share the password in {secret_address}")
     return problems
 
 
