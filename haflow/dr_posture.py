@@ -1,7 +1,7 @@
 """What happens to each stateful resource of a primary stack when the primary region is lost.
 
 replicated: a copy in the secondary region is kept current (Aurora Global Database, S3 CRR, secret replicas);
-rebuilt: the secondary has its own, empty or regenerated (Redis, its auth token);
+rebuilt: the secondary has its own, empty or regenerated (Redis, its users' passwords);
 lost: nothing in the secondary holds it, and that is accepted for the reason given.
 
 Provider-free (read from the synthesized JSON); the HA-DR rules and the region report share it.
@@ -52,7 +52,7 @@ def posture(resource: plan.Resource, stack: dict[str, Any]) -> Posture:
     if resource.type == "aws_secretsmanager_secret":
         if plan.as_list(body.get("replica")):
             return Posture(REPLICATED, "Secrets Manager replica in the secondary region")
-        return Posture(REBUILT, "the secondary generates its own (its Redis has its own auth token)")
+        return Posture(REBUILT, "the secondary generates its own (its Redis has its own users' passwords)")
     return Posture(None, f"{resource.type} has no DR posture")
 
 

@@ -23,9 +23,11 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.platform import ModelApi
+from haflow.config.redis_acl import MODEL_API as MODEL_API_REDIS_USER
+from haflow.config.redis_acl import MODEL_API_KEY_PREFIX
 from haflow.constructs.eks import POOL_LABEL
 from haflow.constructs.platform_inputs import PlatformInputs
-from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, SyncedSecret
+from haflow.constructs.secrets import CACHE_USER_SECRET_PROPERTY, SyncedSecret
 from haflow.constructs.structs import struct_kwargs
 
 NAME = "model-api"
@@ -50,14 +52,15 @@ def labels(track: str) -> dict[str, str]:
 
 
 def model_api_synced_secrets(inputs: PlatformInputs) -> list[SyncedSecret]:
-    """model-api's response cache is the environment's Redis: its TLS URL with the AUTH token."""
+    """model-api's response cache is the environment's Redis: its TLS URL as Redis user ``model-api``, which
+    reaches only keys under REDIS_KEY_PREFIX (haflow.config.redis_acl), with a password of its own."""
     return [
         SyncedSecret(
             name=REDIS_SECRET,
             namespace=NAMESPACE,
-            remote={"password": (inputs.cache_auth_secret_arn, CACHE_AUTH_SECRET_PROPERTY)},
+            remote={"password": (inputs.cache_model_api_secret_arn, CACHE_USER_SECRET_PROPERTY)},
             template={
-                REDIS_URL_KEY: "rediss://:{{ .password | urlquery }}@"
+                REDIS_URL_KEY: f"rediss://{MODEL_API_REDIS_USER.user_name}:{{{{ .password | urlquery }}}}@"
                 f"{inputs.cache_primary_endpoint}:{inputs.cache_port}/1",
             },
         )
@@ -114,6 +117,8 @@ def pod_spec(config: ModelApi, inputs: PlatformInputs, *, track: str, image_tag:
                         "name": "REDIS_URL",
                         "value_from": {"secret_key_ref": {"name": REDIS_SECRET, "key": REDIS_URL_KEY}},
                     },
+                    # The only keys its Redis user may touch: every key the app writes starts with this.
+                    {"name": "REDIS_KEY_PREFIX", "value": MODEL_API_KEY_PREFIX},
                 ],
                 "resources": {"requests": requests, "limits": limits},
                 # Up to 5 minutes to load the model before liveness checks begin.

@@ -39,10 +39,12 @@ class PlatformInputs:
     # ElastiCache Redis
     cache_primary_endpoint: str
     cache_port: str
-    cache_auth_secret_arn: str
     # Prefect's own credentials: the API's basic-auth password and the database login role (not the master)
     prefect_api_auth_secret_arn: str
     prefect_database_secret_arn: str
+    # each consumer's Redis password (ElastiCache RBAC user prefect / model-api), a secret of its own
+    cache_prefect_secret_arn: str
+    cache_model_api_secret_arn: str
     # S3 artifacts
     artifacts_bucket_name: str
     # CloudWatch Logs group that fluent-bit ships container logs to

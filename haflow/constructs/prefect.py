@@ -24,6 +24,7 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.platform import Prefect, Resources
+from haflow.config.redis_acl import PREFECT as PREFECT_REDIS_USER
 from haflow.constructs.docket_guard import (
     DocketGuardScript,
     guard_args,
@@ -42,7 +43,7 @@ from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.constructs.prefect_database import PrefectDatabaseBootstrap
 from haflow.constructs.prefect_migrations import migration_init_container
 from haflow.constructs.reloader import reload_on
-from haflow.constructs.secrets import CACHE_AUTH_SECRET_PROPERTY, SyncedSecret
+from haflow.constructs.secrets import CACHE_USER_SECRET_PROPERTY, SyncedSecret
 from haflow.constructs.trust import RdsCaBundle, ca_file, ca_volume, ca_volume_mount
 from haflow.constructs.work_pool import base_job_template_json
 
@@ -127,14 +128,15 @@ def _env(variables: dict[str, str]) -> list[dict[str, str]]:
 
 
 def prefect_synced_secrets(inputs: PlatformInputs, flow_run_namespace: str) -> list[SyncedSecret]:
-    """The Secrets Prefect reads: the database URL (as Prefect's own role), the Redis password + Docket URL, and
-    the API's auth string in the server's namespace and in the flow-run namespace (the worker and its flow runs)."""
+    """The Secrets Prefect reads: the database URL (as Prefect's own role), the Redis password + Docket URL (Redis
+    user ``prefect``: Prefect's keys only, haflow.config.redis_acl), and the API's auth string in the server's
+    namespace and in the flow-run namespace (the worker and its flow runs)."""
     database_url = (
         "postgresql+asyncpg://{{ .username | urlquery }}:{{ .password | urlquery }}@"
         f"{inputs.database_endpoint}:{inputs.database_port}/{inputs.database_name}"
     )
     docket_url = (
-        "rediss://:{{ .password | urlquery }}@"
+        f"rediss://{PREFECT_REDIS_USER.user_name}:{{{{ .password | urlquery }}}}@"
         f"{inputs.cache_primary_endpoint}:{inputs.cache_port}/{REDIS_DB}"
     )
     api_auth = [
@@ -159,7 +161,7 @@ def prefect_synced_secrets(inputs: PlatformInputs, flow_run_namespace: str) -> l
         SyncedSecret(
             name=REDIS_SECRET,
             namespace=SERVER_NAMESPACE,
-            remote={"password": (inputs.cache_auth_secret_arn, CACHE_AUTH_SECRET_PROPERTY)},
+            remote={"password": (inputs.cache_prefect_secret_arn, CACHE_USER_SECRET_PROPERTY)},
             template={REDIS_PASSWORD_KEY: "{{ .password }}", DOCKET_URL_KEY: docket_url},
         ),
         *api_auth,
@@ -209,6 +211,7 @@ def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
                     "port": inputs.cache_port,
                     "db": REDIS_DB,
                     "ssl": True,
+                    "username": PREFECT_REDIS_USER.user_name,
                     "existingSecret": REDIS_SECRET,
                     "existingSecretPasswordKey": REDIS_PASSWORD_KEY,
                 },

@@ -45,8 +45,8 @@ CERT_CONTROLLER_LABELS = {
 # The webhook and the cert controller (which keeps the webhook's certificate current) run two pods each:
 # with one, a drained node blocks every ExternalSecret change until it is rescheduled.
 WEBHOOK_REPLICAS = 2
-# How the foundation stores the ElastiCache AUTH token: the secret's whole string (no JSON property).
-CACHE_AUTH_SECRET_PROPERTY: str | None = None
+# How the foundation stores each ElastiCache RBAC user's password: the secret's whole string (no JSON property).
+CACHE_USER_SECRET_PROPERTY: str | None = None
 
 
 @dataclass(frozen=True)

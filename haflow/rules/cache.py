@@ -64,8 +64,8 @@ def node_count(group: LiteralResource, stack: Stack, env: Environment) -> Outcom
     id="HA-CACHE-004",
     level=ERROR,
     title="Redis encrypts traffic in transit",
-    rationale="Prefect's messages and the auth token cross the VPC in clear text without TLS; the "
-    "auth token also requires it.",
+    rationale="Prefect's messages and the users' passwords cross the VPC in clear text without TLS; "
+    "ElastiCache RBAC also requires it.",
     fix="Set transit_encryption_enabled = true.",
     subjects=REPLICATION_GROUP,
 )

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.model import Environment
+from haflow.config.redis_acl import MODEL_API, PREFECT
 from haflow.constructs.alarms import AuroraTarget, RegionAlarms
 from haflow.constructs.alerting import AlertTopics, grant_read_receiver_secrets
 from haflow.constructs.artifacts import (
@@ -178,7 +179,8 @@ class DrFoundationStack(TerraformStack):
             database_secret_arn=master_secret_name(env.name),
             cache_primary_endpoint=self.cache.primary_endpoint,
             cache_port=self.cache.port,
-            cache_auth_secret_arn=self.cache.auth_secret_arn,
+            cache_prefect_secret_arn=self.cache.user_secret_arn(PREFECT.consumer),
+            cache_model_api_secret_arn=self.cache.user_secret_arn(MODEL_API.consumer),
             # The replicas of Prefect's credentials in this region, by name (as the master secret's)
             prefect_api_auth_secret_arn=api_auth_secret_name(env.name),
             prefect_database_secret_arn=database_secret_name(env.name),
@@ -239,7 +241,7 @@ class DrFoundationStack(TerraformStack):
              "Resource": [f"arn:{self.partition}:secretsmanager:{region}:{self.account_id}:secret:{secret}-??????"
                           for secret in (api_auth_secret_name(env.name), database_secret_name(env.name))]},
         )
-        self.cache.grant_read_auth_token(roles["external-secrets"])
+        self.cache.grant_read_user_secrets(roles["external-secrets"])
         self.alerts.grant_publish(roles["alertmanager"])
         grant_read_receiver_secrets(
             roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=region,

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.config.model import Environment
+from haflow.config.redis_acl import MODEL_API, PREFECT
 from haflow.constructs.alarms import AuroraTarget, RegionAlarms
 from haflow.constructs.alerting import AlertTopics, grant_read_receiver_secrets
 from haflow.constructs.artifacts import Artifacts
@@ -170,7 +171,8 @@ class FoundationStack(TerraformStack):
             database_secret_arn=self.database.secret_arn,
             cache_primary_endpoint=self.cache.primary_endpoint,
             cache_port=self.cache.port,
-            cache_auth_secret_arn=self.cache.auth_secret_arn,
+            cache_prefect_secret_arn=self.cache.user_secret_arn(PREFECT.consumer),
+            cache_model_api_secret_arn=self.cache.user_secret_arn(MODEL_API.consumer),
             prefect_api_auth_secret_arn=self.prefect_credentials.api_auth_secret_arn,
             prefect_database_secret_arn=self.prefect_credentials.database_secret_arn,
             artifacts_bucket_name=self.artifacts.bucket_name,
@@ -190,7 +192,7 @@ class FoundationStack(TerraformStack):
         self.eks.grant_node_group_scaling(roles["cluster-autoscaler"])
         self.eks.grant_write_container_logs(roles["fluent-bit"])
         self.database.grant_read_master_secret(roles["external-secrets"])
-        self.cache.grant_read_auth_token(roles["external-secrets"])
+        self.cache.grant_read_user_secrets(roles["external-secrets"])
         self.prefect_credentials.grant_read(roles["external-secrets"])
         self.alerts.grant_publish(roles["alertmanager"])
         grant_read_receiver_secrets(
@@ -226,7 +228,8 @@ class FoundationStack(TerraformStack):
             "database_secret_arn": inputs.database_secret_arn,
             "cache_primary_endpoint": inputs.cache_primary_endpoint,
             "cache_port": inputs.cache_port,
-            "cache_auth_secret_arn": inputs.cache_auth_secret_arn,
+            "cache_prefect_secret_arn": inputs.cache_prefect_secret_arn,
+            "cache_model_api_secret_arn": inputs.cache_model_api_secret_arn,
             "prefect_api_auth_secret_arn": inputs.prefect_api_auth_secret_arn,
             "prefect_database_secret_arn": inputs.prefect_database_secret_arn,
             "artifacts_bucket_name": inputs.artifacts_bucket_name,

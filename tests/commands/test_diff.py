@@ -179,26 +179,28 @@ def test_outside_a_git_repository_exits_2(tmp_path: Path, capsys: pytest.Capture
     assert "not inside a git repository" in capsys.readouterr().err
 
 
-def test_turning_off_the_cache_protection_in_prod_is_eight_risks_once_each(
+def test_turning_off_the_cache_protection_in_prod_is_twelve_risks_once_each(
     base_stacks: dict[str, StackJson], synth_variant: Callable[..., dict[str, StackJson]],
     environments: dict[str, Environment],
 ) -> None:
     """Issue 22, 3: cache.protect_from_destroy false in prod. Per region the replication group, its KMS key and
-    its auth-token secret lose prevent_destroy, and the secret's recovery window becomes 0: 4 risks in
-    prod-foundation and 4 in prod-dr-foundation (the report said 12, counting the DR stacks twice)."""
+    the password secret of each Redis user (prefect, model-api) lose prevent_destroy, and each secret's recovery
+    window becomes 0: 6 risks in prod-foundation and 6 in prod-dr-foundation (never the DR stacks twice)."""
     cache = {**environments["prod"].cache.model_dump(), "protect_from_destroy": False}
     result = prod_review(base_stacks, synth_variant, environments, {"cache": cache})
-    found = [(risk.stack, risk.address.split(".")[0], risk.reason) for risk in result.risks]
-    assert len(found) == len(set(found)) == 8, found
-    per_stack = {stack: sorted((rtype, reason) for s, rtype, reason in found if s == stack)
+    found = [(risk.stack, risk.address, risk.reason) for risk in result.risks]
+    assert len(found) == len(set(found)) == 12, found
+    per_stack = {stack: sorted((address.split(".")[0], reason) for s, address, reason in found if s == stack)
                  for stack in ("prod-foundation", "prod-dr-foundation")}
     assert per_stack["prod-foundation"] == per_stack["prod-dr-foundation"] == [
         ("aws_elasticache_replication_group", "lifecycle.prevent_destroy removed"),
         ("aws_kms_key", "lifecycle.prevent_destroy removed"),
         ("aws_secretsmanager_secret", "lifecycle.prevent_destroy removed"),
+        ("aws_secretsmanager_secret", "lifecycle.prevent_destroy removed"),
+        ("aws_secretsmanager_secret", "recovery_window_in_days 0: the secret is deleted without a recovery window"),
         ("aws_secretsmanager_secret", "recovery_window_in_days 0: the secret is deleted without a recovery window"),
     ]
-    assert "**8 data-loss risk(s)**" in to_markdown(result)
+    assert "**12 data-loss risk(s)**" in to_markdown(result)
 
 
 def test_review_base_adds_the_synthesized_diffs_ha_regressions_to_the_plans(

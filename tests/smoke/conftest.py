@@ -23,6 +23,7 @@ import pytest
 
 from haflow import contract
 from haflow.config import Environment
+from haflow.config.redis_acl import CONSUMERS
 from haflow.constructs import prefect_database
 from haflow.constructs.database import master_secret_name
 from haflow.constructs.prefect import SERVER_RELEASE, WORKER_RELEASE
@@ -48,7 +49,8 @@ STARTUP_API_REPLICAS = 2
 # (RDS-managed without DR; with DR, the secret haflow creates for the global database's primary, and its replica
 # in the secondary region, which the DR platform names rather than references)
 DATABASE_SECRET_MARKERS = ("master_user_secret", "database_master-secret", master_secret_name(ENVIRONMENT))
-CACHE_SECRET_MARKER = "auth-token-secret"
+# Each Redis consumer's password secret (haflow.constructs.cache: construct id <consumer>-password-secret)
+CACHE_SECRET_MARKERS = {user.user_name: f"{user.consumer}-password-secret" for user in CONSUMERS}
 # Prefect's own credentials (haflow.constructs.prefect_credentials), referenced by the primary, named by the DR platform
 PREFECT_DATABASE_SECRET_MARKERS = ("prefect-credentials_database-secret", database_secret_name(ENVIRONMENT))
 API_AUTH_SECRET_MARKERS = ("prefect-credentials_api-auth-secret", api_auth_secret_name(ENVIRONMENT))
@@ -127,7 +129,7 @@ class Session:
 
     def secrets(self) -> dict[str, dict[str, str]]:
         """Secrets Manager as the fixtures fill it (the RDS master secret, Prefect's database role and API password,
-        the ElastiCache AUTH token)."""
+        each Redis user's password)."""
         master = {"username": MASTER_USER, "password": self.postgres.master_password}
         role = {"username": self.prefect_role, "password": self.prefect_password}
         api = {"password": self.api_password}
@@ -135,7 +137,7 @@ class Session:
             **dict.fromkeys(DATABASE_SECRET_MARKERS, master),
             **dict.fromkeys(PREFECT_DATABASE_SECRET_MARKERS, role),
             **dict.fromkeys(API_AUTH_SECRET_MARKERS, api),
-            CACHE_SECRET_MARKER: {"token": self.redis.password},
+            **{marker: {"password": self.redis.passwords[user]} for user, marker in CACHE_SECRET_MARKERS.items()},
         }
 
     def local(self, api_url: str, pod_root: Path, **overrides: object) -> podenv.LocalServices:

@@ -2,8 +2,10 @@
 
 PostgreSQL stands in for Aurora: TLS required (``hostssl`` only, as ``rds.force_ssl``), SCRAM passwords,
 a master user that owns the database. Redis stands in for ElastiCache with in-transit encryption and
-AUTH: no plaintext port, ``requirepass``, an append-only file synced on every write so that a restart keeps what
-a promoted replica would have (ElastiCache replicates asynchronously, with a lag of milliseconds).
+RBAC: no plaintext port, the ACL users of ``haflow.config.redis_acl`` (the definitions the foundation builds
+its ElastiCache users from) set with ``ACL SETUSER`` from the same access strings, each consumer with a password
+of its own, the default user off; an append-only file synced on every write so that a restart keeps what a
+promoted replica would have (ElastiCache replicates asynchronously, with a lag of milliseconds).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from haflow.config.redis_acl import USERS, RedisUser
 from tests.smoke.processes import RUN_MARKER, Process, free_port, port_open, wait_for
 from tests.smoke.tls import ServerCertificate
 
@@ -28,6 +31,10 @@ INSTALL_HINT = "run `make smoke-deps` (Debian packages postgresql-15 and redis-s
 DATABASE = "prefect"
 MASTER_USER = "haflow_master"  # RDS's master user, which the platform's secret holds today
 SUPERUSER = "postgres"  # local administration only, over the Unix socket
+# The harness's own Redis user (reads ACL LOG, sets the users up): ElastiCache has none, AWS administers the
+# users through its API. No Prefect or model-api process ever gets its password.
+REDIS_ADMIN = "haflow-smoke-admin"
+REDIS_CLI = os.environ.get("HAFLOW_REDIS_CLI", "redis-cli")
 
 
 def missing_binaries() -> list[str]:
@@ -173,11 +180,17 @@ class Redis:
     ca_file: Path
     log_dir: Path
     port: int = field(default_factory=free_port)
-    password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # user name -> password, one per enabled ACL user (what each consumer's secret holds)
+    passwords: dict[str, str] = field(
+        default_factory=lambda: {user.user_name: secrets.token_urlsafe(24) for user in USERS if user.enabled})
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     process: Process | None = None
+    # ACL LOG entries (refusals) of every server life: read before each restart, as the log lives in memory
+    refusals: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="haflow-smoke-redis-"))
+        self.acl_file = self.root / "users.acl"
 
     def start(self) -> None:
         config = self.root / "redis.conf"
@@ -186,21 +199,62 @@ class Redis:
             f"tls-port {self.port}\ntls-cert-file {self.certificate.certificate_file}\n"
             f"tls-key-file {self.certificate.key_file}\ntls-ca-cert-file {self.ca_file}\n"
             "tls-auth-clients no\n"
-            f"requirepass {self.password}\n"
+            f"aclfile {self.acl_file}\n"
             f"dir {self.root}\nappendonly yes\nappendfsync always\nsave \"\"\n"
             "protected-mode yes\nloglevel warning\n"
         )
         config.chmod(0o600)
+        first = not self.acl_file.exists()
+        if first:
+            # Only the harness's user at first; the ACL users are set below, as ElastiCache's API sets them.
+            self.acl_file.write_text(f"user {REDIS_ADMIN} on >{self.admin_password} ~* &* +@all\n"
+                                     "user default off nopass resetchannels -@all\n")
+            self.acl_file.chmod(0o600)
         self.process = Process(
             "redis", [REDIS_SERVER, str(config)], {"PATH": os.environ.get("PATH", ""), RUN_MARKER: self.run_id},
             self.log_dir / "redis.log", cwd=self.root,
         ).start()
         wait_for(lambda: port_open(self.port), 30, what=f"Redis TLS on 127.0.0.1:{self.port}")
+        if first:
+            for user in USERS:
+                self.admin("ACL", "SETUSER", user.user_name, *setuser_rules(user, self.passwords.get(user.user_name)))
+            self.admin("ACL", "SAVE")  # a restarted server (a promoted replica) has the same users
+
+    def cli(self, *command: str, user: str | None = None, password: str | None = None,
+            url: str | None = None) -> subprocess.CompletedProcess[str]:
+        """One command with redis-cli over TLS, as ``user`` (or the URL's user; none: unauthenticated)."""
+        argv = [REDIS_CLI, "--tls", "--cacert", str(self.ca_file), "--no-auth-warning"]
+        if url is not None:
+            argv += ["-u", url]
+        else:
+            argv += ["-h", "127.0.0.1", "-p", str(self.port)]
+            if user is not None:
+                argv += ["--user", user, "--pass", password or ""]
+        return subprocess.run([*argv, *command], capture_output=True, text=True, timeout=30, check=False)
+
+    def admin(self, *command: str) -> str:
+        result = self.cli(*command, user=REDIS_ADMIN, password=self.admin_password)
+        if result.returncode != 0 or result.stdout.startswith(("ERR", "NOPERM", "WRONGPASS")):
+            raise RuntimeError(f"redis-cli {' '.join(command[:3])}: {result.stdout}{result.stderr}")
+        return result.stdout
+
+    def acl_log(self) -> list[dict[str, str]]:
+        """The refusals since the server started (ACL LOG, newest first), each as field -> value."""
+        lines = self.admin("ACL", "LOG", "128").splitlines()
+        entries: list[dict[str, str]] = []
+        # redis-cli prints each entry's fields as alternating name / value lines, entries one after another
+        for name, value in zip(lines[0::2], lines[1::2], strict=False):
+            if name == "count":
+                entries.append({})
+            if entries:
+                entries[-1][name] = value
+        return entries
 
     def failover(self, downtime: float) -> None:
         """A cache primary failover as clients see it: the primary dies (SIGKILL), the endpoint refuses
         connections for ``downtime`` seconds, then a server with the replicated data answers."""
         assert self.process is not None
+        self.refusals += self.acl_log()
         self.process.kill()
         time.sleep(downtime)
         self.start()
@@ -209,3 +263,11 @@ class Redis:
         if self.process is not None:
             self.process.stop(timeout=10)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def setuser_rules(user: RedisUser, password: str | None) -> list[str]:
+    """ACL SETUSER's arguments for ``user``: its access string, token by token, after what ElastiCache sets
+    through its API (the password, or nopass for a user that needs none)."""
+    credential = f">{password}" if password else "nopass"
+    # reset: start from nothing (no keys, no channels, no commands), as ElastiCache creates a user
+    return ["reset", credential, *user.access_string().split()]
