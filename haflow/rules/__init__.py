@@ -9,13 +9,14 @@ Provider-free and cheap to import: rules read the stack JSON, never the cdktf bi
 
 from __future__ import annotations
 
-# Each family module registers its rules on import; network_policy before rendered, whose RENDERED_RULE_IDS
+# Each family module registers its rules on import; edge and network_policy before rendered, whose RENDERED_RULE_IDS
 # lists the rendered rules registered by then.
 from haflow.rules import (  # noqa: F401
     cache,
     data_loss,
     database,
     dr,
+    edge,
     eks,
     network,
     network_policy,
@@ -42,7 +43,7 @@ from haflow.rules.engine import (
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
 FAMILIES = ("network", "eks", "database", "cache", "storage", "workloads", "prefect", "observability", "data_loss",
-            "secrets", "rendered", "network_policy", "dr", "terraform", "suppressions")
+            "secrets", "rendered", "network_policy", "edge", "dr", "terraform", "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)
 

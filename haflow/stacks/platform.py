@@ -110,7 +110,7 @@ class PlatformStack(TerraformStack):
         self.secrets = ExternalSecrets(
             self, "external-secrets", config=env.secrets, region=inputs.region,
             role_arn=inputs.external_secrets_role_arn,
-            secrets=[*prefect_synced_secrets(inputs), *model_api_synced_secrets(inputs),
+            secrets=[*prefect_synced_secrets(inputs), *model_api_synced_secrets(inputs, env.model_api),
                      *observability_synced_secrets(env.observability.alerts)],
             provider=self.helm,
             depends_on=list(namespaces.values()),
@@ -118,7 +118,8 @@ class PlatformStack(TerraformStack):
         self.reloader = Reloader(self, "reloader", provider=self.helm)
         # Its ServiceMonitor needs the monitoring CRDs.
         self.ingress = IngressNginx(
-            self, "ingress", config=env.ingress, provider=self.helm, depends_on=[self.observability.monitoring],
+            self, "ingress", config=env.ingress, certificate_arn=inputs.certificate_arn, provider=self.helm,
+            depends_on=[self.observability.monitoring],
         )
         self.prefect = PrefectPlatform(
             self, "prefect", config=env.prefect, inputs=inputs, provider=self.helm,
