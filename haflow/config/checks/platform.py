@@ -172,6 +172,18 @@ def check_certificate_source(env: Environment) -> Iterator[Violation]:
         )
 
 
+def check_failover_record_is_the_host(env: Environment) -> Iterator[Violation]:
+    """The certificate covers model_api.host: clients sent to another failover name would fail the TLS check."""
+    dns = env.dr.dns
+    if env.ingress.tls.enabled and dns is not None and dns.record_name.rstrip(".") != env.model_api.host:
+        yield Violation(
+            "dr.dns.record_name", dns.record_name,
+            f"is not model_api.host ({env.model_api.host}), the name the certificate is issued for: clients "
+            "following the failover record would get a certificate for another name",
+            f"set dr.dns.record_name: {env.model_api.host}",
+        )
+
+
 CHECKS: tuple[Check, ...] = (
     check_pdb_leaves_room_to_drain,
     check_hpa_above_pdb_floor,
@@ -180,4 +192,5 @@ CHECKS: tuple[Check, ...] = (
     check_public_edge_has_tls,
     check_tls_names_a_host,
     check_certificate_source,
+    check_failover_record_is_the_host,
 )
