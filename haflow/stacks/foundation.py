@@ -201,6 +201,6 @@ class FoundationStack(TerraformStack):
             "alerts_heartbeat_topic_arn": inputs.alerts_heartbeat_topic_arn,
         }
         if self.certificate is not None:
-            outputs["ingress_certificate_arn"] = self.certificate.arn
+            outputs["certificate_arn"] = self.certificate.arn
         for output_id, value in outputs.items():
             TerraformOutput(self, output_id, value=value)
