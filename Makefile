@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: synth test validate check lint bench schema rules docs snapshots clean smoke smoke-deps cdktf cdktf-cli alert-tools
+.PHONY: synth test validate check lint bench schema rules docs snapshots clean smoke smoke-deps cdktf cdktf-cli alert-tools edge-tools
 
 # Terraform and the cdktf CLI as make runs them (recipes, tests and `make cdktf`), without the [ERROR] lines
 # cdktf prints on every command otherwise: no version check against checkpoint-api.hashicorp.com (the
@@ -59,6 +59,13 @@ ALERT_TOOLS := .tools/alerting
 alert-tools:
 	bash tests/alerting/install-tools.sh $(ALERT_TOOLS)
 
+# nginx for the edge tests (tests/edge: the rendered model-api Ingress's auth and rate limits enforced by a real
+# nginx), Debian's package unpacked into .tools/nginx without root (apt-get download + dpkg -x).
+EDGE_TOOLS := .tools/nginx
+
+edge-tools:
+	bash tests/edge/install-nginx.sh $(EDGE_TOOLS)
+
 smoke-deps: $(PREFECT_STAMP)
 	bash tests/smoke/install-servers.sh
 
@@ -74,7 +81,7 @@ validate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/haflow check --checkov
 
-test: $(STAMP) smoke-deps alert-tools $(CDKTF_CLI)
+test: $(STAMP) smoke-deps alert-tools edge-tools $(CDKTF_CLI)
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports

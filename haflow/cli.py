@@ -146,8 +146,9 @@ def check(
                      "repository holding --config-dir"),
     ] = None,
     deploy: Annotated[
-        bool, typer.Option("--deploy", help="Also refuse (exit 2) the example values of environments/base.yaml "
-                           "(state bucket, deploy runner repository): run it before any cdktf deploy")
+        bool, typer.Option("--deploy", help="Also refuse (exit 2) the example values shipped in environments/ "
+                           "(state bucket, deploy runner repository, model-api host and hosted zone): run it before "
+                           "any cdktf deploy")
     ] = False,
     terraform: Annotated[
         bool, typer.Option("--terraform", help="Also run the Terraform gate: terraform validate and plan (against "
@@ -157,8 +158,8 @@ def check(
     """Resilience and security rules (RULES.md) on the synthesized plan and on the rendered Helm releases.
 
     Exit 1 on unsuppressed errors, 2 on bad input, when the render gate cannot run, when --terraform is given
-    and the Terraform gate cannot run (what is missing is named), or (--deploy) when an example value of
-    environments/base.yaml is still set.
+    and the Terraform gate cannot run (what is missing is named), or (--deploy) when an example value
+    shipped in environments/ is still set.
     """
     from haflow.commands import check as command
 

@@ -196,3 +196,24 @@ DRILL_NODE = "node"
 def fis_template_name(name: str, drill: str, az: str | None = None) -> str:
     """The Name tag of an environment's FIS experiment template for ``drill`` (and ``az``, for the AZ drill)."""
     return f"{name}-{drill}-power-interruption-{az}" if drill == DRILL_AZ else f"{name}-{drill}-termination"
+
+# --- the edge: annotations the load balancer's controller and ingress-nginx read ------------------------
+
+# The AWS cloud provider's service controller (cloud-provider-aws, which makes the NLB of a LoadBalancer
+# Service on EKS): https://kubernetes.io/docs/reference/labels-annotations-taints/
+NLB_INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
+NLB_SSL_CERT_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
+NLB_SSL_PORTS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
+NLB_SSL_POLICY_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"
+NLB_BACKEND_PROTOCOL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-backend-protocol"
+# ingress-nginx: https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/
+INGRESS_CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary"
+INGRESS_AUTH_TYPE_ANNOTATION = "nginx.ingress.kubernetes.io/auth-type"
+INGRESS_AUTH_SECRET_ANNOTATION = "nginx.ingress.kubernetes.io/auth-secret"
+INGRESS_AUTH_URL_ANNOTATION = "nginx.ingress.kubernetes.io/auth-url"
+INGRESS_LIMIT_RPS_ANNOTATION = "nginx.ingress.kubernetes.io/limit-rps"
+INGRESS_LIMIT_RPM_ANNOTATION = "nginx.ingress.kubernetes.io/limit-rpm"
+INGRESS_LIMIT_CONNECTIONS_ANNOTATION = "nginx.ingress.kubernetes.io/limit-connections"
+INGRESS_RATE_LIMIT_ANNOTATIONS = (
+    INGRESS_LIMIT_RPS_ANNOTATION, INGRESS_LIMIT_RPM_ANNOTATION, INGRESS_LIMIT_CONNECTIONS_ANNOTATION,
+)

@@ -58,4 +58,4 @@ def test_cdktf_synth_through_make_prints_no_error_line_and_warns_about_the_examp
     assert made.returncode == 0, output
     assert _errors(output) == [], output
     assert (out / "stacks" / "prod-foundation" / "cdk.tf.json").is_file()
-    assert "example value(s) from environments/base.yaml are still set" in output
+    assert "example value(s) shipped in environments/ are still set" in output

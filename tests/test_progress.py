@@ -38,7 +38,7 @@ def test_quiet_silences_the_stages(tmp_path: Path, synth_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     # -q silences the stages, not the warning about base.yaml's example values (tests/config/test_placeholders.py)
     assert [line for line in result.stderr.splitlines() if not line.startswith("WARNING: ")] == []
-    assert "WARNING: 2 example value(s) from environments/base.yaml are still set" in result.stderr
+    assert "WARNING: 2 example value(s) shipped in environments/ are still set" in result.stderr
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")

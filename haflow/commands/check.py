@@ -78,7 +78,7 @@ def run(envs: list[str], config_dir: Path, from_dir: Path | None, output_format:
     if deploy:
         examples = placeholder_messages(environments)
         if examples:
-            print_error(f"haflow check --deploy: {len(examples)} example value(s) from environments/base.yaml "
+            print_error(f"haflow check --deploy: {len(examples)} example value(s) shipped in environments/ "
                         f"would be deployed; refusing (nothing checked):")
             for message in examples:
                 print_error(f"  - {message}")

@@ -24,15 +24,13 @@ from pydantic import Field, field_validator
 
 from haflow.config import names
 from haflow.config.limits import MAX_NODES_PER_GROUP
-from haflow.config.platform import MAX_REPLICAS
+from haflow.config.platform import HOSTED_ZONE_ID, MAX_REPLICAS
 from haflow.config.section import SLO_MAX_SECONDS, Section, check_region, custom_error
 from haflow.region_recovery import DEFAULT_DECISION_SECONDS, DEFAULT_DNS_TTL_SECONDS
 
 DrMode = Literal["none", "pilot_light", "warm_standby"]
 DR_MODES: tuple[DrMode, ...] = ("none", "pilot_light", "warm_standby")
 
-# Route 53 hosted zone ids: Z followed by upper-case letters and digits.
-HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 DNS_RECORD = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$")
 
 

@@ -7,6 +7,7 @@ Cross-field rules over these sections live in ``haflow.config.checks.platform``.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Literal
 
@@ -22,6 +23,12 @@ MEMORY_QUANTITY = re.compile(r"^\d+(Ki|Mi|Gi|Ti)$")
 DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 # RFC 1123 label (namespaces, work pool names used as Kubernetes names)
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# https://docs.aws.amazon.com/acm/latest/userguide/authen-overview.html (certificate ARNs)
+ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+# Route 53 hosted zone ids: Z followed by upper-case letters and digits.
+HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+# TLS 1.3 and 1.2 only: https://docs.aws.amazon.com/elasticloadbalancing/latest/network/describe-ssl-policies.html
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # Prometheus / ESO durations
 DURATION = re.compile(r"^\d+(s|m|h)$")
 SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
@@ -51,6 +58,27 @@ def _memory(value: str) -> str:
         raise custom_error("not a Kubernetes memory quantity in binary units", "write e.g. 512Mi or 2Gi")
     if int(value[:-2]) * MEMORY_UNITS[value[-2:]] > MAX_POD_MEMORY_BYTES:
         raise custom_error("more memory than the largest EC2 instance has (32Ti)", "write e.g. 2Gi")
+    return value
+
+
+# A Secrets Manager secret name: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
+# (a name, not an ARN: the DR platform reads the secret of the same name in the secondary region).
+SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+
+
+def _secret_name(value: str | None, example: str) -> str | None:
+    if value is None:
+        return value
+    if value.startswith("arn:"):
+        raise custom_error(
+            "an ARN, but a secret name is expected (the DR region reads the secret of the same name there)",
+            f"write the secret's name, e.g. {example}",
+        )
+    if not SECRET_NAME.match(value):
+        raise custom_error(
+            "not a Secrets Manager secret name (1-512 of letters, digits and /_+=.@-)",
+            f"write the secret's name, e.g. {example}",
+        )
     return value
 
 
@@ -95,6 +123,69 @@ class Autoscaling(Section):
     )
 
 
+class Tls(Section):
+    """TLS on the NLB's port 443: an existing ACM certificate, or one the foundation requests and validates.
+
+    The NLB terminates TLS (the AWS cloud provider's ``aws-load-balancer-ssl-cert`` annotation) and forwards
+    to the controller's plain HTTP port; port 80 is closed, not redirected, so a client never sends its API
+    key in clear text before being told to use HTTPS.
+    """
+
+    certificate_arn: str | None = Field(
+        default=None,
+        description="ARN of an issued ACM certificate in the environment's region covering model_api.host; "
+        "left out: the foundation requests one when hosted_zone_id is set",
+    )
+    secondary_certificate_arn: str | None = Field(
+        default=None,
+        description="ACM certificates are regional: the certificate the DR region's NLB uses, required with "
+        "certificate_arn when dr.mode is not none; left out with hosted_zone_id: the DR foundation requests one",
+    )
+    hosted_zone_id: str | None = Field(
+        default=None,
+        description="Route 53 public hosted zone of model_api.host: the foundation requests an ACM certificate "
+        "for the host and validates it with DNS records in this zone; left out: certificate_arn is used",
+    )
+    ssl_policy: str = Field(
+        default=DEFAULT_SSL_POLICY,
+        description=f"Security policy of the NLB's TLS listener; default {DEFAULT_SSL_POLICY} (TLS 1.3 and 1.2)",
+    )
+
+    @field_validator("certificate_arn", "secondary_certificate_arn")
+    @classmethod
+    def _arn(cls, value: str | None) -> str | None:
+        if value is not None and not ACM_CERTIFICATE_ARN.match(value):
+            raise custom_error(
+                "not an ACM certificate ARN",
+                "copy it from `aws acm list-certificates --region <region>` "
+                "(arn:aws:acm:<region>:<account>:certificate/<id>)",
+            )
+        return value
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None and not HOSTED_ZONE_ID.match(value):
+            raise custom_error("not a Route 53 hosted zone id (Z followed by letters and digits)",
+                               "copy it from `aws route53 list-hosted-zones`")
+        return value
+
+    @field_validator("ssl_policy")
+    @classmethod
+    def _policy(cls, value: str) -> str:
+        if not value.startswith("ELBSecurityPolicy-"):
+            raise custom_error("not an ELB security policy name",
+                               f"use e.g. {DEFAULT_SSL_POLICY} (`aws elbv2 describe-ssl-policies` lists them)")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.certificate_arn is not None or self.hosted_zone_id is not None
+
+    def certificate_region(self) -> str | None:
+        return self.certificate_arn.split(":")[3] if self.certificate_arn else None
+
+
 class Ingress(Section):
     """ingress-nginx: the cluster's HTTP entry point behind an AWS Network Load Balancer."""
 
@@ -110,9 +201,33 @@ class Ingress(Section):
         default_factory=Autoscaling, description="Controller HPA; default 2-6 pods at 70% CPU / 80% memory",
     )
     load_balancer_scheme: Literal["internet-facing", "internal"] = Field(
-        default="internet-facing",
-        description="internet-facing: a public NLB; internal: reachable from the VPC only; default internet-facing",
+        default="internal",
+        description="internet-facing: a public NLB (needs ingress.tls and model_api.host); internal: reachable "
+        "from the VPC only; default internal",
     )
+    load_balancer_source_ranges: list[str] = Field(
+        default_factory=list,
+        description="Client CIDRs the NLB admits (the Service's loadBalancerSourceRanges: the cloud provider "
+        "opens the nodes' security group to these only); empty (default): any address",
+    )
+    tls: Tls = Field(
+        default_factory=Tls,
+        description="TLS termination on the NLB with an ACM certificate; default none (plain HTTP, allowed only "
+        "on an internal load balancer)",
+    )
+
+    @field_validator("load_balancer_source_ranges")
+    @classmethod
+    def _source_ranges(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError as err:
+                raise custom_error(f"{cidr!r} is not a CIDR block ({err})",
+                                   "write each range like 203.0.113.0/24 (host bits zero)") from None
+        if len(set(value)) != len(value):
+            raise custom_error("lists a range twice", "list each CIDR once")
+        return value
 
 
 class PrefectServer(Section):
@@ -186,6 +301,52 @@ class Canary(Section):
     replicas: int = Field(default=1, ge=1, le=MAX_REPLICAS, description="Canary pods; default 1")
 
 
+class ModelApiAuth(Section):
+    """Who may call model-api: HTTP basic auth checked by ingress-nginx, the credentials in Secrets Manager.
+
+    Each client gets its own user name and a random key (the password); the secret holds their htpasswd
+    lines (bcrypt), External Secrets syncs it into the Secret ingress-nginx reads (``auth-type: basic``,
+    ``auth-secret-type: auth-file``), so a key is added or revoked by editing the secret, with no deploy.
+    """
+
+    basic_auth_secret: str | None = Field(
+        default=None,
+        description="Secrets Manager secret (name) whose value is htpasswd lines, one per client (`htpasswd -nbB "
+        "<client> <key>`): requests without a listed user and key get 401; left out: no authentication",
+    )
+
+    @field_validator("basic_auth_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        return _secret_name(value, "haflow/prod/model-api-clients")
+
+    @property
+    def enabled(self) -> bool:
+        return self.basic_auth_secret is not None
+
+
+class RateLimit(Section):
+    """Per-client-address limits ingress-nginx enforces on model-api (limit-rps, limit-connections).
+
+    ingress-nginx counts in each controller pod separately: with N controllers a client may reach N times
+    these figures. Requests over the limit get 503 (the controller's limit-req-status-code).
+    """
+
+    requests_per_second: int = Field(
+        default=50, ge=0, le=100_000,
+        description="Requests per second one client address may send (nginx limit_req, burst 5x); "
+        "0: no request limit; default 50",
+    )
+    connections: int = Field(
+        default=50, ge=0, le=100_000,
+        description="Concurrent connections one client address may hold (nginx limit_conn); 0: no limit; default 50",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.requests_per_second or self.connections)
+
+
 class ModelApi(Section):
     """The model-serving HTTP API: Deployment, Service, Ingress, HPA and PDB in its own namespace."""
 
@@ -217,6 +378,15 @@ class ModelApi(Section):
         "needs the GPU node group (scheduled there by node selector and taint toleration)",
     )
     canary: Canary = Field(default_factory=Canary, description="Canary release; default off")
+    auth: ModelApiAuth = Field(
+        default_factory=ModelApiAuth,
+        description="Authentication at the ingress; default none (an internet-facing model-api needs it, rule "
+        "HA-SEC-052)",
+    )
+    rate_limit: RateLimit = Field(
+        default_factory=RateLimit,
+        description="Per-client limits at the ingress; default 50 requests/s and 50 connections per address",
+    )
 
     @field_validator("host")
     @classmethod
@@ -226,9 +396,6 @@ class ModelApi(Section):
         return value
 
 
-# A Secrets Manager secret name: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
-# (a name, not an ARN: the DR platform reads the secret of the same name in the secondary region).
-SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 
 
 class Alerts(Section):
@@ -278,19 +445,7 @@ class Alerts(Section):
     )
     @classmethod
     def _secret_name(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        if value.startswith("arn:"):
-            raise custom_error(
-                "an ARN, but a secret name is expected (the DR region reads the secret of the same name there)",
-                "write the secret's name, e.g. haflow/prod/slack-webhook-url",
-            )
-        if not SECRET_NAME.match(value):
-            raise custom_error(
-                "not a Secrets Manager secret name (1-512 of letters, digits and /_+=.@-)",
-                "write the secret's name, e.g. haflow/prod/slack-webhook-url",
-            )
-        return value
+        return _secret_name(value, "haflow/prod/slack-webhook-url")
 
     @property
     def receiver_secrets(self) -> dict[str, str]:

@@ -127,9 +127,11 @@ class AlertTopics(Construct):
 
 
 def grant_read_receiver_secrets(
-    grantee: ServiceAccountRole, secret_names: list[str], *, region: str, account_id: str, partition: str
+    grantee: ServiceAccountRole, secret_names: list[str], *, region: str, account_id: str, partition: str,
+    policy_id: str = "alert-receiver-secrets-read",
 ) -> None:
-    """Read the optional receivers' secrets (``observability.alerts.*_secret``), by name in ``region``.
+    """Read the optional receivers' secrets (``observability.alerts.*_secret``; with ``policy_id``, other
+    secrets the environment names), by name in ``region``.
 
     Secrets Manager appends six characters to a secret's ARN; the secrets are expected under the
     default aws/secretsmanager key, which Secrets Manager uses on the caller's behalf.
@@ -137,7 +139,7 @@ def grant_read_receiver_secrets(
     if not secret_names:
         return
     grantee.attach_policy(
-        "alert-receiver-secrets-read",
+        policy_id,
         {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS),
          "Resource": [f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{name}-??????"
                       for name in sorted(set(secret_names))]},

@@ -20,9 +20,10 @@ from constructs import Construct
 from haflow.config.dr import DnsFailover
 from haflow.region_recovery import HEALTH_CHECK_FAILURE_THRESHOLD, HEALTH_CHECK_INTERVAL_SECONDS
 
-# ingress-nginx answers /healthz on its HTTP port (the controller's default server).
-HEALTH_CHECK_TYPE = "HTTP"
-HEALTH_CHECK_PORT = 80
+# ingress-nginx answers /healthz on its HTTP port (the controller's default server). With ingress.tls the
+# NLB serves only 443 (TLS terminated there, forwarded to that same HTTP port): the checks use HTTPS
+# (Route 53 does not validate the certificate, https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).
+HEALTH_CHECKS = {False: ("HTTP", 80), True: ("HTTPS", 443)}
 RECORD_TYPE = "CNAME"
 ROLES = ("PRIMARY", "SECONDARY")
 
@@ -30,15 +31,17 @@ ROLES = ("PRIMARY", "SECONDARY")
 class DnsFailoverRecords(Construct):
     """One health check and one failover record per region, PRIMARY first."""
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, config: DnsFailover) -> None:
+    def __init__(self, scope: Construct, id_: str, *, name: str, config: DnsFailover, tls: bool) -> None:
+        """``tls``: the load balancers serve HTTPS on 443 only (ingress.tls), so the health checks use it."""
         super().__init__(scope, id_)
+        check_type, check_port = HEALTH_CHECKS[tls]
         self.health_checks: dict[str, Route53HealthCheck] = {}
         self.records: dict[str, Route53Record] = {}
         targets = {"PRIMARY": config.primary_target, "SECONDARY": config.secondary_target}
         for role in ROLES:
             key = role.lower()
             self.health_checks[role] = Route53HealthCheck(
-                self, f"{key}-health-check", type=HEALTH_CHECK_TYPE, fqdn=targets[role], port=HEALTH_CHECK_PORT,
+                self, f"{key}-health-check", type=check_type, fqdn=targets[role], port=check_port,
                 resource_path=config.health_check_path, request_interval=HEALTH_CHECK_INTERVAL_SECONDS,
                 failure_threshold=HEALTH_CHECK_FAILURE_THRESHOLD, tags={"Name": f"{name}-ingress-{key}"},
             )

@@ -21,6 +21,7 @@ from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProv
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
+from haflow import contract
 from haflow.config.platform import Ingress
 from haflow.constructs.helm import (
     INGRESS_NGINX,
@@ -48,7 +49,12 @@ NLB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
 }
-INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
+# TLS on the NLB. haflow installs no AWS Load Balancer Controller, so the Service's NLB is made by the AWS
+# cloud provider's service controller (cloud-provider-aws, which EKS runs), and these are the annotations it
+# reads for an NLB: the listener of each port in ssl-ports becomes TLS with ssl-cert and
+# ssl-negotiation-policy; the targets get plain TCP unless backend-protocol is "ssl"
+# (pkg/providers/v1/aws.go, EnsureLoadBalancer). Their names: haflow/contract.py.
+HTTPS_PORT = 443
 # The request metrics carry the Ingress' namespace in a `namespace` label, which Prometheus renames
 # exported_namespace because the scrape target's own namespace (ingress-nginx) takes the name. Put it
 # back: haflow's model-api alerts select on it, and Alertmanager groups and inhibits by it.
@@ -110,11 +116,41 @@ def scoped_rbac_objects(served_namespace: str) -> list[dict[str, Any]]:
 CERTGEN_JOB_REQUESTS = requests("10m", "32Mi")
 
 
-def ingress_nginx_values(config: Ingress, served_namespace: str) -> dict[str, Any]:
-    """Values for the ingress-nginx chart (every key exists in the chart's values.yaml)."""
+def load_balancer_service(config: Ingress, certificate_arn: str | None) -> dict[str, Any]:
+    """The chart's ``controller.service``: an NLB, TLS on 443 with ``certificate_arn``, port 80 closed.
+
+    The NLB terminates TLS and forwards to the controller's plain HTTP port (the certificate's key never
+    enters the cluster). Port 80 is closed rather than redirected: a redirect would answer only after the
+    client had sent its request, API key included, in clear text.
+    """
     annotations = dict(NLB_ANNOTATIONS)
     if config.load_balancer_scheme == "internal":
-        annotations[INTERNAL_ANNOTATION] = "true"
+        annotations[contract.NLB_INTERNAL_ANNOTATION] = "true"
+    service: dict[str, Any] = {
+        "type": "LoadBalancer",
+        "annotations": annotations,
+        # Keeps the client source IP (what the per-client rate limits count) and skips the second hop
+        # through a node in another AZ.
+        "externalTrafficPolicy": "Local",
+    }
+    if certificate_arn:
+        annotations.update({
+            contract.NLB_SSL_CERT_ANNOTATION: certificate_arn,
+            contract.NLB_SSL_PORTS_ANNOTATION: str(HTTPS_PORT),
+            contract.NLB_SSL_POLICY_ANNOTATION: config.tls.ssl_policy,
+            contract.NLB_BACKEND_PROTOCOL_ANNOTATION: "tcp",
+        })
+        service["enableHttp"] = False
+        service["targetPorts"] = {"https": "http"}
+        # The chart would mark port 443 appProtocol https, but the controller receives plain HTTP there.
+        service["appProtocol"] = False
+    if config.load_balancer_source_ranges:
+        service["loadBalancerSourceRanges"] = list(config.load_balancer_source_ranges)
+    return service
+
+
+def ingress_nginx_values(config: Ingress, served_namespace: str, certificate_arn: str | None = None) -> dict[str, Any]:
+    """Values for the ingress-nginx chart (every key exists in the chart's values.yaml)."""
     return {
         "controller": {
             "replicaCount": config.controller_replicas,
@@ -135,12 +171,7 @@ def ingress_nginx_values(config: Ingress, served_namespace: str) -> dict[str, An
             # (internal/ingress/metric/collectors/socket.go).
             "extraArgs": {"metrics-per-undefined-host": "true"},
             "allowSnippetAnnotations": False,
-            "service": {
-                "type": "LoadBalancer",
-                "annotations": annotations,
-                # Keeps the client source IP and skips the second hop through a node in another AZ.
-                "externalTrafficPolicy": "Local",
-            },
+            "service": load_balancer_service(config, certificate_arn),
             "metrics": {
                 "enabled": True,
                 "serviceMonitor": {"enabled": True, "metricRelabelings": INGRESS_NAMESPACE_RELABELINGS},
@@ -169,9 +200,11 @@ class IngressNginx(Construct):
         *,
         config: Ingress,
         served_namespace: str,
+        certificate_arn: str | None,
         provider: TerraformProvider,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
+        """``certificate_arn``: the ACM certificate of the NLB's TLS listener (None: plain HTTP, internal only)."""
         super().__init__(scope, construct_id)
         self.ingress_class = INGRESS_CLASS
         chart = TerraformAsset(self, "manifests-chart", path=str(MANIFESTS_CHART), type=AssetType.DIRECTORY)
@@ -191,6 +224,6 @@ class IngressNginx(Construct):
         )
         self.release = helm_release(
             self, "release", chart=INGRESS_NGINX, release_name=RELEASE_NAME, namespace=NAMESPACE,
-            values=ingress_nginx_values(config, served_namespace), provider=provider,
+            values=ingress_nginx_values(config, served_namespace, certificate_arn), provider=provider,
             depends_on=[*depends_on, self.scoped_rbac],
         )

@@ -41,8 +41,16 @@ REDIS_URL_KEY = "redis-url"
 # The foundation's GPU node group: labelled POOL_LABEL=gpu and tainted so only GPU pods land there.
 GPU_NODE_SELECTOR = {POOL_LABEL: "gpu"}
 # ingress-nginx canary annotations: https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary
-CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary"
+CANARY_ANNOTATION = contract.INGRESS_CANARY_ANNOTATION
 CANARY_WEIGHT_ANNOTATION = "nginx.ingress.kubernetes.io/canary-weight"
+# Access at the edge, checked by ingress-nginx (annotations of risk Low/Medium, below the controller's default
+# annotations-risk-level High; no snippet: the chart runs with allowSnippetAnnotations false); the names are
+# in haflow/contract.py (the edge rules read them too).
+AUTH_SECRET_TYPE_ANNOTATION = "nginx.ingress.kubernetes.io/auth-secret-type"
+AUTH_REALM_ANNOTATION = "nginx.ingress.kubernetes.io/auth-realm"
+# The Secret ingress-nginx reads the clients' htpasswd lines from (key "auth": an auth-file).
+CLIENTS_SECRET = "model-api-clients"
+CLIENTS_SECRET_KEY = "auth"
 # Give a scaled-out fleet five minutes of calm before the HPA removes pods.
 SCALE_DOWN_STABILIZATION_SECONDS = 300
 
@@ -51,10 +59,37 @@ def labels(track: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "haflow", "haflow/track": track}
 
 
-def model_api_synced_secrets(inputs: PlatformInputs) -> list[SyncedSecret]:
+def edge_annotations(config: ModelApi) -> dict[str, str]:
+    """The stable Ingress' authentication and rate-limit annotations (a canary Ingress inherits them)."""
+    annotations: dict[str, str] = {}
+    if config.auth.enabled:
+        annotations.update({
+            contract.INGRESS_AUTH_TYPE_ANNOTATION: "basic",
+            contract.INGRESS_AUTH_SECRET_ANNOTATION: CLIENTS_SECRET,
+            AUTH_SECRET_TYPE_ANNOTATION: "auth-file",
+            AUTH_REALM_ANNOTATION: NAME,
+        })
+    if config.rate_limit.requests_per_second:
+        annotations[contract.INGRESS_LIMIT_RPS_ANNOTATION] = str(config.rate_limit.requests_per_second)
+    if config.rate_limit.connections:
+        annotations[contract.INGRESS_LIMIT_CONNECTIONS_ANNOTATION] = str(config.rate_limit.connections)
+    return annotations
+
+
+def model_api_synced_secrets(inputs: PlatformInputs, config: ModelApi) -> list[SyncedSecret]:
     """model-api's response cache is the environment's Redis: its TLS URL as Redis user ``model-api``, which
-    reaches only keys under REDIS_KEY_PREFIX (haflow.config.redis_acl), with a password of its own."""
+    reaches only keys under REDIS_KEY_PREFIX (haflow.config.redis_acl), with a password of its own; with ``auth``,
+    the clients' htpasswd lines ingress-nginx checks requests against."""
+    clients = [
+        SyncedSecret(
+            name=CLIENTS_SECRET,
+            namespace=NAMESPACE,
+            remote={"clients": (config.auth.basic_auth_secret, None)},
+            template={CLIENTS_SECRET_KEY: "{{ .clients }}"},
+        )
+    ] if config.auth.basic_auth_secret else []
     return [
+        *clients,
         SyncedSecret(
             name=REDIS_SECRET,
             namespace=NAMESPACE,
@@ -173,7 +208,7 @@ class ModelApiWorkload(Construct):
         self.deployment = self._deployment("deployment", config, inputs, track="stable",
                                            replicas=config.replicas, image_tag=config.image_tag, provider=provider)
         self.service = self._service("service", NAME, "stable", config, provider)
-        self.ingress = self._ingress("ingress", NAME, NAME, config, ingress_class, {}, provider)
+        self.ingress = self._ingress("ingress", NAME, NAME, config, ingress_class, edge_annotations(config), provider)
         self.autoscaler = HorizontalPodAutoscalerV2(
             self, "autoscaler",
             **struct_kwargs(HorizontalPodAutoscalerV2, {"metadata": _metadata(NAME), "spec": {

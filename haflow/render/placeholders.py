@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,6 +114,8 @@ class Placeholders:
             return f"arn:aws:s3:::{slug}"
         if service == "secretsmanager":
             return f"arn:aws:secretsmanager:{self.region}:{ACCOUNT}:secret:{slug}-AbCdEf"
+        if target.rtype.startswith("aws_acm_certificate"):  # the certificate, or its validation
+            return f"arn:aws:acm:{self.region}:{ACCOUNT}:certificate/{uuid.uuid5(uuid.NAMESPACE_URL, slug)}"
         return f"arn:aws:{service}:{self.region}:{ACCOUNT}:{slug}"
 
 

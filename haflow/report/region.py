@@ -140,7 +140,9 @@ def region_estimate(stacks: dict[str, StackJson], env: Environment, primary: Est
                     "images and charts come from public registries (public.ecr.aws and the charts' repositories), "
                     "reachable without the primary region"),
     ]
-    records = list(plan.resources(dr_foundation, "aws_route53_record"))
+    # Failover records only: the ingress certificate's validation records (ingress.tls) route no traffic.
+    records = [record for record in plan.resources(dr_foundation, "aws_route53_record")
+               if record.body.get("failover_routing_policy")]
     result.traffic = (
         f"Route 53 failover records ({len(records)}) with health checks: clients move after detection + TTL"
         if records else "manual: no hosted zone in dr.dns; point clients at the secondary's load balancer by hand"

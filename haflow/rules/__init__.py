@@ -9,7 +9,7 @@ Provider-free and cheap to import: rules read the stack JSON, never the cdktf bi
 
 from __future__ import annotations
 
-# Each family module registers its rules on import; network_policy before rendered, whose RENDERED_RULE_IDS
+# Each family module registers its rules on import; edge and network_policy before rendered, whose RENDERED_RULE_IDS
 # lists the rendered rules registered by then.
 from haflow.rules import (  # noqa: F401
     cache,
@@ -17,6 +17,7 @@ from haflow.rules import (  # noqa: F401
     data_loss,
     database,
     dr,
+    edge,
     eks,
     network,
     network_policy,
@@ -45,7 +46,7 @@ from haflow.rules.engine import (
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
 FAMILIES = ("network", "eks", "database", "cache", "redis_acl", "storage", "workloads", "prefect", "observability",
-            "data_loss", "secrets", "prefect_access", "rendered", "network_policy", "cluster_security", "dr",
+            "data_loss", "secrets", "prefect_access", "rendered", "network_policy", "cluster_security", "edge", "dr",
             "terraform", "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)

@@ -188,9 +188,11 @@ def reads_nothing_from_primary(anchor: LiteralResource, stack: Stack, env: Envir
 def dns_failover(anchor: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     if stack.name != env.dr_foundation_stack_name:
         return NOT_APPLICABLE
-    records = stack.resources("aws_route53_record")
+    # Failover records only: the ACM certificate's validation records (ingress.tls.hosted_zone_id) route nothing.
+    records = [record for record in stack.resources("aws_route53_record")
+               if record.body.get("failover_routing_policy")]
     if env.dr.dns is None:
-        return [] if not records else ["the plan has Route 53 records but dr.dns is not configured"]
+        return [] if not records else ["the plan has Route 53 failover records but dr.dns is not configured"]
     roles = {}
     for record in records:
         role = block(record.body.get("failover_routing_policy")).get("type")

@@ -32,6 +32,7 @@ from haflow.constructs.artifacts import (
 )
 from haflow.constructs.bucket import AccessLogBucket
 from haflow.constructs.cache import Cache
+from haflow.constructs.certificate import EdgeCertificate
 from haflow.constructs.database import SECRET_READ_ACTIONS, master_secret_name
 from haflow.constructs.deploy_runner import DeployRunner
 from haflow.constructs.dns_failover import DnsFailoverRecords
@@ -134,7 +135,15 @@ class DrFoundationStack(TerraformStack):
             self, "artifacts-replica", name=name, bucket_name=replica_bucket(env), config=env.artifacts,
             access_log_bucket=self.access_logs,
         )
-        self.dns = DnsFailoverRecords(self, "dns-failover", name=env.name, config=dr.dns) if dr.dns else None
+        self.dns = (DnsFailoverRecords(self, "dns-failover", name=env.name, config=dr.dns, tls=env.ingress.tls.enabled)
+                    if dr.dns else None)
+        # This region's NLB needs a certificate of this region (ACM certificates are regional).
+        tls = env.ingress.tls
+        self.certificate = (
+            EdgeCertificate(self, "ingress-certificate", name=name, domain_name=env.model_api.host,
+                            hosted_zone_id=tls.hosted_zone_id)
+            if tls.hosted_zone_id else None
+        )
 
         # The secondary region's own topics: its alerts must arrive while the primary region is down.
         self.alerts = AlertTopics(
@@ -188,6 +197,7 @@ class DrFoundationStack(TerraformStack):
             container_log_group_name=self.eks.container_log_group.name,
             alerts_topic_arn=self.alerts.topic_arn,
             alerts_heartbeat_topic_arn=self.alerts.heartbeat_topic_arn,
+            certificate_arn=self.certificate.arn if self.certificate else tls.secondary_certificate_arn,
         )
         if self.deploy_runner is not None:
             TerraformOutput(self, "deploy_runner_project", value=self.deploy_runner.project_name,
@@ -247,4 +257,9 @@ class DrFoundationStack(TerraformStack):
             roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=region,
             account_id=self.account_id, partition=self.partition,
         )
+        if env.model_api.auth.basic_auth_secret:
+            grant_read_receiver_secrets(
+                roles["external-secrets"], [env.model_api.auth.basic_auth_secret], region=region,
+                account_id=self.account_id, partition=self.partition, policy_id="model-api-clients-secret-read",
+            )
         return roles

@@ -16,6 +16,7 @@ from haflow.constructs.alerting import AlertTopics, grant_read_receiver_secrets
 from haflow.constructs.artifacts import Artifacts
 from haflow.constructs.bucket import AccessLogBucket
 from haflow.constructs.cache import Cache
+from haflow.constructs.certificate import EdgeCertificate
 from haflow.constructs.database import Database
 from haflow.constructs.deploy_runner import DeployRunner
 from haflow.constructs.eks import Eks
@@ -147,6 +148,12 @@ class FoundationStack(TerraformStack):
             ),
             stop_alarm_arns=[alarm.arn for alarm in self.alarms.stop_condition_alarms][:MAX_STOP_CONDITIONS],
         )
+        tls = env.ingress.tls
+        self.certificate = (
+            EdgeCertificate(self, "ingress-certificate", name=env.name, domain_name=env.model_api.host,
+                            hosted_zone_id=tls.hosted_zone_id)
+            if tls.hosted_zone_id else None
+        )
 
         roles = self._service_account_roles()
         self.platform_inputs = PlatformInputs(
@@ -179,6 +186,7 @@ class FoundationStack(TerraformStack):
             container_log_group_name=self.eks.container_log_group.name,
             alerts_topic_arn=self.alerts.topic_arn,
             alerts_heartbeat_topic_arn=self.alerts.heartbeat_topic_arn,
+            certificate_arn=self.certificate.arn if self.certificate else tls.certificate_arn,
         )
         self._outputs()
 
@@ -199,6 +207,11 @@ class FoundationStack(TerraformStack):
             roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=env.region,
             account_id=self.account_id, partition=self.partition,
         )
+        if env.model_api.auth.basic_auth_secret:
+            grant_read_receiver_secrets(
+                roles["external-secrets"], [env.model_api.auth.basic_auth_secret], region=env.region,
+                account_id=self.account_id, partition=self.partition, policy_id="model-api-clients-secret-read",
+            )
         return roles
 
     def _outputs(self) -> None:
@@ -237,5 +250,7 @@ class FoundationStack(TerraformStack):
             "alerts_topic_arn": inputs.alerts_topic_arn,
             "alerts_heartbeat_topic_arn": inputs.alerts_heartbeat_topic_arn,
         }
+        if self.certificate is not None:
+            outputs["certificate_arn"] = self.certificate.arn
         for output_id, value in outputs.items():
             TerraformOutput(self, output_id, value=value)

@@ -110,7 +110,8 @@ class PlatformStack(TerraformStack):
         self.secrets = ExternalSecrets(
             self, "external-secrets", config=env.secrets, region=inputs.region,
             role_arn=inputs.external_secrets_role_arn,
-            secrets=[*prefect_synced_secrets(inputs, env.prefect.flow_run_namespace), *model_api_synced_secrets(inputs),
+            secrets=[*prefect_synced_secrets(inputs, env.prefect.flow_run_namespace),
+                     *model_api_synced_secrets(inputs, env.model_api),
                      *observability_synced_secrets(env.observability.alerts)],
             provider=self.helm,
             depends_on=list(namespaces.values()),
@@ -120,7 +121,8 @@ class PlatformStack(TerraformStack):
                                  depends_on=[namespaces[prefect.SERVER_NAMESPACE]])
         # Its ServiceMonitor needs the monitoring CRDs.
         self.ingress = IngressNginx(
-            self, "ingress", config=env.ingress, served_namespace=model_api.NAMESPACE, provider=self.helm,
+            self, "ingress", config=env.ingress, served_namespace=model_api.NAMESPACE,
+            certificate_arn=inputs.certificate_arn, provider=self.helm,
             depends_on=[self.observability.monitoring, namespaces[model_api.NAMESPACE]],
         )
         self.prefect = PrefectPlatform(

@@ -70,6 +70,27 @@ def test_every_aws_only_stack_validates_and_plans_every_resource(
     assert report.clean
 
 
+def test_the_edge_certificate_plans_with_one_validation_record_per_domain(gate: tuple[GateReport, Path]) -> None:
+    """Issue 19, item 3: the ACM certificate, its DNS validation records (for_each keyed by the domain name,
+    which Terraform must know at plan time) and the validation plan with the real AWS provider. A plan calls
+    no ACM API: issuance and DNS validation happen at apply, against a real hosted zone, not here."""
+    report, scratch = gate
+    for stack in ("prod-foundation", "prod-dr-foundation"):
+        outcome = next(o for o in report.outcomes if o.stack == stack)
+        assert outcome.planned and not [path for path in outcome.unchecked if "acm" in path or "route53" in path]
+        plan = json.loads((scratch / stack / "plan.json").read_text(encoding="utf-8"))
+        planned = {change["address"]: change for change in plan["resource_changes"]
+                   if change["type"] in ("aws_acm_certificate", "aws_route53_record", "aws_acm_certificate_validation")}
+        addresses = sorted(planned)
+        assert [a.split(".")[0] for a in addresses] == [
+            "aws_acm_certificate", "aws_acm_certificate_validation", "aws_route53_record"], addresses
+        record = next(change for address, change in planned.items() if address.startswith("aws_route53_record"))
+        assert record["index"] == "api.prod.example.com" and record["change"]["actions"] == ["create"]
+        certificate = next(change for address, change in planned.items() if address.startswith("aws_acm_certificate."))
+        assert certificate["change"]["after"]["domain_name"] == "api.prod.example.com"
+        assert certificate["change"]["after"]["validation_method"] == "DNS"
+
+
 def test_the_platform_stacks_are_named_as_not_validated(gate: tuple[GateReport, Path],
                                                         environments: dict[str, Environment]) -> None:
     report = gate[0]

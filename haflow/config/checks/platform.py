@@ -99,9 +99,98 @@ def check_gpu_has_nodes(env: Environment) -> Iterator[Violation]:
         )
 
 
+def check_public_edge_has_tls(env: Environment) -> Iterator[Violation]:
+    """An internet-facing NLB without a certificate serves model-api (and its API keys) in clear text."""
+    ingress = env.ingress
+    if ingress.load_balancer_scheme == "internet-facing" and not ingress.tls.enabled:
+        yield Violation(
+            "ingress.tls",
+            "none",
+            "an internet-facing load balancer without TLS serves model-api, and the credentials its clients "
+            "send, over plain HTTP to the internet",
+            "set ingress.tls.hosted_zone_id (the foundation requests and validates an ACM certificate for "
+            "model_api.host) or ingress.tls.certificate_arn (an issued certificate), or set "
+            "ingress.load_balancer_scheme: internal",
+        )
+
+
+def check_tls_names_a_host(env: Environment) -> Iterator[Violation]:
+    """A certificate covers named hosts; an Ingress without a host answers for any name the NLB is reached by."""
+    public = env.ingress.load_balancer_scheme == "internet-facing"
+    if (env.ingress.tls.enabled or public) and not env.model_api.host:
+        why = "the ACM certificate is issued for it" if env.ingress.tls.enabled else (
+            "an internet-facing Ingress without a host answers for any name, the NLB's own DNS name included")
+        yield Violation(
+            "model_api.host",
+            env.model_api.host,
+            f"model-api needs a host name here: {why}",
+            "set model_api.host to the name clients use, e.g. api.<your domain> (a name in the hosted zone "
+            "ingress.tls.hosted_zone_id, or one the certificate covers)",
+        )
+
+
+def check_certificate_source(env: Environment) -> Iterator[Violation]:
+    """One certificate source per region, in the region whose NLB uses it."""
+    tls = env.ingress.tls
+    if tls.certificate_arn and tls.hosted_zone_id:
+        yield Violation(
+            "ingress.tls.hosted_zone_id", tls.hosted_zone_id,
+            "both an existing certificate (certificate_arn) and a requested one (hosted_zone_id) are set",
+            "keep one: remove ingress.tls.hosted_zone_id to use the existing certificate, or "
+            "ingress.tls.certificate_arn to have the foundation request one",
+        )
+    region = tls.certificate_region()
+    if region is not None and region != env.region:
+        yield Violation(
+            "ingress.tls.certificate_arn", tls.certificate_arn,
+            f"is a certificate in {region}, but an NLB can only use an ACM certificate of its own region "
+            f"({env.region})",
+            f"request or import the certificate in {env.region} and use its ARN",
+        )
+    secondary = tls.secondary_certificate_arn
+    if secondary is None:
+        if env.dr.enabled and tls.certificate_arn:
+            yield Violation(
+                "ingress.tls.secondary_certificate_arn", None,
+                f"dr.mode is {env.dr.mode}: the DR region's NLB needs a certificate of its own region "
+                f"({env.dr.secondary_region}); ACM certificates are regional",
+                f"set ingress.tls.secondary_certificate_arn to an issued certificate in {env.dr.secondary_region}, "
+                "or use ingress.tls.hosted_zone_id (each region's foundation then requests its own)",
+            )
+        return
+    if not (env.dr.enabled and tls.certificate_arn):
+        yield Violation(
+            "ingress.tls.secondary_certificate_arn", secondary,
+            "is used only with ingress.tls.certificate_arn and dr.mode other than none",
+            "remove it",
+        )
+    elif secondary.split(":")[3] != env.dr.secondary_region:
+        yield Violation(
+            "ingress.tls.secondary_certificate_arn", secondary,
+            f"is a certificate in {secondary.split(':')[3]}, not in dr.secondary_region ({env.dr.secondary_region})",
+            f"use the ARN of a certificate in {env.dr.secondary_region}",
+        )
+
+
+def check_failover_record_is_the_host(env: Environment) -> Iterator[Violation]:
+    """The certificate covers model_api.host: clients sent to another failover name would fail the TLS check."""
+    dns = env.dr.dns
+    if env.ingress.tls.enabled and dns is not None and dns.record_name.rstrip(".") != env.model_api.host:
+        yield Violation(
+            "dr.dns.record_name", dns.record_name,
+            f"is not model_api.host ({env.model_api.host}), the name the certificate is issued for: clients "
+            "following the failover record would get a certificate for another name",
+            f"set dr.dns.record_name: {env.model_api.host}",
+        )
+
+
 CHECKS: tuple[Check, ...] = (
     check_pdb_leaves_room_to_drain,
     check_hpa_above_pdb_floor,
     check_canary_weight,
     check_gpu_has_nodes,
+    check_public_edge_has_tls,
+    check_tls_names_a_host,
+    check_certificate_source,
+    check_failover_record_is_the_host,
 )
