@@ -48,6 +48,8 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-OBS-001",
     "HA-OBS-002",
     "HA-OBS-003",
+    "HA-OBS-010",
+    "HA-OBS-011",
     "HA-DL-001",
     "HA-DL-002",
     "HA-DL-003",

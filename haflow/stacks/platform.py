@@ -101,6 +101,7 @@ class PlatformStack(TerraformStack):
             ),
             log_group_name=inputs.container_log_group_name, fluent_bit_role_arn=inputs.fluent_bit_role_arn,
             flow_run_namespace=env.prefect.flow_run_namespace, storage_class=self.storage.name,
+            slo_availability_percent=env.slo.availability,
             provider=self.helm, depends_on=[self.storage.storage_class],
         )
         self.cluster_autoscaler = ClusterAutoscaler(
