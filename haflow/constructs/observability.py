@@ -297,9 +297,9 @@ def kube_prometheus_stack_values(
         alertmanager_spec["secrets"] = [RECEIVER_SECRET]
     return {
         **{component: {"enabled": False} for component in EKS_MANAGED_COMPONENTS},
-        # Grafana needs an admin credential from Secrets Manager before it can be turned on; without one
-        # the chart falls back to a well-known default password.
-        "grafana": {"enabled": False},
+        # Grafana is a release of its own (haflow.constructs.grafana: the admin credential from Secrets Manager,
+        # one replica); this chart renders only its dashboards, as ConfigMaps that release's sidecar loads.
+        "grafana": {"enabled": False, "forceDeployDashboards": True},
         "prometheus": {
             # A drain evicts one Prometheus at a time; the chart's PDB selects the operator-made pods.
             "podDisruptionBudget": {"enabled": config.prometheus_replicas > 1, "minAvailable": 1},

@@ -3,7 +3,8 @@
 The foundation stack fills one PlatformInputs with attributes of its resources (Terraform tokens);
 the platform stack uses them, and cdktf turns each use into a cross-stack reference
 (an output of <env>-foundation read through terraform_remote_state in <env>-platform).
-Fields follow the section order: network, EKS, IRSA roles, database, cache, artifacts, logging, alerting.
+Fields follow the section order: network, EKS, IRSA roles, database, cache, artifacts, logging, alerting,
+dashboards.
 """
 
 from __future__ import annotations
@@ -46,3 +47,5 @@ class PlatformInputs:
     # SNS topics Alertmanager publishes to: every alert, and the Watchdog heartbeat
     alerts_topic_arn: str
     alerts_heartbeat_topic_arn: str
+    # Secrets Manager secret holding Grafana's admin password (External Secrets syncs it)
+    grafana_admin_secret_arn: str

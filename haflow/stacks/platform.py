@@ -21,6 +21,7 @@ from haflow.config.network_flows import flow_inputs
 from haflow.constructs import model_api, prefect
 from haflow.constructs.autoscaling import ClusterAutoscaler
 from haflow.constructs.gpu import NvidiaDevicePlugin
+from haflow.constructs.grafana import Grafana, grafana_synced_secrets
 from haflow.constructs.ingress import IngressNginx
 from haflow.constructs.model_api import ModelApiWorkload, model_api_synced_secrets
 from haflow.constructs.network_policy import NetworkPolicies
@@ -112,11 +113,17 @@ class PlatformStack(TerraformStack):
             self, "external-secrets", config=env.secrets, region=inputs.region,
             role_arn=inputs.external_secrets_role_arn,
             secrets=[*prefect_synced_secrets(inputs), *model_api_synced_secrets(inputs),
-                     *observability_synced_secrets(env.observability.alerts)],
+                     *observability_synced_secrets(env.observability.alerts),
+                     *grafana_synced_secrets(inputs.grafana_admin_secret_arn)],
             provider=self.helm,
             depends_on=list(namespaces.values()),
         )
         self.reloader = Reloader(self, "reloader", provider=self.helm)
+        self.grafana = Grafana(
+            self, "grafana", flow_run_namespace=env.prefect.flow_run_namespace, helm_provider=self.helm,
+            kubernetes_provider=self.kubernetes,
+            depends_on=[self.observability.monitoring, self.secrets.synced, self.reloader.release],
+        )
         # Its ServiceMonitor needs the monitoring CRDs.
         self.ingress = IngressNginx(
             self, "ingress", config=env.ingress, provider=self.helm, depends_on=[self.observability.monitoring],
