@@ -27,6 +27,7 @@ from haflow.rules.helm import Values, release_values
 from haflow.rules.stack import LiteralResource
 from haflow.slo import ALERT_NAME, BURN_RATE_ALERTS, SLO_NAME, BurnRateAlert, error_budget
 from tests.alerting.conftest import ENV
+from tests.alerting.test_alertmanager import for_amtool_0_25, rendered_config, routes_test, write
 from tests.alerting.test_rules import promtool_test, rule_groups, write_rules
 from tests.alerting.tools import run, tool
 
@@ -172,3 +173,17 @@ def test_changing_slo_availability_changes_the_report_and_the_alerts(
     for name, expected in (("old", expect_old), ("new", expect_new)):
         code, output = promtool_test(tmp_path, groups[name], [case(burning(old, burn_old), EVAL_AT, expected)])
         assert code == 0, f"{name}: {output}"
+
+
+@pytest.mark.parametrize("pair", BURN_RATE_ALERTS, ids=lambda a: f"{a.severity}-{a.long_window}-{a.short_window}")
+def test_pages_reach_the_critical_receiver_and_tickets_the_warning_one(
+    pair: BurnRateAlert, prod_rendered: RenderResult, tmp_path: Path
+) -> None:
+    """amtool routes each burn-rate alert, with its labels as rendered, through the rendered Alertmanager
+    configuration: a page (critical) to the receiver that also pages, a ticket (warning) to the other."""
+    (rule,) = [r for group in rule_groups(prod_rendered, SLO_RULES) for r in group["rules"]
+               if r.get("alert") == ALERT_NAME and r["labels"]["long"] == pair.long_window]
+    config = write(tmp_path / "alertmanager.yaml", for_amtool_0_25(rendered_config(prod_rendered)))
+    receiver = {"critical": "critical", "warning": "warning"}[pair.severity]
+    code, output = routes_test(config, {"alertname": ALERT_NAME, **rule["labels"]}, receiver)
+    assert code == 0, output
