@@ -161,6 +161,9 @@ PROMETHEUS_OPERATOR = Pods("prometheus-operator", MONITORING_NAMESPACE, _match({
     "app.kubernetes.io/component": "prometheus-operator"}))
 OPERATOR_ADMISSION_JOBS = Pods("prometheus-operator admission Jobs", MONITORING_NAMESPACE, _match({
     "app.kubernetes.io/component": "prometheus-operator-webhook"}))
+# haflow's Grafana release (haflow.constructs.grafana: release and chart name "grafana").
+GRAFANA = Pods("Grafana", MONITORING_NAMESPACE, _match({
+    "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "grafana"}))
 KUBE_STATE_METRICS = Pods("kube-state-metrics", MONITORING_NAMESPACE, _match({
     "app.kubernetes.io/name": "kube-state-metrics"}))
 # EKS's CoreDNS add-on (not rendered by haflow): the label its pods and the kube-dns Service use.
@@ -192,6 +195,7 @@ PREFECT_API_PORT = 4200  # the prefect-server chart's service.port (= the contai
 KUBELET_PORT = 10250
 NODE_EXPORTER_PORT = 9100
 KUBE_PROXY_METRICS_PORT = 10249
+PROMETHEUS_WEB_PORT = 9090  # kube-prometheus-stack's prometheus.service.port (= the container port)
 ALERTMANAGER_MESH_PORT = 9094  # Alertmanager's cluster gossip, TCP and UDP
 # The container ports the webhooks and aggregated APIs serve on (the charts' defaults).
 INGRESS_WEBHOOK_PORT = Port(8443, name="webhook")
@@ -340,7 +344,7 @@ def intended_flows(inputs: FlowInputs) -> tuple[Flow, ...]:
         Flow("prometheus-to-prometheus-operator", PROMETHEUS, PROMETHEUS_OPERATOR, (OPERATOR_PORT,),
              "the ServiceMonitor of the operator"),
         Flow("prometheus-to-prometheus", PROMETHEUS, PROMETHEUS,
-             (Port(9090, name="http-web"), Port(8080, name="reloader-web")),
+             (Port(PROMETHEUS_WEB_PORT, name="http-web"), Port(8080, name="reloader-web")),
              "Prometheus scrapes itself and its config reloader"),
         Flow("prometheus-to-alertmanager", PROMETHEUS, ALERTMANAGER,
              (Port(9093, name="http-web"), Port(8080, name="reloader-web")),
@@ -350,6 +354,11 @@ def intended_flows(inputs: FlowInputs) -> tuple[Flow, ...]:
              (Port(ALERTMANAGER_MESH_PORT, name="mesh-tcp"), Port(ALERTMANAGER_MESH_PORT, "UDP", name="mesh-udp")),
              "the replicas gossip silences and notifications"),
         Flow("alertmanager-to-receivers", ALERTMANAGER, aws, https, "SNS and the chat/pager receivers"),
+        # Grafana (docs/grafana.md): people reach it with kubectl port-forward, which the container runtime
+        # connects from inside the pod's network namespace, so no ingress rule admits them.
+        Flow("grafana-to-prometheus", GRAFANA, PROMETHEUS, (Port(PROMETHEUS_WEB_PORT, name="http-web"),),
+             "the datasource: every dashboard query"),
+        Flow("grafana-to-api-server", GRAFANA, api, https, "the dashboard sidecar watches the labelled ConfigMaps"),
     ]
     return tuple(flows)
 

@@ -53,6 +53,8 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-OBS-002",
     "HA-OBS-003",
     "HA-OBS-020",
+    "HA-OBS-010",
+    "HA-OBS-011",
     "HA-DL-001",
     "HA-DL-002",
     "HA-DL-003",

@@ -40,6 +40,8 @@ CHART_PURPOSES = {
     "cluster-autoscaler": "per-AZ node groups by auto-discovery, balanced",
     "kube-prometheus-stack": "Prometheus + Alertmanager with haflow's alert rules",
     "fluent-bit": "container logs to the foundation's CloudWatch Logs group",
+    "grafana": "dashboards: kube-prometheus-stack's and haflow's SLO + Prefect; admin password from Secrets Manager, "
+    "one pod ([grafana.md](grafana.md))",
     "nvidia-device-plugin": "only with a GPU node pool: advertises `nvidia.com/gpu` (the AL2023 NVIDIA AMI lacks "
     "it); the GPU group carries `nvidia.com/gpu.present=true`, a term of the chart's required node affinity",
     "reloader": "rolls the Prefect Deployments when a synced credential changes "

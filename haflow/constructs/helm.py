@@ -37,6 +37,9 @@ KUBE_PROMETHEUS_STACK = Chart(
     "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "81.6.2"
 )
 FLUENT_BIT = Chart("fluent-bit", "https://fluent.github.io/helm-charts", "0.57.0")
+# The version kube-prometheus-stack 81.6.2 declares as its grafana subchart (its Chart.yaml), as a release
+# of its own (haflow.constructs.grafana).
+GRAFANA = Chart("grafana", "https://grafana-community.github.io/helm-charts", "11.1.1")
 # The version the EKS user guide installs (ml-eks-k8s-device-plugin.html).
 NVIDIA_DEVICE_PLUGIN = Chart("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4")
 
@@ -45,7 +48,7 @@ RELOADER = Chart("reloader", "https://stakater.github.io/stakater-charts", "2.2.
 
 ALL_CHARTS = (
     INGRESS_NGINX, PREFECT_SERVER, PREFECT_WORKER, EXTERNAL_SECRETS, METRICS_SERVER, CLUSTER_AUTOSCALER,
-    KUBE_PROMETHEUS_STACK, FLUENT_BIT, NVIDIA_DEVICE_PLUGIN, RELOADER,
+    KUBE_PROMETHEUS_STACK, FLUENT_BIT, GRAFANA, NVIDIA_DEVICE_PLUGIN, RELOADER,
 )
 
 # How long helm waits for a release's pods to become ready before it rolls the release back.

@@ -29,6 +29,7 @@ from haflow.constructs.helm import (
     spread_across_zones_and_hosts,
 )
 from haflow.constructs.secrets import SyncedSecret
+from haflow.slo import MODEL_API_INGRESS_PATTERN, MODEL_API_NAMESPACE, slo_rules
 
 MONITORING_NAMESPACE = contract.ALERTMANAGER_SERVICE_ACCOUNT.namespace
 LOGGING_NAMESPACE = contract.FLUENT_BIT_SERVICE_ACCOUNT.namespace
@@ -49,8 +50,6 @@ KUBE_STATE_METRICS_LABELS = {
 # critical) would fire forever. kube-proxy does run on every node (haflow installs the EKS add-on, which
 # serves metrics on 0.0.0.0:10249), so it stays scraped.
 EKS_MANAGED_COMPONENTS = contract.EKS_MANAGED_MONITORING_COMPONENTS
-# Ingress objects whose traffic is the model-api's (stable and canary); see haflow.constructs.model_api.
-MODEL_API_INGRESS_PATTERN = "model-api(-canary)?"
 
 
 def metrics_server_values() -> dict[str, Any]:
@@ -62,7 +61,8 @@ def metrics_server_values() -> dict[str, Any]:
     }
 
 
-MODEL_API_NAMESPACE = contract.MODEL_API_SERVICE_ACCOUNT.namespace
+# The PrometheusRule (kube-prometheus-stack-<key>) of model-api's SLO (haflow.slo).
+SLO_RULES = "haflow-slo"
 # A failed flow-run Job alerts for this long after it failed, then resolves (failed Jobs stay for a day).
 FLOW_RUN_FAILURE_WINDOW = "15m"
 
@@ -283,8 +283,11 @@ class AlertDelivery:
 
 
 def kube_prometheus_stack_values(
-    config: Observability, flow_run_namespace: str, storage_class: str, delivery: AlertDelivery
+    config: Observability, flow_run_namespace: str, storage_class: str, delivery: AlertDelivery,
+    slo_availability_percent: float,
 ) -> dict[str, Any]:
+    """``slo_availability_percent``: the environment's ``slo.availability``, the objective of the burn-rate
+    alerts (haflow.slo); Prometheus must keep their longest window of samples (HA-OBS-011)."""
     alertmanager_spec: dict[str, Any] = {
         "replicas": config.alertmanager_replicas,
         "resources": requests("50m", "64Mi"),
@@ -295,9 +298,9 @@ def kube_prometheus_stack_values(
         alertmanager_spec["secrets"] = [RECEIVER_SECRET]
     return {
         **{component: {"enabled": False} for component in EKS_MANAGED_COMPONENTS},
-        # Grafana needs an admin credential from Secrets Manager before it can be turned on; without one
-        # the chart falls back to a well-known default password.
-        "grafana": {"enabled": False},
+        # Grafana is a release of its own (haflow.constructs.grafana: the admin credential from Secrets Manager,
+        # one replica); this chart renders only its dashboards, as ConfigMaps that release's sidecar loads.
+        "grafana": {"enabled": False, "forceDeployDashboards": True},
         "prometheus": {
             # A drain evicts one Prometheus at a time; the chart's PDB selects the operator-made pods.
             "podDisruptionBudget": {"enabled": config.prometheus_replicas > 1, "minAvailable": 1},
@@ -346,7 +349,10 @@ def kube_prometheus_stack_values(
             "resources": requests("50m", "128Mi"),
         },
         "prometheus-node-exporter": {"resources": requests("20m", "32Mi")},
-        "additionalPrometheusRulesMap": {"haflow": alert_rules(config.alerts, flow_run_namespace)},
+        "additionalPrometheusRulesMap": {
+            "haflow": alert_rules(config.alerts, flow_run_namespace),
+            SLO_RULES: slo_rules(slo_availability_percent),
+        },
     }
 
 
@@ -393,6 +399,7 @@ class ClusterObservability(Construct):
         fluent_bit_role_arn: str,
         flow_run_namespace: str,
         storage_class: str,
+        slo_availability_percent: float,
         provider: TerraformProvider,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
@@ -406,7 +413,8 @@ class ClusterObservability(Construct):
         self.monitoring = helm_release(
             self, "kube-prometheus-stack", chart=KUBE_PROMETHEUS_STACK, release_name="kube-prometheus-stack",
             namespace=MONITORING_NAMESPACE,
-            values=kube_prometheus_stack_values(config, flow_run_namespace, storage_class, delivery),
+            values=kube_prometheus_stack_values(config, flow_run_namespace, storage_class, delivery,
+                                               slo_availability_percent),
             provider=provider, depends_on=depends_on,
         )
         self.logging = helm_release(

@@ -4,7 +4,7 @@ The foundation stack fills one PlatformInputs with attributes of its resources (
 the platform stack uses them, and cdktf turns each use into a cross-stack reference
 (an output of <env>-foundation read through terraform_remote_state in <env>-platform).
 Fields follow the section order: network, EKS, IRSA roles, database, cache, Prefect's credentials, artifacts, logging,
-alerting, ingress.
+alerting, dashboards, ingress.
 """
 
 from __future__ import annotations
@@ -52,5 +52,7 @@ class PlatformInputs:
     # SNS topics Alertmanager publishes to: every alert, and the Watchdog heartbeat
     alerts_topic_arn: str
     alerts_heartbeat_topic_arn: str
+    # Secrets Manager secret holding Grafana's admin password (External Secrets syncs it)
+    grafana_admin_secret_arn: str
     # ACM certificate of the ingress NLB's TLS listener (ingress.tls); None: no TLS (an internal NLB)
     certificate_arn: str | None = None

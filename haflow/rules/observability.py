@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from haflow import contract
+from haflow import contract, slo
 from haflow.merge import deep_merge
 from haflow.plan import HELM_RELEASE
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, Outcome, rule
@@ -249,3 +249,110 @@ def aws_components_alarmed(component: LiteralResource, stack: Stack, env: Enviro
             for metric in REPLICATION_METRICS:
                 wanted.setdefault(metric, []).append({"RuleId": str(replication_rule.get("id"))})
     return _missing_alarms(stack, wanted)
+
+
+# --- model-api's SLO after deploy (haflow.slo) ------------------------------------------------------------
+
+_BURN_CONDITION = re.compile(
+    re.escape(slo.ERROR_RATIO) + r"(?P<window>\w+)\{[^}]*\}\s*>\s*\(\s*(?P<factor>[0-9.eE+-]+)\s*\*\s*"
+    r"(?P<budget>[0-9.eE+-]+)\s*\)"
+)
+_PROMETHEUS_DURATION = re.compile(r"^(\d+)(ms|s|m|h|d|w|y)$")
+_DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+# kube-prometheus-stack 81.6.2 values.yaml prometheus.prometheusSpec.retention
+CHART_DEFAULT_RETENTION = "10d"
+
+
+def _rules_of(values: Values) -> list[Mapping[str, Any]]:
+    rule_map = values.get("additionalPrometheusRulesMap", {})
+    documents = [doc for doc in rule_map.values() if isinstance(doc, Mapping)] if isinstance(rule_map, Mapping) else []
+    groups = [group for doc in documents for group in doc.get("groups") or [] if isinstance(group, Mapping)]
+    return [item for group in groups for item in group.get("rules") or [] if isinstance(item, Mapping)]
+
+
+def _burn_conditions(expr: str) -> dict[str, tuple[float, float]]:
+    """window -> (factor, budget) of each ``ratio_rate<window> > (factor * budget)`` in an alert."""
+    return {match["window"]: (float(match["factor"]), float(match["budget"]))
+            for match in _BURN_CONDITION.finditer(expr)}
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1e-12)
+
+
+@rule(
+    id="HA-OBS-010",
+    level=ERROR,
+    title="model-api's SLO has the workbook's multi-window burn-rate alerts, at the environment's slo.availability",
+    rationale="slo.availability is proven before deploy (haflow report) but means nothing after it unless someone "
+    "is told when the error budget burns: paging on 1h/5m above 14.4x and 6h/30m above 6x, a ticket on 1d/2h "
+    "above 3x and 3d/6h above 1x (Google SRE workbook, Alerting on SLOs) catches fast and slow burns with few "
+    "false pages. Alerts at another objective than the declared one watch a promise nobody made.",
+    fix="Leave additionalPrometheusRulesMap.haflow-slo to haflow (haflow.slo builds it from slo.availability; "
+    "docs/alerting.md#the-slo-after-deploy).",
+    subjects=(HELM_RELEASE,),
+)
+def slo_burn_rate_alerts(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    values = monitoring_values(release)
+    if values is None:
+        return NOT_APPLICABLE
+    budget = slo.error_budget(env.slo.availability)
+    rules = _rules_of(values)
+    recorded = {str(item.get("record")): str(item.get("expr", "")) for item in rules if "record" in item}
+    problems = [f"no recording rule {slo.ERROR_RATIO}{window} (the error ratio over {window})"
+                for window in slo.WINDOWS
+                if f"[{window}]" not in recorded.get(f"{slo.ERROR_RATIO}{window}", "")]
+    alerts = [item for item in rules if item.get("alert") == slo.ALERT_NAME]
+    for wanted in slo.BURN_RATE_ALERTS:
+        pair = f"{wanted.long_window}/{wanted.short_window} above {wanted.factor:g}x ({wanted.severity})"
+        matching = [item for item in alerts
+                    if (item.get("labels") or {}).get("long") == wanted.long_window
+                    and (item.get("labels") or {}).get("short") == wanted.short_window]
+        if not matching:
+            problems.append(f"no {slo.ALERT_NAME} alert for the window pair {pair}")
+            continue
+        for item in matching:
+            labels = item.get("labels") or {}
+            conditions = _burn_conditions(str(item.get("expr", "")))
+            if labels.get("severity") != wanted.severity or not labels.get("namespace"):
+                problems.append(f"{slo.ALERT_NAME} {pair}: labels {dict(labels)} need severity "
+                                f"{wanted.severity!r} and a namespace")
+            for window in (wanted.long_window, wanted.short_window):
+                factor, found = conditions.get(window, (None, None))
+                if factor is None or found is None or not _close(factor, wanted.factor) or not _close(found, budget):
+                    problems.append(
+                        f"{slo.ALERT_NAME} {pair}: the {window} window is not compared with "
+                        f"({wanted.factor:g} * {budget:g}), the budget of slo.availability {env.slo.availability:g}"
+                    )
+    return problems
+
+
+def _duration_seconds(value: str) -> float | None:
+    parsed = _PROMETHEUS_DURATION.match(value.strip())
+    return int(parsed.group(1)) * _DURATION_SECONDS[parsed.group(2)] if parsed else None
+
+
+@rule(
+    id="HA-OBS-011",
+    level=ERROR,
+    title="Prometheus keeps the SLO's longest burn-rate window, with a margin",
+    rationale="The 3d/6h ticket and the SLO dashboard read three days of model-api's requests: a shorter "
+    "retention silently shortens the window (rate() over what is left), so the slow-burn alert measures less "
+    "than it claims.",
+    fix="Set observability.prometheus_retention to at least the longest window plus the margin (4d), and size "
+    "observability.prometheus_storage_gib for it (docs/alerting.md#the-slo-after-deploy).",
+    subjects=(HELM_RELEASE,),
+)
+def retention_covers_slo_windows(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    values = monitoring_values(release)
+    if values is None or not values.boolean("prometheus.enabled", True):
+        return NOT_APPLICABLE
+    retention = str(values.get("prometheus.prometheusSpec.retention", CHART_DEFAULT_RETENTION))
+    seconds = _duration_seconds(retention)
+    needed = slo.window_seconds(slo.LONGEST_WINDOW) + slo.window_seconds(slo.RETENTION_MARGIN)
+    if seconds is None:
+        return [f"prometheus.prometheusSpec.retention {retention!r} is not a Prometheus duration"]
+    if seconds < needed:
+        return [f"prometheus.prometheusSpec.retention {retention} is shorter than the longest SLO window "
+                f"{slo.LONGEST_WINDOW} plus {slo.RETENTION_MARGIN} of margin ({needed // 86400}d)"]
+    return []

@@ -38,6 +38,7 @@ from haflow.constructs.deploy_runner import DeployRunner
 from haflow.constructs.dns_failover import DnsFailoverRecords
 from haflow.constructs.eks import Eks
 from haflow.constructs.global_database import GlobalDatabase
+from haflow.constructs.grafana import GrafanaAdminSecret
 from haflow.constructs.irsa import ServiceAccountRole, workload_roles
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
@@ -161,6 +162,9 @@ class DrFoundationStack(TerraformStack):
         self.alarms.watch_global_database_lag(f"{name}-aurora", env.slo.region_rpo_seconds)
         self.alarms.watch_redis(f"{name}-redis", env.cache.num_cache_clusters)
         self.alarms.watch_nat_gateways(self.network.nat_gateway_ids)
+        self.grafana_admin = GrafanaAdminSecret(
+            self, "grafana-admin", name=name, region=region, kms_key_arn=self.alerts.key.arn, protect=protect,
+        )
 
         roles = self._service_account_roles(name)
         self.platform_inputs = PlatformInputs(
@@ -198,6 +202,7 @@ class DrFoundationStack(TerraformStack):
             alerts_topic_arn=self.alerts.topic_arn,
             alerts_heartbeat_topic_arn=self.alerts.heartbeat_topic_arn,
             certificate_arn=self.certificate.arn if self.certificate else tls.secondary_certificate_arn,
+            grafana_admin_secret_arn=self.grafana_admin.arn,
         )
         if self.deploy_runner is not None:
             TerraformOutput(self, "deploy_runner_project", value=self.deploy_runner.project_name,
@@ -253,6 +258,7 @@ class DrFoundationStack(TerraformStack):
         )
         self.cache.grant_read_user_secrets(roles["external-secrets"])
         self.alerts.grant_publish(roles["alertmanager"])
+        self.grafana_admin.grant_read(roles["external-secrets"])
         grant_read_receiver_secrets(
             roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=region,
             account_id=self.account_id, partition=self.partition,

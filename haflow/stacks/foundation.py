@@ -21,6 +21,7 @@ from haflow.constructs.database import Database
 from haflow.constructs.deploy_runner import DeployRunner
 from haflow.constructs.eks import Eks
 from haflow.constructs.fault_injection import FaultInjection, FisTargets
+from haflow.constructs.grafana import GrafanaAdminSecret
 from haflow.constructs.irsa import ServiceAccountRole, workload_roles
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
@@ -118,6 +119,10 @@ class FoundationStack(TerraformStack):
             self, "alerts", name=env.name, account_id=account.account_id, partition=partition.partition,
             protect=env.artifacts.protect_from_destroy,
         )
+        self.grafana_admin = GrafanaAdminSecret(
+            self, "grafana-admin", name=env.name, region=env.region, kms_key_arn=self.alerts.key.arn,
+            protect=env.artifacts.protect_from_destroy,
+        )
         self.account_id, self.partition = account.account_id, partition.partition
         self.alarms = RegionAlarms(self, "alarms", name=env.name, topic_arn=self.alerts.topic_arn)
         self.alarms.watch_aurora(AuroraTarget(
@@ -187,6 +192,7 @@ class FoundationStack(TerraformStack):
             alerts_topic_arn=self.alerts.topic_arn,
             alerts_heartbeat_topic_arn=self.alerts.heartbeat_topic_arn,
             certificate_arn=self.certificate.arn if self.certificate else tls.certificate_arn,
+            grafana_admin_secret_arn=self.grafana_admin.arn,
         )
         self._outputs()
 
@@ -203,6 +209,7 @@ class FoundationStack(TerraformStack):
         self.cache.grant_read_user_secrets(roles["external-secrets"])
         self.prefect_credentials.grant_read(roles["external-secrets"])
         self.alerts.grant_publish(roles["alertmanager"])
+        self.grafana_admin.grant_read(roles["external-secrets"])
         grant_read_receiver_secrets(
             roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=env.region,
             account_id=self.account_id, partition=self.partition,
@@ -215,7 +222,7 @@ class FoundationStack(TerraformStack):
         return roles
 
     def _outputs(self) -> None:
-        """Section order: network, EKS, IRSA roles, database, cache, artifacts, logging, alerting."""
+        """Section order: network, EKS, IRSA roles, database, cache, artifacts, logging, alerting, dashboards."""
         inputs = self.platform_inputs
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
         TerraformOutput(self, "private_subnet_ids", value=self.network.private_subnets.ids)
@@ -249,6 +256,7 @@ class FoundationStack(TerraformStack):
             "container_log_group_name": inputs.container_log_group_name,
             "alerts_topic_arn": inputs.alerts_topic_arn,
             "alerts_heartbeat_topic_arn": inputs.alerts_heartbeat_topic_arn,
+            "grafana_admin_secret_arn": inputs.grafana_admin_secret_arn,
         }
         if self.certificate is not None:
             outputs["certificate_arn"] = self.certificate.arn

@@ -21,6 +21,7 @@ from haflow.config.network_flows import flow_inputs
 from haflow.constructs import model_api, prefect
 from haflow.constructs.autoscaling import ClusterAutoscaler
 from haflow.constructs.gpu import NvidiaDevicePlugin
+from haflow.constructs.grafana import Grafana, grafana_synced_secrets
 from haflow.constructs.ingress import IngressNginx
 from haflow.constructs.model_api import ModelApiWorkload, model_api_synced_secrets
 from haflow.constructs.network_policy import NetworkPolicies
@@ -31,6 +32,7 @@ from haflow.constructs.reloader import Reloader
 from haflow.constructs.secrets import ExternalSecrets
 from haflow.constructs.storage import DefaultStorageClass
 from haflow.constructs.structs import struct_kwargs
+from haflow.flows import MONITORING_NAMESPACE
 from haflow.stacks.backend import use_s3_backend
 
 # https://docs.aws.amazon.com/eks/latest/userguide/create-kubeconfig.html (the exec credential plugin)
@@ -101,6 +103,7 @@ class PlatformStack(TerraformStack):
             ),
             log_group_name=inputs.container_log_group_name, fluent_bit_role_arn=inputs.fluent_bit_role_arn,
             flow_run_namespace=env.prefect.flow_run_namespace, storage_class=self.storage.name,
+            slo_availability_percent=env.slo.availability,
             provider=self.helm, depends_on=[self.storage.storage_class],
         )
         self.cluster_autoscaler = ClusterAutoscaler(
@@ -112,13 +115,24 @@ class PlatformStack(TerraformStack):
             role_arn=inputs.external_secrets_role_arn,
             secrets=[*prefect_synced_secrets(inputs, env.prefect.flow_run_namespace),
                      *model_api_synced_secrets(inputs, env.model_api),
-                     *observability_synced_secrets(env.observability.alerts)],
+                     *observability_synced_secrets(env.observability.alerts),
+                     *grafana_synced_secrets(inputs.grafana_admin_secret_arn)],
             provider=self.helm,
             depends_on=list(namespaces.values()),
         )
-        # Only Prefect's Deployments roll on a rotation (haflow.constructs.reloader.reload_on).
-        self.reloader = Reloader(self, "reloader", watched_namespaces=[prefect.SERVER_NAMESPACE], provider=self.helm,
-                                 depends_on=[namespaces[prefect.SERVER_NAMESPACE]])
+        # Reloader rolls only the Deployments annotated with reload_on (haflow.constructs.reloader): Prefect's server
+        # tier, the worker in the flow-run namespace (the API password), Grafana in monitoring (its admin password).
+        self.reloader = Reloader(
+            self, "reloader",
+            watched_namespaces=sorted({prefect.SERVER_NAMESPACE, env.prefect.flow_run_namespace, MONITORING_NAMESPACE}),
+            provider=self.helm,
+            depends_on=[namespaces[prefect.SERVER_NAMESPACE], namespaces[env.prefect.flow_run_namespace]],
+        )
+        self.grafana = Grafana(
+            self, "grafana", flow_run_namespace=env.prefect.flow_run_namespace, helm_provider=self.helm,
+            kubernetes_provider=self.kubernetes,
+            depends_on=[self.observability.monitoring, self.secrets.synced, self.reloader.release],
+        )
         # Its ServiceMonitor needs the monitoring CRDs.
         self.ingress = IngressNginx(
             self, "ingress", config=env.ingress, served_namespace=model_api.NAMESPACE,

@@ -58,6 +58,7 @@ FAKE_INPUTS = PlatformInputs(
     container_log_group_name="/haflow/test/containers",
     alerts_topic_arn="arn:aws:sns:us-east-1:123456789012:haflow-test-alerts",
     alerts_heartbeat_topic_arn="arn:aws:sns:us-east-1:123456789012:haflow-test-alerts-heartbeat",
+    grafana_admin_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:haflow/test/grafana-admin-AbCdEf",
 )
 
 

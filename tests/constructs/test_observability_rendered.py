@@ -59,7 +59,7 @@ DELIVERY = observability.AlertDelivery(
 
 def monitoring(env: Environment) -> list[Manifest]:
     values = observability.kube_prometheus_stack_values(env.observability, env.prefect.flow_run_namespace, "gp3",
-                                                        DELIVERY)
+                                                        DELIVERY, env.slo.availability)
     return render(KUBE_PROMETHEUS_STACK, values, release="kube-prometheus-stack", namespace="monitoring")
 
 

@@ -58,7 +58,7 @@ def test_the_lock_holds_the_digests_of_the_reference_packages() -> None:
         {file: digest for file, digest in sums.items() if file in {e.file for e in LOCK.files if not e.content_sha256}}
     packed_from_git = [entry for entry in LOCK.charts if entry.content_sha256]
     assert {entry.chart for entry in packed_from_git} == {
-        "cluster-autoscaler", "external-secrets", "fluent-bit", "ingress-nginx", "kube-prometheus-stack",
+        "cluster-autoscaler", "external-secrets", "fluent-bit", "grafana", "ingress-nginx", "kube-prometheus-stack",
         "metrics-server", "reloader"}
     for entry in packed_from_git:
         files = package_files(REFERENCE_CHARTS / entry.file)
