@@ -133,6 +133,9 @@ def grafana_values() -> dict[str, Any]:
         "annotations": {RELOADER_SECRET_ANNOTATION: ADMIN_SECRET},
         "persistence": {"enabled": False},
         "testFramework": {"enabled": False},
+        # A Role in monitoring instead of the chart's ClusterRole: the sidecar reads ConfigMaps (and Secrets) of
+        # the one namespace it searches, not every Secret of the cluster (checkov CKV2_K8S_5).
+        "rbac": {"namespaced": True},
         "resources": requests("100m", "256Mi"),
         "datasources": {"datasources.yaml": {"apiVersion": 1, "datasources": [{
             "name": "Prometheus", "type": "prometheus", "uid": DATASOURCE_UID, "access": "proxy",

@@ -121,6 +121,7 @@ def bootstrap_job(inputs: PlatformInputs, namespace: str) -> dict[str, Any]:
                 "spec": {
                     "restartPolicy": "Never",
                     "automountServiceAccountToken": False,
+                    "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
                     "containers": [{
                         "name": "bootstrap",
                         "image": PREFECT_IMAGE,
@@ -128,7 +129,8 @@ def bootstrap_job(inputs: PlatformInputs, namespace: str) -> dict[str, Any]:
                         "args": ["python", f"{MOUNT_PATH}/{SCRIPT_KEY}"],
                         "env": env,
                         "resources": {kind: dict(amounts) for kind, amounts in RESOURCES.items()},
-                        "securityContext": dict(SECURITY_CONTEXT),
+                        "securityContext": {**SECURITY_CONTEXT, "capabilities": {"drop": ["ALL"]},
+                                            "seccompProfile": {"type": "RuntimeDefault"}},
                         "volumeMounts": [
                             {"name": NAME, "mountPath": MOUNT_PATH, "readOnly": True},
                             ca_volume_mount(),
