@@ -49,6 +49,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-OBS-002",
     "HA-OBS-003",
     "HA-OBS-020",
+    "HA-OBS-030",
     "HA-DL-001",
     "HA-DL-002",
     "HA-DL-003",
