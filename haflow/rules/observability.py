@@ -320,5 +320,6 @@ def health_checks_alarmed(check: LiteralResource, stack: Stack, env: Environment
                 problems.append(f"{where} does not fire on an unhealthy status (HealthCheckStatus < 1)")
             else:
                 return []
+    looked = ", ".join(sorted({stack.name, *(sibling.name for sibling in stack.siblings())}))
     return problems or [f"no CloudWatch alarm in {contract.ROUTE53_METRICS_REGION} watches HealthCheckStatus of this "
-                        f"health check (looked in {', '.join(sorted({stack.name, *(s.name for s in stack.siblings())}))})"]
+                        f"health check (looked in {looked})"]
