@@ -27,8 +27,10 @@ from haflow.review.tfgate import (
     format_gate,
     gate_config,
     provider_schema,
+    remote_stand_ins,
     run_gate,
     split_stacks,
+    write_stand_ins,
 )
 from tests.conftest import CHECK_DATE, CONFIG_DIR
 from tests.review import realplans
@@ -250,3 +252,19 @@ def test_the_health_check_alarms_stack_is_gated_and_plans_reading_the_dr_foundat
                              if value["value"].startswith("${aws_route53_health_check."))
     assert len(outputs) == 2
     assert outcome.unchecked == []
+
+
+def test_remote_state_is_pointed_at_a_stand_in_holding_exactly_the_outputs_read(tmp_path: Path) -> None:
+    document: dict[str, Any] = {
+        "data": {"terraform_remote_state": {"dr": {"backend": "s3", "config": {"bucket": "b", "key": "k"}}}},
+        "resource": {"aws_cloudwatch_metric_alarm": {"a": {"dimensions": {
+            "HealthCheckId": "${data.terraform_remote_state.dr.outputs.check_id}"}}}},
+    }
+    stand_ins = remote_stand_ins(document)
+    assert stand_ins == {"dr": ["check_id"]}
+    assert document["data"]["terraform_remote_state"]["dr"] == {"backend": "local",
+                                                                "config": {"path": "remote-dr.tfstate"}}
+    write_stand_ins(tmp_path, stand_ins)
+    state = json.loads((tmp_path / "remote-dr.tfstate").read_text())
+    assert state["version"] == 4
+    assert state["outputs"] == {"check_id": {"value": "gate-remote-check_id", "type": "string"}}
