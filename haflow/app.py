@@ -1,5 +1,6 @@
 """Build the cdktf App: the bootstrap stack, then one foundation and one platform stack per environment,
-and the DR foundation and DR platform stacks of an environment with disaster recovery."""
+and the DR foundation and DR platform stacks of an environment with disaster recovery, and with DNS failover
+(dr.dns) the alarms on its health checks (<env>-dns-alarms, in us-east-1)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from cdktf import App
 
 from haflow.config.model import Environment
 from haflow.stacks.bootstrap import BootstrapStack
+from haflow.stacks.dns_alarms import DnsAlarmsStack
 from haflow.stacks.dr_foundation import DrFoundationStack
 from haflow.stacks.dr_platform import DrPlatformStack
 from haflow.stacks.foundation import FoundationStack
@@ -30,4 +32,7 @@ def build_app(
         if env.dr.enabled:
             dr_foundation = DrFoundationStack(app, env=env)
             DrPlatformStack(app, env=env, inputs=dr_foundation.platform_inputs)
+            if dr_foundation.dns is not None:
+                DnsAlarmsStack(app, env=env, health_check_ids={
+                    role: check.id for role, check in dr_foundation.dns.health_checks.items()})
     return app

@@ -2,7 +2,8 @@
 render) must agree on, stated once, at the bottom of the package: it imports nothing of haflow.
 
 - stack names: ``bootstrap`` and, per environment ``<env>``, ``<env>-foundation``, ``<env>-platform`` and,
-  with disaster recovery, ``<env>-dr-foundation`` and ``<env>-dr-platform``; ``stack_owner`` reads the
+  with disaster recovery, ``<env>-dr-foundation`` and ``<env>-dr-platform``, and with DNS failover
+  (``dr.dns``) ``<env>-dns-alarms`` (the health checks' alarms, in us-east-1); ``stack_owner`` reads the
   environment back out of a name. An environment name ending in ``-dr`` would make ``<env>-foundation``
   another environment's DR stack, so config validation refuses it (``RESERVED_ENV_SUFFIX``);
 - the tags haflow puts on every AWS resource;
@@ -29,6 +30,8 @@ class StackRole(Enum):
     PLATFORM = "platform"
     DR_FOUNDATION = "dr-foundation"
     DR_PLATFORM = "dr-platform"
+    # The CloudWatch alarms on the DR foundation's Route 53 health checks: only with dr.dns.
+    DNS_ALARMS = "dns-alarms"
 
     @property
     def is_dr(self) -> bool:
@@ -37,7 +40,7 @@ class StackRole(Enum):
     @property
     def is_aws_only(self) -> bool:
         """The foundation stacks hold only AWS resources; the platform stacks install into a cluster."""
-        return self in (StackRole.FOUNDATION, StackRole.DR_FOUNDATION)
+        return self in (StackRole.FOUNDATION, StackRole.DR_FOUNDATION, StackRole.DNS_ALARMS)
 
 
 # Longest suffix first: "prod-dr-foundation" is prod's DR foundation, not a foundation of "prod-dr".
@@ -48,9 +51,13 @@ def stack_name(env: str, role: StackRole) -> str:
     return f"{env}-{role.value}"
 
 
-def environment_stacks(env: str, *, dr: bool) -> tuple[str, ...]:
-    """The stacks of environment ``env``: foundation and platform, and the DR pair when ``dr``."""
-    return tuple(stack_name(env, role) for role in StackRole if dr or not role.is_dr)
+def environment_stacks(env: str, *, dr: bool, dns: bool = False) -> tuple[str, ...]:
+    """The stacks of environment ``env``: foundation and platform, the DR pair when ``dr``, and the health
+    checks' alarms when ``dr`` and ``dns`` (DNS failover)."""
+    return tuple(
+        stack_name(env, role) for role in StackRole
+        if (dr or not role.is_dr) and (role is not StackRole.DNS_ALARMS or (dr and dns))
+    )
 
 
 def stack_role(stack: str) -> StackRole | None:
@@ -70,6 +77,11 @@ def _split(stack: str) -> tuple[str | None, StackRole | None]:
             return stack[: -len(suffix)], role
     return None, None
 
+
+# Route 53 publishes health-check metrics (AWS/Route53 HealthCheckStatus) in us-east-1 only, so the alarms on
+# them, and the topic they notify, live there.
+# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/monitoring-health-checks.html
+ROUTE53_METRICS_REGION = "us-east-1"
 
 # --- tags ---------------------------------------------------------------------------------------------
 

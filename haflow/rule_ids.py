@@ -55,6 +55,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-OBS-020",
     "HA-OBS-010",
     "HA-OBS-011",
+    "HA-OBS-030",
     "HA-DL-001",
     "HA-DL-002",
     "HA-DL-003",

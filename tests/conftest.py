@@ -71,6 +71,25 @@ def synth_variant(
     return build
 
 
+# DNS failover for an environment with DR: none of the shipped environments has it (the load balancers' names
+# exist only after the platform deploy), so the stacks it adds (<env>-dns-alarms) are tested on this variant.
+DNS_FAILOVER = {
+    "hosted_zone_id": "Z0123456789ABCDEFGHIJ", "record_name": "api.example.com",
+    "primary_target": "primary-nlb.elb.us-east-1.amazonaws.com",
+    "secondary_target": "secondary-nlb.elb.us-west-2.amazonaws.com",
+}
+
+
+@pytest.fixture(scope="session")
+def dns_variant(
+    synth_variant: Callable[[str, dict[str, Any]], dict[str, StackJson]], environments: dict[str, Environment],
+) -> tuple[Environment, dict[str, StackJson]]:
+    """prod with dr.dns, and its stacks (synthesized once per session)."""
+    changes = {"dr": {"dns": DNS_FAILOVER}}
+    env = Environment.model_validate(deep_merge(environments["prod"].model_dump(), changes))
+    return env, synth_variant("prod", changes)
+
+
 def resources(stack: StackJson, rtype: str) -> dict[str, dict[str, Any]]:
     """The resources of one type in a synthesized stack, by logical id."""
     found: dict[str, dict[str, Any]] = stack.get("resource", {}).get(rtype, {})

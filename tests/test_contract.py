@@ -19,6 +19,7 @@ from haflow.plan import StackJson
     # the DR pair belongs to prod, not to a phantom environment "prod-dr"
     ("prod-dr-foundation", "prod", StackRole.DR_FOUNDATION),
     ("prod-dr-platform", "prod", StackRole.DR_PLATFORM),
+    ("prod-dns-alarms", "prod", StackRole.DNS_ALARMS),
     # an environment whose name has a hyphen is no prefix of another's
     ("prod-eu-foundation", "prod-eu", StackRole.FOUNDATION),
     ("prod-eu-dr-platform", "prod-eu", StackRole.DR_PLATFORM),
@@ -43,6 +44,19 @@ def test_every_synthesized_stack_has_the_owner_whose_config_made_it(
 def test_environment_stacks_include_the_dr_pair_only_with_dr() -> None:
     assert contract.environment_stacks("qa", dr=False) == ("qa-foundation", "qa-platform")
     assert contract.environment_stacks("qa", dr=True)[2:] == ("qa-dr-foundation", "qa-dr-platform")
+
+
+def test_environment_stacks_include_the_health_check_alarms_only_with_dr_and_dns() -> None:
+    assert contract.environment_stacks("qa", dr=False, dns=True) == ("qa-foundation", "qa-platform")
+    assert contract.environment_stacks("qa", dr=True, dns=True)[2:] == (
+        "qa-dr-foundation", "qa-dr-platform", "qa-dns-alarms")
+
+
+def test_the_variant_with_dns_failover_synthesizes_exactly_its_stack_names(dns_variant: tuple) -> None:
+    env, stacks = dns_variant
+    assert env.dns_alarms_stack_name in env.stack_names
+    assert sorted(stacks) == sorted((contract.BOOTSTRAP_STACK, *env.stack_names))
+    assert {stack_owner(name) for name in env.stack_names} == {"prod"}
 
 
 def test_both_foundations_create_one_irsa_role_per_workload_service_account(

@@ -59,3 +59,11 @@ def test_stack_has_no_machine_specific_values(synthesized: dict[str, Any], stack
     text = json.dumps(synthesized[stack_name])
     for pattern in MACHINE_SPECIFIC:
         assert not pattern.search(text), f"{stack_name} holds {pattern.search(text)}"
+
+
+def test_dns_alarms_stack_snapshot(dns_variant: tuple[Any, dict[str, Any]], snapshot_json: SnapshotAssertion) -> None:
+    """<env>-dns-alarms exists only with dr.dns, which no shipped environment sets: prod with it (tests/conftest.py)."""
+    env, stacks = dns_variant
+    assert masked(stacks[env.dns_alarms_stack_name]) == snapshot_json
+    text = json.dumps(stacks[env.dns_alarms_stack_name])
+    assert not any(pattern.search(text) for pattern in MACHINE_SPECIFIC)

@@ -201,6 +201,11 @@ class Environment(Section):
         return contract.stack_name(self.name, contract.StackRole.DR_PLATFORM)
 
     @property
+    def dns_alarms_stack_name(self) -> str:
+        return contract.stack_name(self.name, contract.StackRole.DNS_ALARMS)
+
+    @property
     def stack_names(self) -> tuple[str, ...]:
-        """This environment's own stacks, the DR pair only when dr.mode is not none."""
-        return contract.environment_stacks(self.name, dr=self.dr.enabled)
+        """This environment's own stacks, the DR pair only when dr.mode is not none, the health checks' alarms
+        only with DNS failover (dr.dns) too."""
+        return contract.environment_stacks(self.name, dr=self.dr.enabled, dns=self.dr.dns is not None)

@@ -9,10 +9,12 @@ Thresholds follow AWS's recommended alarms where AWS publishes one, else the ser
 behaviour; each constant names its source:
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Best_Practice_Recommended_Alarms_AWS_Services.html
 
+Route 53 health checks publish HealthCheckStatus in us-east-1 only. The health checks live in the DR
+foundation stack, which must plan with the primary region (us-east-1 for the shipped environments) down
+(HA-DR-001, HA-DR-004), so it cannot hold a us-east-1 alarm: ``watch_health_checks`` is used by a stack of
+its own, ``<env>-dns-alarms`` (haflow.stacks.dns_alarms), with a us-east-1 provider and topic.
+
 Not here, and why (docs/alerting.md, "AWS-side alarms"):
-- Route 53 health checks publish HealthCheckStatus in us-east-1 only. The health checks live in the DR
-  foundation stack, which must plan with the primary region (us-east-1 for the shipped environments)
-  down (HA-DR-001, HA-DR-004), so it cannot hold a us-east-1 alarm.
 - The NLB is created by Kubernetes for ingress-nginx's Service, after this stack: its alarms are made
   after the platform deploy (docs/alerting.md).
 """
@@ -89,6 +91,16 @@ NAT_DROPPED_PACKETS_PERCENT = 0.01
 S3_REPLICATION_PERIOD_SECONDS = 300
 S3_REPLICATION_EVALUATION_PERIODS = 1
 S3_REPLICATION_LATENCY_SECONDS = 15 * 60
+
+# --- Route 53 health checks (AWS/Route53, us-east-1 only) --------------------------------------------
+# HealthCheckStatus is Route 53's verdict each minute, 1 healthy and 0 unhealthy; its one-minute Minimum below 1
+# means Route 53 judged the endpoint unhealthy in that minute, i.e. it answers with the other record. The health
+# check itself already waits for HEALTH_CHECK_FAILURE_THRESHOLD failed requests, so one period is enough here.
+# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/monitoring-health-checks.html
+# https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/monitoring-cloudwatch.html (metrics, us-east-1 only)
+HEALTH_CHECK_STATUS_THRESHOLD = 1
+HEALTH_CHECK_PERIOD_SECONDS = 60
+HEALTH_CHECK_EVALUATION_PERIODS = 1
 
 # Instances of a cluster-mode-disabled replication group are named <group>-001, -002, ... by ElastiCache.
 # https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Replication.CreatingReplGroup.NoExistingCluster.Classic.html
@@ -257,6 +269,21 @@ class RegionAlarms(Construct):
                         expression="100 * dropped / (from_source + from_destination)",
                     ),
                 ],
+            )
+
+    def watch_health_checks(self, health_check_ids: dict[str, str]) -> None:
+        """Each Route 53 health check (by failover role, PRIMARY / SECONDARY) below healthy. Only in us-east-1."""
+        for role, health_check_id in health_check_ids.items():
+            self._alarm(
+                f"route53-health-check-{role.lower()}",
+                f"Route 53 health check of the {role} ingress reports unhealthy: DNS answers with the other "
+                "region's record (docs/alerting.md#aws-side-alarms)",
+                namespace="AWS/Route53", metric_name="HealthCheckStatus",
+                dimensions={"HealthCheckId": health_check_id}, statistic="Minimum",
+                period=HEALTH_CHECK_PERIOD_SECONDS, evaluation_periods=HEALTH_CHECK_EVALUATION_PERIODS,
+                comparison_operator="LessThanThreshold", threshold=HEALTH_CHECK_STATUS_THRESHOLD,
+                # Route 53 reports every health check each minute; none means the check is gone.
+                treat_missing_data="breaching",
             )
 
     def watch_replication(self, *, source_bucket: str, destination_bucket: str, rule_id: str) -> None:

@@ -126,6 +126,28 @@ class AlertTopics(Construct):
         )
 
 
+class AlarmTopic(Construct):
+    """One topic for CloudWatch alarms only, with a key of its own that CloudWatch may use: for alarms in a
+    region that has no alerts topic of the environment (the Route 53 health checks' alarms in us-east-1,
+    haflow.stacks.dns_alarms). Subscribe people and pagers to ``topic_arn`` as to the alerts topics."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, name: str, key_alias: str, account_id: str, partition: str,
+        protect: bool,
+    ) -> None:
+        """``name``: the topic's name; ``key_alias``: its key's alias (without ``alias/``)."""
+        super().__init__(scope, id_)
+        self.key = EncryptionKey(
+            self, "key", alias=key_alias, protect=protect,
+            description=f"Encrypts the alarm topic {name}",
+            policy=key_policy(f"arn:{partition}:iam::{account_id}:root", cloudwatch_alarms_use()),
+        )
+        self.topic = SnsTopic(self, "topic", name=name, kms_master_key_id=self.key.arn)
+        SnsTopicPolicy(self, "topic-policy", arn=self.topic.arn,
+                       policy=topic_policy(self.topic.arn, account_id, partition))
+        self.topic_arn = self.topic.arn
+
+
 def grant_read_receiver_secrets(
     grantee: ServiceAccountRole, secret_names: list[str], *, region: str, account_id: str, partition: str,
     policy_id: str = "alert-receiver-secrets-read",

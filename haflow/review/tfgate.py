@@ -8,6 +8,12 @@ provider (6.x) than the mirror may hold (5.100.0). Then ``terraform validate``; 
 planned (``terraform plan -refresh=false``, an empty state) with every provider endpoint on a moto_server,
 so the data sources are read and the provider builds every create as it would against AWS.
 
+A stack reading another stack's outputs (``terraform_remote_state``, a cdktf cross-stack reference: the
+``<env>-dns-alarms`` stack reads the DR foundation's health-check ids) reads them here from a stand-in state
+file the gate writes (backend ``local``), whose outputs are the placeholder strings ``gate-remote-<output>``:
+the producing stack is only planned, never applied, so its outputs have no values. Terraform still reads the
+data source and checks every reference into it; the report lists each stand-in.
+
 Stacks needing a provider the mirror lacks (helm, kubernetes: the platform stacks) are not validated; the
 report names them and the providers they need.
 """
@@ -43,6 +49,8 @@ META_ARGUMENTS = frozenset({"//", "lifecycle", "depends_on", "provider", "count"
 PROVIDER_META = frozenset({"alias"})
 ATTRIBUTE_ROOT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*")
 STATE_FILE = "terraform.tfstate"
+REMOTE_STATE = "terraform_remote_state"
+REMOTE_OUTPUT = re.compile(r"data\.terraform_remote_state\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)")
 
 
 class GateUnavailable(Exception):
@@ -73,6 +81,8 @@ class StackOutcome:
     plan_error: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # data.terraform_remote_state.<name> -> the outputs read from the gate's stand-in state
+    stand_ins: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -144,6 +154,30 @@ def _strip_ignore_changes(body: dict[str, Any], block: Mapping[str, Any], prefix
     return [f"{prefix}.lifecycle.ignore_changes[{entry}]" for entry in dropped]
 
 
+def remote_stand_ins(document: dict[str, Any]) -> dict[str, list[str]]:
+    """Point every ``terraform_remote_state`` of ``document`` at a local stand-in state file
+    (``remote-<name>.tfstate``, written by ``write_stand_ins``); the outputs each is read for, by name."""
+    sources = (document.get("data") or {}).get(REMOTE_STATE) or {}
+    text = json.dumps({key: value for key, value in document.items() if key != "data"}) + json.dumps(
+        {rtype: body for rtype, body in (document.get("data") or {}).items() if rtype != REMOTE_STATE})
+    read: dict[str, set[str]] = {name: set() for name in sources}
+    for name, output in REMOTE_OUTPUT.findall(text):
+        read.setdefault(name, set()).add(output)
+    for name in sources:
+        sources[name] = {"backend": "local", "config": {"path": f"remote-{name}.tfstate"}}
+    return {name: sorted(outputs) for name, outputs in read.items() if name in sources}
+
+
+def write_stand_ins(directory: Path, stand_ins: Mapping[str, list[str]]) -> None:
+    """The stand-in state of each remote state: a version 4 state with the outputs as placeholder strings."""
+    for name, outputs in stand_ins.items():
+        state = {"version": 4, "terraform_version": "1.11.4", "serial": 1,
+                 "lineage": "0b6c1d3e-8f6a-4c1e-9a59-000000000001",
+                 "outputs": {output: {"value": f"gate-remote-{output}", "type": "string"} for output in outputs},
+                 "resources": []}
+        (directory / f"remote-{name}.tfstate").write_text(json.dumps(state, indent=1), encoding="utf-8")
+
+
 def gate_config(stack: Mapping[str, Any], schema: Mapping[str, Any], aws_version: str,
                 endpoint: str) -> tuple[dict[str, Any], list[str]]:
     """The stack as the gate runs it, and what it removed (``address.path``, the provider's schema does not
@@ -168,6 +202,8 @@ def gate_config(stack: Mapping[str, Any], schema: Mapping[str, Any], aws_version
         kept["endpoints"] = [dict.fromkeys(endpoint_names, endpoint)]
         configured.append(kept)
     document["provider"] = {"aws": configured}
+    # Terraform's own data source (built in, not the AWS provider's): kept as it is, out of the schema check.
+    remote = (document.get("data") or {}).pop(REMOTE_STATE, None)
     for section, schemas in (("resource", schema["resource_schemas"]), ("data", schema["data_source_schemas"])):
         for rtype, instances in list((document.get(section) or {}).items()):
             prefix = "data." if section == "data" else ""
@@ -183,6 +219,8 @@ def gate_config(stack: Mapping[str, Any], schema: Mapping[str, Any], aws_version
                 dropped += _strip_ignore_changes(kept, block, address)
                 instances[name] = kept
                 unchecked += dropped
+    if remote is not None:
+        document.setdefault("data", {})[REMOTE_STATE] = remote
     return document, unchecked
 
 
@@ -251,7 +289,8 @@ def check_stack(name: str, stack: Mapping[str, Any], workdir: Workdir, schema: M
     """Validate and plan one AWS-only stack in ``workdir``."""
     started = time.monotonic()
     document, unchecked = gate_config(stack, schema, workdir.aws_version, endpoint)
-    outcome = StackOutcome(name, unchecked)
+    outcome = StackOutcome(name, unchecked, stand_ins=remote_stand_ins(document))
+    write_stand_ins(workdir.path, outcome.stand_ins)
     (workdir.path / STATE_FILE).unlink(missing_ok=True)
     (workdir.path / "cdk.tf.json").write_text(json.dumps(document, indent=1), encoding="utf-8")
     workdir.run("init", "-input=false", "-no-color")
@@ -313,6 +352,9 @@ def format_gate(report: GateReport) -> list[str]:
         lines += [f"    error: {d.address}: {d.summary}: {d.detail}" for d in outcome.errors]
         if outcome.plan_error:
             lines += [f"    {line}" for line in outcome.plan_error.splitlines()]
+        for remote, outputs in sorted(outcome.stand_ins.items()):
+            lines.append(f"    data.{REMOTE_STATE}.{remote}: read from the gate's stand-in state (the producing "
+                         f"stack is not applied here), outputs {', '.join(outputs) or '(none)'} as placeholders")
         if outcome.unchecked:
             lines.append(f"    not checked by Terraform (unknown to hashicorp/aws {report.aws_version}, removed "
                          f"from the gate's copy): {len(outcome.unchecked)}")

@@ -231,8 +231,9 @@ def evaluate(
     chosen = list(REGISTRY.values()) if rules is None else rules
     day = as_of or date.today()
     results: list[Result] = []
-    for name in stacks_of(env, stacks):
-        results.extend(check_scope(Stack(name, stacks[name], as_of=day), env, chosen))
+    own = {name: stacks[name] for name in stacks_of(env, stacks)}
+    for name in own:
+        results.extend(check_scope(Stack(name, stacks[name], as_of=day, others=own), env, chosen))
     return apply_suppressions(env, results, findings_of(env, results) + list(extra or []), not_run)
 
 

@@ -356,3 +356,77 @@ def retention_covers_slo_windows(release: LiteralResource, stack: Stack, env: En
         return [f"prometheus.prometheusSpec.retention {retention} is shorter than the longest SLO window "
                 f"{slo.LONGEST_WINDOW} plus {slo.RETENTION_MARGIN} of margin ({needed // 86400}d)"]
     return []
+
+
+HEALTH_CHECK = "aws_route53_health_check"
+HEALTH_CHECK_METRIC = ("AWS/Route53", "HealthCheckStatus")
+_REMOTE_OUTPUT = re.compile(r"^\$\{data\.terraform_remote_state\.([^.}]+)\.outputs\.([^.}\[]+)\}$")
+
+
+def _provider_region(stack: Stack, resource: LiteralResource) -> str | None:
+    """The region of the AWS provider ``resource`` uses (its ``provider`` alias, else the default one)."""
+    alias = str(resource.body.get("provider") or "").removeprefix("aws.") or None
+    providers = (stack.document.get("provider") or {}).get("aws") or []
+    for provider in providers if isinstance(providers, list) else [providers]:
+        if isinstance(provider, Mapping) and provider.get("alias") == alias:
+            region = provider.get("region")
+            return str(region) if region is not None else None
+    return None
+
+
+def _backend_location(stack: Stack) -> tuple[Any, Any] | None:
+    s3 = ((stack.document.get("terraform") or {}).get("backend") or {}).get("s3")
+    return (s3.get("bucket"), s3.get("key")) if isinstance(s3, Mapping) else None
+
+
+def _names_health_check(raw: Any, check: LiteralResource, owner: Stack, reader: Stack) -> bool:
+    """Whether ``raw`` (an alarm's HealthCheckId in ``reader``) is ``check``'s id: a reference in the same
+    stack, or an output of ``owner`` holding that reference, read through ``reader``'s terraform_remote_state
+    of ``owner``'s state."""
+    own_id = f"${{{check.address}.id}}"
+    if reader.name == owner.name:
+        return raw == own_id
+    match = _REMOTE_OUTPUT.match(raw) if isinstance(raw, str) else None
+    if match is None:
+        return False
+    remote = (((reader.document.get("data") or {}).get("terraform_remote_state") or {}).get(match.group(1)) or {})
+    config = remote.get("config") or {}
+    if remote.get("backend") != "s3" or (config.get("bucket"), config.get("key")) != _backend_location(owner):
+        return False
+    output = ((owner.document.get("output") or {}).get(match.group(2)) or {})
+    return output.get("value") == own_id
+
+
+@rule(
+    id="HA-OBS-030",
+    level=ERROR,
+    title="Every Route 53 health check has a CloudWatch alarm in us-east-1 that notifies a topic",
+    rationale="Route 53 fails traffic over by itself when a health check fails, and tells no one: without an "
+    "alarm the first sign of a failed-over (or failing) region is a user. Route 53 publishes HealthCheckStatus "
+    "in us-east-1 only, so an alarm anywhere else never leaves INSUFFICIENT_DATA.",
+    fix="Keep <env>-dns-alarms (haflow.stacks.dns_alarms, built for every environment with dr.dns): an alarm per "
+    "health check on AWS/Route53 HealthCheckStatus < 1 with a us-east-1 provider, notifying its SNS topic.",
+    subjects=(HEALTH_CHECK,),
+)
+def health_checks_alarmed(check: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    problems: list[str] = []
+    for reader in (stack, *stack.siblings()):
+        for alarm in reader.resources(ALARM):
+            body = alarm.body
+            if (body.get("namespace"), body.get("metric_name")) != HEALTH_CHECK_METRIC or not _names_health_check(
+                    (body.get("dimensions") or {}).get("HealthCheckId"), check, stack, reader):
+                continue
+            where = f"{reader.name}: {alarm.address}"
+            region = _provider_region(reader, alarm)
+            if region != contract.ROUTE53_METRICS_REGION:
+                problems.append(f"{where} is in {region or 'no region'}, where Route 53 publishes no "
+                                f"HealthCheckStatus (only {contract.ROUTE53_METRICS_REGION})")
+            elif not _notifies_region_topic(alarm, reader):
+                problems.append(f"{where} notifies no SNS topic of its stack")
+            elif body.get("comparison_operator") != "LessThanThreshold" or not 0 < float(body.get("threshold", 0)) <= 1:
+                problems.append(f"{where} does not fire on an unhealthy status (HealthCheckStatus < 1)")
+            else:
+                return []
+    looked = ", ".join(sorted({stack.name, *(sibling.name for sibling in stack.siblings())}))
+    return problems or [f"no CloudWatch alarm in {contract.ROUTE53_METRICS_REGION} watches HealthCheckStatus of this "
+                        f"health check (looked in {looked})"]

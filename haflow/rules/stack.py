@@ -110,13 +110,21 @@ class Stack:
 
     reads: Final = "plan"  # what the engine's PLAN rules read
 
-    def __init__(self, name: str, document: Mapping[str, Any], as_of: date | None = None) -> None:
+    def __init__(self, name: str, document: Mapping[str, Any], as_of: date | None = None,
+                 others: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """``others``: the environment's other stacks (name -> document), for the few rules that follow a
+        cross-stack reference (``siblings``)."""
         self.name = name
         self.document = document
         self.as_of = as_of or date.today()
+        self._others = {key: value for key, value in (others or {}).items() if key != name}
         self._by_address = {
             found.address: LiteralResource(found.type, found.name, found.body) for found in plan.resources(document)
         }
+
+    def siblings(self) -> list[Stack]:
+        """The environment's other stacks, as given (``others``)."""
+        return [Stack(key, value, self.as_of) for key, value in self._others.items()]
 
     def resources(self, *types: str) -> list[LiteralResource]:
         """Resources of the given types (every resource when none is given), in stack order."""

@@ -54,3 +54,10 @@ def test_an_environment_named_with_a_hyphen_keeps_its_own_stacks(
     stacks = {env.name: [stack.stack for stack in env.stacks] for env in result.environments}
     assert stacks["prod"] == ["prod-dr-foundation", "prod-dr-platform", "prod-foundation", "prod-platform"]
     assert stacks["prod-eu"] == ["prod-eu-foundation", "prod-eu-platform"]
+
+
+def test_the_health_check_alarms_stack_belongs_to_its_environment(dns_variant: tuple) -> None:
+    """prod-dns-alarms (only with dr.dns) is prod's, not a phantom environment "prod-dns"."""
+    env, stacks = dns_variant
+    assert env.dns_alarms_stack_name == "prod-dns-alarms"
+    assert environments_of(stacks) == ["prod"]

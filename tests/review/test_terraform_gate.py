@@ -21,7 +21,17 @@ from haflow.cli import app
 from haflow.config import Environment
 from haflow.plan import StackJson
 from haflow.review.terraform import Workdir
-from haflow.review.tfgate import GateReport, check_stack, format_gate, gate_config, provider_schema, run_gate
+from haflow.review.tfgate import (
+    GateReport,
+    check_stack,
+    format_gate,
+    gate_config,
+    provider_schema,
+    remote_stand_ins,
+    run_gate,
+    split_stacks,
+    write_stand_ins,
+)
 from tests.conftest import CHECK_DATE, CONFIG_DIR
 from tests.review import realplans
 
@@ -239,3 +249,43 @@ def test_check_terraform_exits_2_naming_what_is_missing(monkeypatch: pytest.Monk
     assert result.exit_code == 2, result.output
     assert "haflow check --terraform: the Terraform gate cannot run: " + message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_health_check_alarms_stack_is_gated_and_plans_reading_the_dr_foundations_outputs(
+        gate: tuple[GateReport, Path], schema: dict[str, Any], dns_variant: tuple[Environment, dict[str, StackJson]],
+        tmp_path: Path, moto_endpoint: str) -> None:
+    """<env>-dns-alarms (prod with dr.dns) is AWS-only, so the gate runs it; its terraform_remote_state of the DR
+    foundation reads the gate's stand-in state, and Terraform plans its alarms, topic and key against moto."""
+    env, stacks = dns_variant
+    name = env.dns_alarms_stack_name
+    aws_only, _ = split_stacks(stacks)
+    assert name in aws_only
+    outcome = check_stack(name, stacks[name], Workdir.create(tmp_path, gate[0].aws_version), schema, moto_endpoint)
+    assert outcome.errors == [], "\n".join(map(str, outcome.errors))
+    assert outcome.plan_error is None, outcome.plan_error
+    resources = sum(len(blocks) for blocks in stacks[name]["resource"].values())
+    assert outcome.counts == {"create": resources} and resources == 6  # 2 alarms, topic, its policy, key, alias
+    [(remote, outputs)] = outcome.stand_ins.items()
+    assert remote == f"cross-stack-reference-input-{env.dr_foundation_stack_name}"
+    # exactly the DR foundation's outputs of the two health checks' ids
+    produced = stacks[env.dr_foundation_stack_name]["output"]
+    assert outputs == sorted(key for key, value in produced.items()
+                             if value["value"].startswith("${aws_route53_health_check."))
+    assert len(outputs) == 2
+    assert outcome.unchecked == []
+
+
+def test_remote_state_is_pointed_at_a_stand_in_holding_exactly_the_outputs_read(tmp_path: Path) -> None:
+    document: dict[str, Any] = {
+        "data": {"terraform_remote_state": {"dr": {"backend": "s3", "config": {"bucket": "b", "key": "k"}}}},
+        "resource": {"aws_cloudwatch_metric_alarm": {"a": {"dimensions": {
+            "HealthCheckId": "${data.terraform_remote_state.dr.outputs.check_id}"}}}},
+    }
+    stand_ins = remote_stand_ins(document)
+    assert stand_ins == {"dr": ["check_id"]}
+    assert document["data"]["terraform_remote_state"]["dr"] == {"backend": "local",
+                                                                "config": {"path": "remote-dr.tfstate"}}
+    write_stand_ins(tmp_path, stand_ins)
+    state = json.loads((tmp_path / "remote-dr.tfstate").read_text())
+    assert state["version"] == 4
+    assert state["outputs"] == {"check_id": {"value": "gate-remote-check_id", "type": "string"}}
