@@ -14,6 +14,7 @@ from haflow.config import Environment
 from haflow.plan import StackJson
 from haflow.rules import evaluate
 from haflow.rules.engine import Status
+from tests.conftest import ENVIRONMENT_NAMES
 from tests.plan import own, resources
 
 RULES = ("HA-OBS-020", "HA-DR-020", "HA-DR-021")
@@ -24,7 +25,7 @@ def errors(stacks: dict[str, StackJson], env: Environment, rule_id: str) -> list
     return [f.message for f in evaluate(stacks, env).errors if f.rule_id == rule_id]
 
 
-@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env_name", ENVIRONMENT_NAMES)
 def test_every_environment_complies(env_name: str, synthesized: dict[str, StackJson],
                                     environments: dict[str, Environment]) -> None:
     env = environments[env_name]

@@ -15,6 +15,7 @@ from haflow.constructs import prefect_database
 from haflow.render import RenderResult
 from haflow.rules.engine import REGISTRY, Finding, Status, check_scope
 from haflow.rules.rendered import Cluster
+from tests.conftest import ENVIRONMENT_NAMES
 from tests.render.conftest import Stacks, about, edit_values
 
 Variant = Callable[..., tuple[RenderResult, list[Finding]]]
@@ -43,7 +44,7 @@ def _find(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]
     return next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
 
 
-@pytest.mark.parametrize("name", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
 def test_every_environment_passes_and_the_rules_judge_something(
     name: str, rendered: dict[str, RenderResult], environments: dict[str, Environment],
 ) -> None:
