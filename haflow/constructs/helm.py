@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
-from cdktf import ITerraformDependable, TerraformProvider
+from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProvider
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
@@ -91,6 +92,43 @@ def helm_release(
         atomic=True,
         cleanup_on_fail=True,
         wait=True,
+        timeout=RELEASE_TIMEOUT_SECONDS,
+        max_history=RELEASE_HISTORY,
+        provider=provider,
+        depends_on=list(depends_on) or None,
+    )
+
+
+# haflow's own chart: it renders the objects its values list, as they are (ExternalSecrets, NetworkPolicies,
+# RBAC, hooks); no cluster is needed at plan time.
+MANIFESTS_CHART = Path(__file__).resolve().parent.parent / "charts" / "manifests"
+
+
+def manifests_release(
+    scope: Construct,
+    release_id: str,
+    *,
+    name: str,
+    namespace: str,
+    values: dict[str, Any],
+    provider: TerraformProvider,
+    depends_on: Sequence[ITerraformDependable] = (),
+    create_namespace: bool | None = None,
+    wait: bool | None = None,
+) -> Release:
+    """A release of the local manifests chart in ``scope`` (its asset is ``scope``'s "manifests-chart"): atomic,
+    cleaned up on failure, with the platform's timeout and history, like every pinned chart's release."""
+    chart = TerraformAsset(scope, "manifests-chart", path=str(MANIFESTS_CHART), type=AssetType.DIRECTORY)
+    return Release(
+        scope, release_id,
+        name=name,
+        chart=chart.path,
+        namespace=namespace,
+        create_namespace=create_namespace,
+        values=[render_values(values)],
+        atomic=True,
+        cleanup_on_fail=True,
+        wait=wait,
         timeout=RELEASE_TIMEOUT_SECONDS,
         max_history=RELEASE_HISTORY,
         provider=provider,

@@ -17,22 +17,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProvider
-from cdktf_cdktf_provider_helm.release import Release
+from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
 from haflow import contract
 from haflow.config.platform import Ingress
 from haflow.constructs.helm import (
     INGRESS_NGINX,
-    RELEASE_HISTORY,
-    RELEASE_TIMEOUT_SECONDS,
     helm_release,
-    render_values,
+    manifests_release,
     requests,
     spread_across_zones_and_hosts,
 )
-from haflow.constructs.secrets import MANIFESTS_CHART
 
 NAMESPACE = "ingress-nginx"
 RELEASE_NAME = "ingress-nginx"
@@ -207,20 +203,9 @@ class IngressNginx(Construct):
         """``certificate_arn``: the ACM certificate of the NLB's TLS listener (None: plain HTTP, internal only)."""
         super().__init__(scope, construct_id)
         self.ingress_class = INGRESS_CLASS
-        chart = TerraformAsset(self, "manifests-chart", path=str(MANIFESTS_CHART), type=AssetType.DIRECTORY)
-        self.scoped_rbac = Release(
-            self, "scoped-rbac",
-            name=SCOPED_RBAC_RELEASE,
-            chart=chart.path,
-            namespace=NAMESPACE,
-            create_namespace=True,
-            values=[render_values({"objects": scoped_rbac_objects(served_namespace)})],
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=RELEASE_TIMEOUT_SECONDS,
-            max_history=RELEASE_HISTORY,
-            provider=provider,
-            depends_on=list(depends_on) or None,
+        self.scoped_rbac = manifests_release(
+            self, "scoped-rbac", name=SCOPED_RBAC_RELEASE, namespace=NAMESPACE, create_namespace=True,
+            values={"objects": scoped_rbac_objects(served_namespace)}, provider=provider, depends_on=depends_on,
         )
         self.release = helm_release(
             self, "release", chart=INGRESS_NGINX, release_name=RELEASE_NAME, namespace=NAMESPACE,

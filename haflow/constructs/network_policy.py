@@ -19,12 +19,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProvider
-from cdktf_cdktf_provider_helm.release import Release
+from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
-from haflow.constructs.helm import RELEASE_HISTORY, RELEASE_TIMEOUT_SECONDS, render_values
-from haflow.constructs.secrets import MANIFESTS_CHART
+from haflow.constructs.helm import manifests_release
 from haflow.flows import (
     SYSTEM_NAMESPACE,
     Addresses,
@@ -131,17 +129,7 @@ class NetworkPolicies(Construct):
     ) -> None:
         """``depends_on``: whatever creates the namespaces the policies go into."""
         super().__init__(scope, construct_id)
-        chart = TerraformAsset(self, "manifests-chart", path=str(MANIFESTS_CHART), type=AssetType.DIRECTORY)
-        self.release = Release(
-            self, "release",
-            name=RELEASE_NAME,
-            chart=chart.path,
-            namespace=RELEASE_NAMESPACE,
-            values=[render_values({"objects": network_policies(inputs)})],
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=RELEASE_TIMEOUT_SECONDS,
-            max_history=RELEASE_HISTORY,
-            provider=provider,
-            depends_on=list(depends_on) or None,
+        self.release = manifests_release(
+            self, "release", name=RELEASE_NAME, namespace=RELEASE_NAMESPACE,
+            values={"objects": network_policies(inputs)}, provider=provider, depends_on=depends_on,
         )

@@ -23,15 +23,14 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProvider
-from cdktf_cdktf_provider_helm.release import Release
+from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
 from haflow import contract
-from haflow.constructs.helm import RELEASE_HISTORY, RELEASE_TIMEOUT_SECONDS, render_values
+from haflow.constructs.helm import manifests_release
 from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.constructs.prefect_migrations import IMAGE_ENTRYPOINT, RESOURCES, SECURITY_CONTEXT
-from haflow.constructs.secrets import MANIFESTS_CHART, SyncedSecret, external_secret
+from haflow.constructs.secrets import SyncedSecret, external_secret
 from haflow.constructs.trust import ca_file, ca_volume, ca_volume_mount
 from haflow.in_image import prefect_database
 
@@ -176,19 +175,8 @@ class PrefectDatabaseBootstrap(Construct):
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        chart = TerraformAsset(self, "manifests-chart", path=str(MANIFESTS_CHART), type=AssetType.DIRECTORY)
-        self.release = Release(
-            self, "release",
-            name=RELEASE_NAME,
-            chart=chart.path,
-            namespace=namespace,
-            values=[render_values({"objects": bootstrap_objects(
-                inputs, namespace=namespace, refresh_interval=refresh_interval)})],
-            atomic=True,
-            cleanup_on_fail=True,
-            wait=True,
-            timeout=RELEASE_TIMEOUT_SECONDS,
-            max_history=RELEASE_HISTORY,
-            provider=provider,
-            depends_on=list(depends_on) or None,
+        self.release = manifests_release(
+            self, "release", name=RELEASE_NAME, namespace=namespace,
+            values={"objects": bootstrap_objects(inputs, namespace=namespace, refresh_interval=refresh_interval)},
+            wait=True, provider=provider, depends_on=depends_on,
         )

@@ -12,21 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProvider
-from cdktf_cdktf_provider_helm.release import Release
+from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
 from haflow import contract, images
 from haflow.config.platform import Secrets
 from haflow.constructs.helm import (
     EXTERNAL_SECRETS,
-    RELEASE_HISTORY,
-    RELEASE_TIMEOUT_SECONDS,
     helm_release,
-    render_values,
+    manifests_release,
     requests,
     spread_across_zones_and_hosts,
 )
@@ -34,7 +30,6 @@ from haflow.constructs.helm import (
 NAMESPACE = contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT.namespace
 RELEASE_NAME = "external-secrets"
 STORE_NAME = "aws-secrets-manager"
-MANIFESTS_CHART = Path(__file__).resolve().parent.parent / "charts" / "manifests"
 # external-secrets.io/v1 is the served API from ESO 0.17 on (v1beta1 was removed in 1.0).
 ESO_API = "external-secrets.io/v1"
 CONTROLLER_LABELS = {"app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": RELEASE_NAME}
@@ -171,18 +166,9 @@ class ExternalSecrets(Construct):
             self, "operator", chart=EXTERNAL_SECRETS, release_name=RELEASE_NAME, namespace=NAMESPACE,
             values=external_secrets_values(config, role_arn), provider=provider, depends_on=depends_on,
         )
-        chart = TerraformAsset(self, "manifests-chart", path=str(MANIFESTS_CHART), type=AssetType.DIRECTORY)
         # The CRDs come with the operator release; the custom resources can only be applied after it.
-        self.synced = Release(
-            self, "synced-secrets",
-            name="synced-secrets",
-            chart=chart.path,
-            namespace=NAMESPACE,
-            values=[render_values(manifests_values(config, region, secrets))],
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=RELEASE_TIMEOUT_SECONDS,
-            max_history=RELEASE_HISTORY,
-            provider=provider,
+        self.synced = manifests_release(
+            self, "synced-secrets", name="synced-secrets", namespace=NAMESPACE,
+            values=manifests_values(config, region, secrets), provider=provider,
             depends_on=[self.operator, *depends_on],
         )
