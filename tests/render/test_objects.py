@@ -46,11 +46,14 @@ def test_references_become_typed_stand_ins_that_map_back(rendered: dict[str, Ren
     assert isinstance(redis["port"], int) and redis["port"] == 6379
     assert HOSTNAME.match(redis["host"]), redis["host"]
     assert result.placeholders[redis["host"]].endswith("primary_endpoint_address}")
-    worker_sa = result.find("ServiceAccount", "prefect-worker", "prefect-flows")
-    assert worker_sa is not None
-    arn = worker_sa.manifest["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    # External Secrets' service account carries its IRSA role: a stand-in ARN that maps back to the role's output
+    # (the worker holds no AWS role: HA-SEC-062)
+    eso_sa = result.find("ServiceAccount", "external-secrets", "external-secrets")
+    assert eso_sa is not None
+    arn = eso_sa.manifest["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
     assert ROLE_ARN.match(arn), arn
-    assert "aws_iam_roleprefect-flow-run-role" in result.placeholders[arn]
+    assert "aws_iam_role" in result.placeholders[arn] and "external-secrets" in result.placeholders[arn], \
+        result.placeholders[arn]
     # prod's master secret: one haflow creates for the global database (RDS-managed without DR)
     secret = next(v for v, expression in result.placeholders.items()
                   if "aws_secretsmanager_secretdatabase" in expression or "master_user_secret" in expression)

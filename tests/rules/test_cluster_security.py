@@ -165,7 +165,7 @@ def test_a_reloader_missing_the_prefect_namespace_fails(render_variant: Variant)
 
     _, findings = render_variant("prod", edit_values("prod", "reloader", elsewhere))
     [finding] = about(findings, "HA-SEC-064", RELOADER)
-    assert "does not watch prefect" in finding.message
+    assert "does not watch" in finding.message and "prefect," in finding.message
 
 
 def test_external_secrets_serving_namespaced_stores_fails(render_variant: Variant) -> None:
