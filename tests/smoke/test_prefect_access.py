@@ -24,6 +24,7 @@ import pytest
 import requests
 
 from haflow import contract
+from haflow.config.redis_acl import PREFECT as PREFECT_REDIS
 from haflow.constructs.prefect import API_AUTH_SECRET, SERVER_NAMESPACE
 from haflow.rules.prefect_access import CLIENT_AUTH_ENV, SERVER_AUTH_ENV
 from tests.smoke import podenv
@@ -66,7 +67,7 @@ def test_the_api_refuses_callers_without_the_password(running: Running, session:
     for what, auth in refused.items():
         answer = call(running, "GET", "/admin/settings", auth)
         assert answer.status_code == 401, f"GET /admin/settings with {what}: {answer.status_code}"
-        assert session.redis.password not in answer.text and password not in answer.text
+        assert session.redis.passwords[PREFECT_REDIS.user_name] not in answer.text and password not in answer.text
     # The kubelet's probes carry no credentials: Prefect leaves exactly these two paths open
     for path in ("/health", "/ready"):
         assert call(running, "GET", path, None).status_code == 200, path
@@ -88,7 +89,7 @@ def test_the_settings_endpoint_shows_no_api_or_database_password_to_an_authentic
     assert session.prefect_password not in answer.text
     assert session.postgres.master_password not in answer.text
     docket_url = answer.json()["server"]["docket"]["url"]
-    assert session.redis.password in docket_url, "Prefect now masks server.docket.url: update the docs"
+    assert session.redis.passwords[PREFECT_REDIS.user_name] in docket_url, "Prefect now masks server.docket.url: update the docs"
 
 
 def test_the_worker_and_a_flow_run_authenticate_and_complete(running: Running, measurements: Measurements) -> None:
