@@ -101,7 +101,7 @@ def test_a_headless_secondary_gets_a_writer_instance(
     tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str, tmp_path: Path
 ) -> None:
     pilot = SWAPPED.replace("  mode: warm_standby\n", "  mode: pilot_light\n").replace(
-        "region_rto_seconds: 1800", "region_rto_seconds: 2400")
+        "region_rto_seconds: 1800", "region_rto_seconds: 2700")
     config_dir = config_dir_with(tmp_path_factory.mktemp("pilot"), {"prod.yaml": pilot})
     from haflow.config import load_environments
     from haflow.synthesis import synthesize
