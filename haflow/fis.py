@@ -1,7 +1,11 @@
 """AWS FIS facts the producer (haflow.constructs.fault_injection) and the readers (rules, drills) share.
 
 The IAM actions each FIS action needs, as the FIS actions reference lists them under "Permissions":
-https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html
+https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html (re-read 2026-12-07: the node
+action lists tag:GetResources too). ``aws:ec2:stop-instances`` with ``startInstancesAfterDuration`` also needs
+``kms:CreateGrant`` when a volume is encrypted with a customer-managed key; the nodes' root volumes use the
+account's EBS default key (``aws/ebs`` unless the account set another), whose key policy already lets EC2 use it
+for the account's principals (docs/drills.md).
 """
 
 from __future__ import annotations
@@ -23,6 +27,6 @@ ACTION_PERMISSIONS: dict[str, frozenset[str]] = {
         "elasticache:InterruptClusterAzPower", "elasticache:DescribeReplicationGroups", "tag:GetResources",
     }),
     "aws:eks:terminate-nodegroup-instances": frozenset({
-        "ec2:DescribeInstances", "ec2:TerminateInstances", "eks:DescribeNodegroup",
+        "ec2:DescribeInstances", "ec2:TerminateInstances", "eks:DescribeNodegroup", "tag:GetResources",
     }),
 }
