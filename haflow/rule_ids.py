@@ -77,6 +77,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-RND-011",
     "HA-RND-012",
     "HA-RND-013",
+    "HA-RND-014",
     "HA-SEC-020",
     "HA-SEC-021",
     "HA-SEC-022",

@@ -267,4 +267,5 @@ class Grafana(Construct):
         self.release = helm_release(
             self, "grafana", chart=GRAFANA, release_name=RELEASE_NAME, namespace=MONITORING_NAMESPACE,
             values=grafana_values(), provider=helm_provider, depends_on=[*depends_on, self.dashboard],
+            create_namespace=False,
         )

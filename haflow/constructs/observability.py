@@ -403,7 +403,8 @@ class ClusterObservability(Construct):
         provider: TerraformProvider,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
-        """``storage_class``: the class of Prometheus' volumes; ``depends_on`` should include it."""
+        """``storage_class``: the class of Prometheus' volumes; ``depends_on`` should include it and the monitoring
+        and logging namespaces, which the stack creates (the releases do not)."""
         super().__init__(scope, construct_id)
         self.metrics_server = helm_release(
             self, "metrics-server", chart=METRICS_SERVER, release_name="metrics-server",
@@ -415,10 +416,10 @@ class ClusterObservability(Construct):
             namespace=MONITORING_NAMESPACE,
             values=kube_prometheus_stack_values(config, flow_run_namespace, storage_class, delivery,
                                                slo_availability_percent),
-            provider=provider, depends_on=depends_on,
+            provider=provider, depends_on=depends_on, create_namespace=False,
         )
         self.logging = helm_release(
             self, "fluent-bit", chart=FLUENT_BIT, release_name="fluent-bit", namespace=LOGGING_NAMESPACE,
             values=fluent_bit_values(region, log_group_name, fluent_bit_role_arn), provider=provider,
-            depends_on=depends_on,
+            depends_on=depends_on, create_namespace=False,
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -514,6 +514,80 @@ def unique_env_names(item: RenderedObject, cluster: Cluster, env: Environment) -
                 problems.append(f"{_origin(item)}: {group[:-1]} {container.get('name')!r} sets "
                                 f"{', '.join(f'{name} ({names.count(name)}x)' for name in repeated)}")
     return problems
+
+
+# Namespaces every cluster has before anything is installed.
+BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+NAMESPACE_RESOURCE = "kubernetes_namespace_v1"
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def upstream(stack: Mapping[str, Any], address: str) -> set[str]:
+    """Every resource Terraform must have applied before ``address``: its depends_on and references, transitively."""
+    bodies = {resource.address: resource.body for resource in plan.resources(stack)}
+    seen: set[str] = set()
+    pending = [address]
+    while pending:
+        body = bodies.get(pending.pop()) or {}
+        direct = {str(dep) for dep in plan.as_list(body.get("depends_on"))}
+        direct |= {ref.address for text in _strings({k: v for k, v in body.items() if k != "depends_on"})
+                   for ref in plan.references(text)}
+        for dep in direct - seen:
+            if dep in bodies:
+                seen.add(dep)
+                pending.append(dep)
+    return seen
+
+
+def namespaces_created_by(stack: Mapping[str, Any], address: str) -> set[str]:
+    """The namespaces a resource creates: a kubernetes_namespace_v1's name, a helm_release's own namespace when it
+    creates it (create_namespace; the helm provider's default is false)."""
+    resource = plan.find(stack, *address.split(".", 1))
+    if resource is None:
+        return set()
+    if resource.type == NAMESPACE_RESOURCE:
+        return {str(plan.block(resource.body.get("metadata")).get("name"))}
+    if resource.type == HELM_RELEASE and resource.body.get("create_namespace") is True:
+        return {str(resource.body.get("namespace") or "default")}
+    return set()
+
+
+@rule(
+    id="HA-RND-014",
+    level=ERROR,
+    title="Every namespace a release writes into exists before Terraform installs it",
+    rationale="Helm creates at most its release's own namespace (create_namespace). An object a chart or the "
+    "manifests chart puts in another namespace fails the install (`namespaces \"monitoring\" not found`, then "
+    "the atomic rollback) unless that namespace was created first, and Terraform orders only what depends_on or a "
+    "reference links: a namespace another release creates may come minutes later, so a first deploy fails or not "
+    "depending on timing.",
+    fix="Create the namespace as a kubernetes_namespace_v1 of the platform stack (haflow.stacks.platform's "
+    "namespaces) and have the release depend on it, or depend on the release that creates it.",
+    subjects=(HELM_RELEASE,),
+    reads=RENDERED,
+)
+def namespaces_exist_first(release: RenderedRelease, cluster: Cluster, env: Environment) -> Outcome:
+    stack = cluster.result.platform
+    available = set(BUILT_IN_NAMESPACES) | namespaces_created_by(stack, release.source)
+    for dependency in upstream(stack, release.source):
+        available |= namespaces_created_by(stack, dependency)
+    written: dict[str, list[str]] = {}
+    for item in cluster.result.objects:
+        if item.source == release.source and item.namespace:
+            written.setdefault(item.namespace, []).append(f"{item.kind}/{item.name}")
+    return [f"writes {', '.join(sorted(objects)[:3])}{' ...' if len(objects) > 3 else ''} into namespace "
+            f"{namespace!r}, which nothing it depends on creates"
+            for namespace, objects in sorted(written.items()) if namespace not in available]
 
 
 RENDERED_RULE_IDS: frozenset[str] = frozenset(

@@ -3,9 +3,9 @@
 Helm and Kubernetes providers point at the cluster through the foundation's outputs (cdktf turns
 each PlatformInputs attribute into a cross-stack reference) and authenticate with short-lived
 tokens from ``aws eks get-token`` on every run, never with a stored token. Order of installation:
-namespaces and the default StorageClass; cluster services (metrics-server, kube-prometheus-stack,
-whose CRDs later releases use, fluent-bit, cluster-autoscaler); External Secrets and the synced
-secrets; ingress-nginx; Prefect; model-api.
+namespaces (the workloads', and monitoring and logging, which several releases write into) and the default
+StorageClass; cluster services (metrics-server, kube-prometheus-stack, whose CRDs later releases use,
+fluent-bit, cluster-autoscaler); External Secrets and the synced secrets; ingress-nginx; Prefect; model-api.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from haflow.constructs.reloader import Reloader
 from haflow.constructs.secrets import ExternalSecrets
 from haflow.constructs.storage import DefaultStorageClass
 from haflow.constructs.structs import struct_kwargs
-from haflow.flows import MONITORING_NAMESPACE
+from haflow.flows import LOGGING_NAMESPACE, MONITORING_NAMESPACE
 from haflow.stacks.backend import use_s3_backend
 
 # https://docs.aws.amazon.com/eks/latest/userguide/create-kubeconfig.html (the exec credential plugin)
@@ -42,6 +42,9 @@ POD_SECURITY_LABELS = {
     "pod-security.kubernetes.io/enforce": "baseline",
     "pod-security.kubernetes.io/warn": "restricted",
 }
+# The host agents' namespaces: node-exporter (host network and PID, hostPath) and fluent-bit (hostPath) need
+# the privileged level, which is also what a namespace without labels gets.
+HOST_AGENT_POD_SECURITY_LABELS = {"pod-security.kubernetes.io/enforce": "privileged"}
 
 
 def eks_token_command(inputs: PlatformInputs) -> dict[str, object]:
@@ -93,6 +96,17 @@ class PlatformStack(TerraformStack):
             )
             for name in (prefect.SERVER_NAMESPACE, env.prefect.flow_run_namespace, model_api.NAMESPACE)
         }
+        # Terraform creates the namespaces more than one release writes into (HA-RND-014): the synced secrets and
+        # Reloader's Role land in monitoring next to kube-prometheus-stack and Grafana.
+        namespaces.update({
+            name: NamespaceV1(
+                self, f"namespace-{name}",
+                metadata={"name": name,
+                          "labels": {**HOST_AGENT_POD_SECURITY_LABELS, "app.kubernetes.io/part-of": "haflow"}},
+                provider=self.kubernetes,
+            )
+            for name in (MONITORING_NAMESPACE, LOGGING_NAMESPACE)
+        })
 
         self.storage = DefaultStorageClass(self, "storage", provider=self.kubernetes)
         self.observability = ClusterObservability(
@@ -104,7 +118,8 @@ class PlatformStack(TerraformStack):
             log_group_name=inputs.container_log_group_name, fluent_bit_role_arn=inputs.fluent_bit_role_arn,
             flow_run_namespace=env.prefect.flow_run_namespace, storage_class=self.storage.name,
             slo_availability_percent=env.slo.availability,
-            provider=self.helm, depends_on=[self.storage.storage_class],
+            provider=self.helm,
+            depends_on=[self.storage.storage_class, namespaces[MONITORING_NAMESPACE], namespaces[LOGGING_NAMESPACE]],
         )
         self.cluster_autoscaler = ClusterAutoscaler(
             self, "cluster-autoscaler", cluster_name=inputs.cluster_name, region=inputs.region,
@@ -126,7 +141,8 @@ class PlatformStack(TerraformStack):
             self, "reloader",
             watched_namespaces=sorted({prefect.SERVER_NAMESPACE, env.prefect.flow_run_namespace, MONITORING_NAMESPACE}),
             provider=self.helm,
-            depends_on=[namespaces[prefect.SERVER_NAMESPACE], namespaces[env.prefect.flow_run_namespace]],
+            depends_on=[namespaces[name] for name in
+                        (prefect.SERVER_NAMESPACE, env.prefect.flow_run_namespace, MONITORING_NAMESPACE)],
         )
         self.grafana = Grafana(
             self, "grafana", flow_run_namespace=env.prefect.flow_run_namespace, helm_provider=self.helm,

@@ -276,3 +276,43 @@ def test_a_value_that_repeats_an_env_the_chart_sets_fails(render_variant: Varian
     _, findings = render_variant("prod", edit_values("prod", "prefect-server", repeat))
     [finding] = about(findings, "HA-RND-013", PREFECT_SERVER)
     assert "container 'prefect-server' sets PREFECT_SERVER_EVENTS_CAUSAL_ORDERING (2x)" in finding.message
+
+
+def test_every_namespace_a_release_writes_into_exists_before_it(rendered: dict[str, RenderResult],
+                                                                environments: dict[str, Environment]) -> None:
+    for name, result in rendered.items():
+        assert about(evaluate_rendered(result, environments[name]), "HA-RND-014") == [], name
+
+
+def _drop_dependency(prefixes: tuple[str, ...], dependency_prefix: str) -> Callable[[Stacks], None]:
+    def mutate(stacks: Stacks) -> None:
+        for prefix in prefixes:
+            body = resource(stacks, "prod-platform", "helm_release", prefix)
+            body["depends_on"] = [dep for dep in body["depends_on"]
+                                  if not dep.split(".", 1)[1].startswith(dependency_prefix)]
+    return mutate
+
+
+# The synced secrets depend on the operator, which depends on the namespaces too: drop the edge from both.
+SYNCED_SECRETS = ("external-secrets_synced-secrets", "external-secrets_operator")
+
+
+def test_synced_secrets_without_the_monitoring_namespace_first_fail(render_variant: Variant) -> None:
+    # Grafana's admin ExternalSecret lands in monitoring: before the stack created that namespace, nothing the
+    # synced-secrets release depended on did (kube-prometheus-stack creates it, with no ordering between them).
+    _, findings = render_variant("prod", _drop_dependency(SYNCED_SECRETS, "namespace-monitoring"))
+    [finding] = [f for f in about(findings, "HA-RND-014") if "synced-secrets" in f.address]
+    assert "ExternalSecret/grafana-admin into namespace 'monitoring'" in finding.message
+
+
+def test_a_release_that_creates_the_namespace_counts_when_depended_on(render_variant: Variant) -> None:
+    def via_release(stacks: Stacks) -> None:
+        _drop_dependency(SYNCED_SECRETS, "namespace-monitoring")(stacks)
+        body = resource(stacks, "prod-platform", "helm_release", "external-secrets_synced-secrets")
+        monitoring = resource(stacks, "prod-platform", "helm_release", "observability_kube-prometheus-stack")
+        monitoring["create_namespace"] = True
+        name = next(n for n, b in stacks["prod-platform"]["resource"]["helm_release"].items() if b is monitoring)
+        body["depends_on"].append(f"helm_release.{name}")
+
+    _, findings = render_variant("prod", via_release)
+    assert [f for f in about(findings, "HA-RND-014") if "synced-secrets" in f.address] == []
