@@ -94,6 +94,18 @@ def is_expression(value: Any) -> bool:
     return isinstance(value, str) and "${" in value
 
 
+def strings(value: Any) -> Iterator[str]:
+    """Every string inside a value (nested objects and lists included), in order."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
 def as_list(value: Any) -> list[Any]:
     """An attribute that may be one item or a list of them, as a list ([] when absent)."""
     if value is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from haflow import contract, dr_posture, fis, plan
@@ -39,16 +39,6 @@ def provider_regions(document: Mapping[str, Any]) -> list[str]:
     return [str(item.get("region")) for item in as_list((document.get("provider") or {}).get("aws"))
             if isinstance(item, Mapping)]
 
-
-def _strings(node: Any) -> Iterator[str]:
-    if isinstance(node, Mapping):
-        for value in node.values():
-            yield from _strings(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _strings(value)
-    elif isinstance(node, str):
-        yield node
 
 
 @rule(
@@ -157,7 +147,7 @@ def reads_nothing_from_primary(anchor: LiteralResource, stack: Stack, env: Envir
                  if region == env.region]
     for kind in ("helm", "kubernetes"):
         for provider in as_list((document.get("provider") or {}).get(kind)):
-            if f"--region {env.region}" in " ".join(_strings(provider)):
+            if f"--region {env.region}" in " ".join(plan.strings(provider)):
                 problems.append(f"the {kind} provider authenticates against {env.region}")
     for rtype, items in (document.get("data") or {}).items():
         for name, body in (items or {}).items():

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -521,17 +521,6 @@ BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-
 NAMESPACE_RESOURCE = "kubernetes_namespace_v1"
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 def upstream(stack: Mapping[str, Any], address: str) -> set[str]:
     """Every resource Terraform must have applied before ``address``: its depends_on and references, transitively."""
     bodies = {resource.address: resource.body for resource in plan.resources(stack)}
@@ -540,7 +529,7 @@ def upstream(stack: Mapping[str, Any], address: str) -> set[str]:
     while pending:
         body = bodies.get(pending.pop()) or {}
         direct = {str(dep) for dep in plan.as_list(body.get("depends_on"))}
-        direct |= {ref.address for text in _strings({k: v for k, v in body.items() if k != "depends_on"})
+        direct |= {ref.address for text in plan.strings({k: v for k, v in body.items() if k != "depends_on"})
                    for ref in plan.references(text)}
         for dep in direct - seen:
             if dep in bodies:
