@@ -20,6 +20,7 @@ from haflow.config.section import Section, custom_error
 CPU_QUANTITY = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
 MEMORY_QUANTITY = re.compile(r"^\d+(Ki|Mi|Gi|Ti)$")
 # RFC 1123 DNS subdomain (Ingress hosts, image repositories' registry part)
+IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 # RFC 1123 label (namespaces, work pool names used as Kubernetes names)
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -41,6 +42,13 @@ MAX_PROMETHEUS_RETENTION_SECONDS = 10 * 365 * 86400
 # workload here is a typo.
 MAX_REPLICAS = 1000
 MEMORY_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+
+
+def _image_digest(value: str) -> str:
+    if value and not IMAGE_DIGEST.match(value):
+        raise custom_error("not an image digest", "write sha256: and 64 lower-case hex digits, as "
+                           "`crane digest <image>:<tag>` prints it, or leave it empty")
+    return value
 
 
 def _cpu(value: str) -> str:
@@ -294,11 +302,20 @@ class Canary(Section):
 
     enabled: bool = Field(default=False, description="false: no canary Deployment or Ingress; default false")
     image_tag: str = Field(default="", description="Image tag of the canary; empty: the stable tag")
+    image_digest: str = Field(
+        default="", description="Digest (sha256:...) the canary's image is pinned to; empty: the stable digest when "
+        "the canary runs the stable tag, none otherwise",
+    )
     weight_percent: int = Field(
         default=10, json_schema_extra={"minimum": 0, "maximum": 100},
         description="Share of requests (0-100) routed to the canary; default 10",
     )
     replicas: int = Field(default=1, ge=1, le=MAX_REPLICAS, description="Canary pods; default 1")
+
+    @field_validator("image_digest")
+    @classmethod
+    def _digest(cls, value: str) -> str:
+        return _image_digest(value)
 
 
 class ModelApiAuth(Section):
@@ -355,6 +372,10 @@ class ModelApi(Section):
         description="Container image repository; default public.ecr.aws/haflow/model-api",
     )
     image_tag: str = Field(default="1.0.0", description="Image tag (immutable tags only); default 1.0.0")
+    image_digest: str = Field(
+        default="", description="Digest (sha256:...) the image is pinned to, rendered as image:tag@digest so every "
+        "node runs the same bytes whatever the tag points at later; empty: the tag alone (rule HA-SEC-066 warns)",
+    )
     container_port: int = Field(default=8080, ge=1024, le=65535, description="Port the API listens on; default 8080")
     host: str = Field(
         default="", description="Ingress host name; empty: match any host (the NLB's DNS name)"
@@ -387,6 +408,11 @@ class ModelApi(Section):
         default_factory=RateLimit,
         description="Per-client limits at the ingress; default 50 requests/s and 50 connections per address",
     )
+
+    @field_validator("image_digest")
+    @classmethod
+    def _digest(cls, value: str) -> str:
+        return _image_digest(value)
 
     @field_validator("host")
     @classmethod

@@ -111,7 +111,8 @@ def _probe(path: str, port: int, *, period: int, failures: int, timeout: int = 3
     }
 
 
-def pod_spec(config: ModelApi, inputs: PlatformInputs, *, track: str, image_tag: str) -> dict[str, Any]:
+def pod_spec(config: ModelApi, inputs: PlatformInputs, *, track: str, image_tag: str, image_digest: str = ""
+             ) -> dict[str, Any]:
     """The pod template spec of a model-api Deployment (stable or canary)."""
     requests = {"cpu": config.resources.cpu_request, "memory": config.resources.memory_request}
     limits = {"cpu": config.resources.cpu_limit, "memory": config.resources.memory_limit}
@@ -143,7 +144,7 @@ def pod_spec(config: ModelApi, inputs: PlatformInputs, *, track: str, image_tag:
         "container": [
             {
                 "name": NAME,
-                "image": f"{config.image}:{image_tag}",
+                "image": f"{config.image}:{image_tag}" + (f"@{image_digest}" if image_digest else ""),
                 "port": [{"name": "http", "container_port": config.container_port}],
                 "env": [
                     {"name": "AWS_REGION", "value": inputs.region},
@@ -206,7 +207,8 @@ class ModelApiWorkload(Construct):
             depends_on=self._depends_on,
         )
         self.deployment = self._deployment("deployment", config, inputs, track="stable",
-                                           replicas=config.replicas, image_tag=config.image_tag, provider=provider)
+                                           replicas=config.replicas, image_tag=config.image_tag,
+                                           image_digest=config.image_digest, provider=provider)
         self.service = self._service("service", NAME, "stable", config, provider)
         self.ingress = self._ingress("ingress", NAME, NAME, config, ingress_class, edge_annotations(config), provider)
         self.autoscaler = HorizontalPodAutoscalerV2(
@@ -242,7 +244,9 @@ class ModelApiWorkload(Construct):
             canary_name = f"{NAME}-canary"
             self.canary = self._deployment(
                 "canary-deployment", config, inputs, track="canary", replicas=config.canary.replicas,
-                image_tag=config.canary.image_tag or config.image_tag, provider=provider,
+                image_tag=config.canary.image_tag or config.image_tag,
+                image_digest=config.canary.image_digest or ("" if config.canary.image_tag else config.image_digest),
+                provider=provider,
             )
             self._service("canary-service", canary_name, "canary", config, provider)
             self._ingress(
@@ -253,7 +257,7 @@ class ModelApiWorkload(Construct):
 
     def _deployment(
         self, construct_id: str, config: ModelApi, inputs: PlatformInputs, *, track: str, replicas: int,
-        image_tag: str, provider: TerraformProvider,
+        image_tag: str, image_digest: str, provider: TerraformProvider,
     ) -> DeploymentV1:
         name = NAME if track == "stable" else f"{NAME}-{track}"
         return DeploymentV1(
@@ -264,7 +268,7 @@ class ModelApiWorkload(Construct):
                 "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": "0", "max_surge": "25%"}},
                 "template": {
                     "metadata": {"labels": labels(track)},
-                    "spec": pod_spec(config, inputs, track=track, image_tag=image_tag),
+                    "spec": pod_spec(config, inputs, track=track, image_tag=image_tag, image_digest=image_digest),
                 },
             }}),
             # The HPA owns the replica count once the Deployment exists.

@@ -378,7 +378,8 @@ DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
     "names one manifest list. A warning, not an error: a digest that could not be sourced is not invented "
     "(haflow/images.py says which images have none and why); each one is named here until it is pinned.",
     fix="Add the image's digest to haflow/images.py (with its source and date, checked with `crane digest`) "
-    "and render it through the chart's digest value, or into the tag where the chart has none.",
+    "and render it through the chart's digest value, or into the tag where the chart has none. model-api's own "
+    "image: set model_api.image_digest (and model_api.canary.image_digest for a canary of another tag).",
     subjects=POD_KINDS,
     reads=RENDERED,
 )

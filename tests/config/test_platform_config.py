@@ -113,3 +113,17 @@ def test_prod_runs_three_of_everything_user_facing(environments: dict[str, Envir
     assert prod.prefect.server.replicas == 3
     assert prod.model_api.replicas == 3
     assert prod.model_api.autoscaling.min_replicas >= prod.model_api.pdb_min_available + 1
+
+
+@pytest.mark.parametrize(("path", "lines"), [
+    ("model_api.image_digest", "  image_digest: sha256:ABC\n"),
+    ("model_api.canary.image_digest", "  canary:\n    image_digest: 1f0f50f06acaceb0f5670d2c8a658a599affe7b0\n"),
+])
+def test_a_malformed_image_digest_names_file_key_value_and_form(tmp_path: Path, path: str, lines: str) -> None:
+    dev = (CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8")
+    assert dev.count("\nmodel_api:\n") == 1 and "\n  canary:" not in dev
+    text = dev.replace("\nmodel_api:\n", "\nmodel_api:\n" + lines)
+    [issue] = issues_at(config_dir_with(tmp_path, {"dev.yaml": text}), "dev", path)
+    message = str(issue)
+    assert issue.file.endswith("environments/dev.yaml"), message
+    assert f"{path} = " in message and "not an image digest" in message and "64 lower-case hex digits" in message

@@ -12,10 +12,11 @@ from typing import Any
 
 from haflow import contract
 from haflow.config import Environment
-from haflow.render import RenderResult
+from haflow.merge import deep_merge
+from haflow.render import RenderResult, render_environment
 from haflow.rules import evaluate
 from haflow.rules.engine import Finding
-from haflow.rules.rendered import evaluate_rendered
+from haflow.rules.rendered import evaluate_rendered, pod_template_spec
 from tests.render.conftest import Stacks, about, edit_values, resource
 
 Variant = Callable[..., tuple[RenderResult, list[Finding]]]
@@ -208,3 +209,34 @@ def test_a_tag_only_image_is_reported(render_variant: Variant, rendered: dict[st
     [finding] = about(findings, "HA-SEC-066", RELOADER)
     assert finding.level == "warning"
     assert "runs ghcr.io/stakater/reloader:v1.4.21 by tag only" in finding.message
+
+
+MODEL_API = "Deployment/model-api/model-api"
+MODEL_API_CANARY = "Deployment/model-api/model-api-canary"
+DIGEST = "sha256:" + "5" * 64
+
+
+def test_model_apis_digest_reaches_the_pods_and_silences_the_tag_only_warning(
+    synth_variant: Callable[[str, dict[str, Any]], Stacks], rendered: dict[str, RenderResult],
+    environments: dict[str, Environment],
+) -> None:
+    """model_api.image_digest renders image:tag@digest (the canary on the stable tag inherits it); a canary of
+    another tag without its own digest is still reported, as model-api is without one."""
+    assert about(evaluate_rendered(rendered["prod"], environments["prod"]), "HA-SEC-066", MODEL_API)
+    changes = {"model_api": {"image_digest": DIGEST, "canary": {"enabled": True}}}
+    env = Environment.model_validate(deep_merge(environments["prod"].model_dump(), changes))
+    result = render_environment(synth_variant("prod", changes), env, check_unread=False)
+    images = {item.address: pod_template_spec(item.manifest)["containers"][0]["image"]
+              for item in result.objects if item.address in (MODEL_API, MODEL_API_CANARY)}
+    assert images == {MODEL_API: f"public.ecr.aws/haflow/model-api:1.0.0@{DIGEST}",
+                      MODEL_API_CANARY: f"public.ecr.aws/haflow/model-api:1.0.0@{DIGEST}"}
+    findings = evaluate_rendered(result, env)
+    assert about(findings, "HA-SEC-066", MODEL_API) == [] == about(findings, "HA-SEC-066", MODEL_API_CANARY)
+
+    changes = {"model_api": {"image_digest": DIGEST, "canary": {"enabled": True, "image_tag": "1.1.0"}}}
+    env = Environment.model_validate(deep_merge(environments["prod"].model_dump(), changes))
+    findings = evaluate_rendered(render_environment(synth_variant("prod", changes), env, check_unread=False), env)
+    assert about(findings, "HA-SEC-066", MODEL_API) == []
+    [finding] = about(findings, "HA-SEC-066", MODEL_API_CANARY)
+    assert "runs public.ecr.aws/haflow/model-api:1.1.0 by tag only" in finding.message
+    assert "model_api.canary.image_digest" in finding.fix
