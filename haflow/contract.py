@@ -172,6 +172,28 @@ def workload_service_accounts(flow_run_namespace: str) -> dict[str, ServiceAccou
         "alertmanager": ALERTMANAGER_SERVICE_ACCOUNT,
     }
 
+# External Secrets reads Secrets Manager through one ClusterSecretStore per namespace it syncs into, each with a
+# role of its own (``<name>-secrets-<key>``, assumed from the controller's IRSA role) that reads only the secrets
+# synced into that namespace: an ExternalSecret in model-api cannot name the Aurora master secret.
+PREFECT_NAMESPACE = "prefect"
+SECRET_STORE_PREFIX = "aws-secrets-manager-"
+
+
+def secret_store_namespaces(flow_run_namespace: str) -> dict[str, str]:
+    """The namespace each secret store serves, keyed by the name its IAM role carries (``<name>-secrets-<key>``)."""
+    return {
+        "prefect": PREFECT_NAMESPACE,
+        "flow-runs": flow_run_namespace,
+        "model-api": MODEL_API_SERVICE_ACCOUNT.namespace,
+        "monitoring": ALERTMANAGER_SERVICE_ACCOUNT.namespace,
+    }
+
+
+def secret_store_name(namespace: str) -> str:
+    """The ClusterSecretStore the ExternalSecrets of ``namespace`` use (the only namespace its conditions allow)."""
+    return f"{SECRET_STORE_PREFIX}{namespace}"
+
+
 # --- Prefect's credentials ---------------------------------------------------------------------------
 
 # The user of the Prefect API's basic auth (the auth string is "<user>:<password from Secrets Manager>")

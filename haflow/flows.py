@@ -36,7 +36,7 @@ VPC_CNI_CONFIGURATION: dict[str, Any] = {VPC_CNI_NETWORK_POLICY_KEY: "true"}
 
 # --- namespaces -----------------------------------------------------------------------------------------
 
-PREFECT_NAMESPACE = "prefect"
+PREFECT_NAMESPACE = contract.PREFECT_NAMESPACE
 MODEL_API_NAMESPACE = contract.MODEL_API_SERVICE_ACCOUNT.namespace
 INGRESS_NAMESPACE = "ingress-nginx"
 MONITORING_NAMESPACE = "monitoring"

@@ -87,6 +87,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-SEC-063",
     "HA-SEC-064",
     "HA-SEC-065",
+    "HA-SEC-070",
     "HA-SEC-066",
     "HA-SEC-050",
     "HA-SEC-051",

@@ -25,7 +25,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from constructs import Construct
 
 from haflow.constructs.database import SECRET_READ_ACTIONS
-from haflow.constructs.irsa import ServiceAccountRole
+from haflow.constructs.irsa import GrantableRole
 from haflow.constructs.kms import EncryptionKey, key_policy
 
 # How often Alertmanager re-sends the Watchdog (route repeat_interval), and how long the heartbeat
@@ -117,7 +117,7 @@ class AlertTopics(Construct):
             alarm_actions=[self.topic.arn], ok_actions=[self.topic.arn],
         )
 
-    def grant_publish(self, grantee: ServiceAccountRole) -> None:
+    def grant_publish(self, grantee: GrantableRole) -> None:
         """Publish to both topics (and use their key for it)."""
         grantee.attach_policy(
             "alerts-publish",
@@ -149,7 +149,7 @@ class AlarmTopic(Construct):
 
 
 def grant_read_receiver_secrets(
-    grantee: ServiceAccountRole, secret_names: list[str], *, region: str, account_id: str, partition: str,
+    grantee: GrantableRole, secret_names: list[str], *, region: str, account_id: str, partition: str,
     policy_id: str = "alert-receiver-secrets-read",
 ) -> None:
     """Read the optional receivers' secrets (``observability.alerts.*_secret``; with ``policy_id``, other

@@ -11,7 +11,7 @@ from haflow.constructs.bucket import (
     expire_noncurrent_versions,
     secure_bucket,
 )
-from haflow.constructs.irsa import ServiceAccountRole
+from haflow.constructs.irsa import GrantableRole
 from haflow.constructs.kms import EncryptionKey
 
 # Least-privilege S3 and KMS actions. With SSE-KMS, reading needs kms:Decrypt and writing
@@ -48,11 +48,11 @@ class Artifacts(Construct):
         self.bucket_name = self.bucket.bucket
         self.bucket_arn = self.bucket.arn
 
-    def grant_read(self, grantee: ServiceAccountRole) -> None:
+    def grant_read(self, grantee: GrantableRole) -> None:
         """List the bucket and read objects (any version)."""
         grantee.attach_policy("artifacts-read", *self._statements(OBJECT_READ_ACTIONS, KMS_READ_ACTIONS))
 
-    def grant_read_write(self, grantee: ServiceAccountRole) -> None:
+    def grant_read_write(self, grantee: GrantableRole) -> None:
         """Read, write and delete objects; nothing on the bucket's own configuration."""
         grantee.attach_policy(
             "artifacts-read-write",

@@ -26,7 +26,7 @@ from constructs import Construct
 from haflow.config.cache import Cache as CacheConfig
 from haflow.config.redis_acl import USERS, RedisUser
 from haflow.constructs.database import SECRET_READ_ACTIONS
-from haflow.constructs.irsa import ServiceAccountRole
+from haflow.constructs.irsa import GrantableRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
 from haflow.constructs.security_group import admit_only_eks
 from haflow.contract import REDIS_PORT
@@ -140,13 +140,12 @@ class Cache(Construct):
         """The ARN of the secret holding ``consumer``'s password (the whole secret string)."""
         return self.user_secrets[consumer].arn
 
-    def grant_read_user_secrets(self, grantee: ServiceAccountRole) -> None:
-        """Read every consumer's password secret (and decrypt through Secrets Manager only): External Secrets
-        syncs each into its consumer's namespace."""
+    def grant_read_user_secret(self, grantee: GrantableRole, consumer: str) -> None:
+        """Read ``consumer``'s password secret (and decrypt through Secrets Manager only): External Secrets syncs
+        it into that consumer's namespace through the namespace's store."""
         grantee.attach_policy(
-            "redis-user-secrets-read",
-            {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS),
-             "Resource": [secret.arn for secret in self.user_secrets.values()]},
+            f"redis-{consumer}-secret-read",
+            {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS), "Resource": self.user_secrets[consumer].arn},
             {
                 "Effect": "Allow", "Action": "kms:Decrypt", "Resource": self.key.arn,
                 "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"}},

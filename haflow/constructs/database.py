@@ -27,7 +27,7 @@ from constructs import Construct
 
 from haflow.config.database import Database as DatabaseConfig
 from haflow.constructs.iam import assume_role_policy
-from haflow.constructs.irsa import ServiceAccountRole
+from haflow.constructs.irsa import GrantableRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
 from haflow.constructs.security_group import admit_only_eks
 from haflow.contract import POSTGRES_PORT
@@ -255,7 +255,7 @@ class Database(Construct):
             "master_password_wo_version": MASTER_PASSWORD_VERSION,
         }
 
-    def grant_read_master_secret(self, grantee: ServiceAccountRole) -> None:
+    def grant_read_master_secret(self, grantee: GrantableRole) -> None:
         """Read the master user secret (and decrypt it through Secrets Manager only)."""
         grantee.attach_policy(
             "aurora-secret-read",

@@ -57,7 +57,7 @@ from haflow import contract
 from haflow.config.eks import GRAVITON_INSTANCE_TYPE
 from haflow.config.eks import Eks as EksConfig
 from haflow.constructs.iam import assume_role_policy
-from haflow.constructs.irsa import STS_AUDIENCE, OidcIssuer, ServiceAccount, ServiceAccountRole
+from haflow.constructs.irsa import STS_AUDIENCE, GrantableRole, OidcIssuer, ServiceAccount, ServiceAccountRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
 from haflow.flows import VPC_CNI_CONFIGURATION
 
@@ -276,7 +276,7 @@ class Eks(Construct):
             access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
         )
 
-    def grant_node_group_scaling(self, grantee: ServiceAccountRole) -> None:
+    def grant_node_group_scaling(self, grantee: GrantableRole) -> None:
         """What the cluster autoscaler needs: describe everything, scale only this cluster's groups.
 
         Managed node groups tag their Auto Scaling groups k8s.io/cluster-autoscaler/<cluster>=owned.
@@ -290,7 +290,7 @@ class Eks(Construct):
             },
         )
 
-    def grant_write_container_logs(self, grantee: ServiceAccountRole) -> None:
+    def grant_write_container_logs(self, grantee: GrantableRole) -> None:
         """Write log streams into the container log group only (the group itself exists already)."""
         grantee.attach_policy(
             "container-logs-write",

@@ -39,7 +39,7 @@ from constructs import Construct
 from haflow import slo
 from haflow.constructs.database import SECRET_READ_ACTIONS
 from haflow.constructs.helm import GRAFANA, helm_release, requests
-from haflow.constructs.irsa import ServiceAccountRole
+from haflow.constructs.irsa import GrantableRole
 from haflow.constructs.kms import prevent_destroy
 from haflow.constructs.reloader import RELOADER_SECRET_ANNOTATION
 from haflow.constructs.secrets import SyncedSecret
@@ -104,7 +104,7 @@ class GrafanaAdminSecret(Construct):
         )
         self.arn = self.secret.arn
 
-    def grant_read(self, grantee: ServiceAccountRole) -> None:
+    def grant_read(self, grantee: GrantableRole) -> None:
         """Read the secret (and decrypt it through Secrets Manager only)."""
         grantee.attach_policy(
             "grafana-admin-read",

@@ -52,7 +52,21 @@ def web_identity_trust_policy(oidc: OidcIssuer, account: ServiceAccount) -> str:
     )
 
 
-class ServiceAccountRole(Construct):
+class GrantableRole(Construct):
+    """An IAM role whose permissions come from grants: other constructs call ``attach_policy``."""
+
+    role: IamRole
+    arn: str
+
+    def attach_policy(self, id_: str, *statements: dict[str, Any]) -> None:
+        """An inline policy named ``id_``; grant methods of other constructs call this."""
+        IamRolePolicy(self, id_, name=id_, role=self.role.name, policy=policy_document(*statements))
+
+    def attach_managed_policy(self, id_: str, policy_arn: str) -> None:
+        IamRolePolicyAttachment(self, id_, role=self.role.name, policy_arn=policy_arn)
+
+
+class ServiceAccountRole(GrantableRole):
     """An IAM role for one service account; permissions come from grants (``attach_policy``)."""
 
     def __init__(
@@ -66,12 +80,20 @@ class ServiceAccountRole(Construct):
         )
         self.arn = self.role.arn
 
-    def attach_policy(self, id_: str, *statements: dict[str, Any]) -> None:
-        """An inline policy named ``id_``; grant methods of other constructs call this."""
-        IamRolePolicy(self, id_, name=id_, role=self.role.name, policy=policy_document(*statements))
 
-    def attach_managed_policy(self, id_: str, policy_arn: str) -> None:
-        IamRolePolicyAttachment(self, id_, role=self.role.name, policy_arn=policy_arn)
+class ChainedRole(GrantableRole):
+    """An IAM role only one other role may assume (``sts:AssumeRole``, role chaining): External Secrets' IRSA role
+    assumes one per ClusterSecretStore, each reading only the secrets synced into that store's namespace."""
+
+    def __init__(self, scope: Construct, id_: str, *, role_name: str, assumed_by: GrantableRole, description: str
+                 ) -> None:
+        super().__init__(scope, id_)
+        self.role = IamRole(
+            self, "role", name=role_name, description=description,
+            assume_role_policy=policy_document(
+                {"Effect": "Allow", "Principal": {"AWS": assumed_by.arn}, "Action": "sts:AssumeRole"}),
+        )
+        self.arn = self.role.arn
 
 
 def workload_roles(
@@ -83,3 +105,19 @@ def workload_roles(
         key: ServiceAccountRole(scope, f"{key}-role", role_name=f"{name}-{key}", oidc=oidc, service_account=account)
         for key, account in contract.workload_service_accounts(flow_run_namespace).items()
     }
+
+
+def secret_store_roles(
+    scope: Construct, *, name: str, controller: GrantableRole, flow_run_namespace: str
+) -> dict[str, ChainedRole]:
+    """One role per External Secrets store (``contract.secret_store_namespaces``), named ``<name>-secrets-<key>``,
+    assumable only from the controller's IRSA role, which may assume these and nothing else; the stack grants
+    each store's role the secrets synced into its namespace."""
+    roles = {
+        key: ChainedRole(scope, f"secrets-{key}-role", role_name=f"{name}-secrets-{key}", assumed_by=controller,
+                         description=f"What External Secrets syncs into namespace {namespace} of {name}")
+        for key, namespace in contract.secret_store_namespaces(flow_run_namespace).items()
+    }
+    controller.attach_policy("assume-secret-store-roles", {
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": [role.arn for role in roles.values()]})
+    return roles

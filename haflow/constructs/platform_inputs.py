@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from haflow import contract
+
 
 @dataclass(frozen=True)
 class PlatformInputs:
@@ -29,6 +31,11 @@ class PlatformInputs:
     fluent_bit_role_arn: str
     external_secrets_role_arn: str
     alertmanager_role_arn: str
+    # The roles External Secrets' stores assume, one per namespace it syncs into (contract.secret_store_namespaces)
+    prefect_secrets_role_arn: str
+    flow_run_secrets_role_arn: str
+    model_api_secrets_role_arn: str
+    monitoring_secrets_role_arn: str
     # Aurora PostgreSQL
     database_endpoint: str
     database_reader_endpoint: str
@@ -56,3 +63,10 @@ class PlatformInputs:
     grafana_admin_secret_arn: str
     # ACM certificate of the ingress NLB's TLS listener (ingress.tls); None: no TLS (an internal NLB)
     certificate_arn: str | None = None
+
+    def secret_store_roles(self, flow_run_namespace: str) -> dict[str, str]:
+        """The role each secret store assumes, by the namespace it serves."""
+        by_key = {"prefect": self.prefect_secrets_role_arn, "flow-runs": self.flow_run_secrets_role_arn,
+                  "model-api": self.model_api_secrets_role_arn, "monitoring": self.monitoring_secrets_role_arn}
+        return {namespace: by_key[key]
+                for key, namespace in contract.secret_store_namespaces(flow_run_namespace).items()}

@@ -47,7 +47,7 @@ from haflow.constructs.secrets import CACHE_USER_SECRET_PROPERTY, SyncedSecret
 from haflow.constructs.trust import RdsCaBundle, ca_file, ca_volume, ca_volume_mount
 from haflow.constructs.work_pool import base_job_template_json
 
-SERVER_NAMESPACE = "prefect"
+SERVER_NAMESPACE = contract.PREFECT_NAMESPACE
 SERVER_RELEASE = "prefect-server"
 WORKER_RELEASE = "prefect-worker"
 SERVER_PORT = 4200  # the chart's service.port

@@ -27,7 +27,7 @@ from constructs import Construct
 
 from haflow import contract
 from haflow.constructs.database import SECRET_READ_ACTIONS
-from haflow.constructs.irsa import ServiceAccountRole
+from haflow.constructs.irsa import GrantableRole
 from haflow.constructs.kms import EncryptionKey, prevent_destroy
 
 API_PASSWORD_LENGTH = 48
@@ -108,12 +108,13 @@ class PrefectCredentials(Construct):
         self.api_auth_secret_arn = self.api_auth_secret.arn
         self.database_secret_arn = self.database_secret.arn
 
-    def grant_read(self, grantee: ServiceAccountRole) -> None:
-        """Read both secrets (and decrypt them through Secrets Manager only)."""
+    def grant_read(self, grantee: GrantableRole, *, database: bool = True) -> None:
+        """Read the API password and, with ``database``, the database role's secret (decrypting through Secrets
+        Manager only)."""
         grantee.attach_policy(
             "prefect-credentials-read",
             {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS),
-             "Resource": [self.api_auth_secret_arn, self.database_secret_arn]},
+             "Resource": [self.api_auth_secret_arn, *([self.database_secret_arn] if database else [])]},
             {
                 "Effect": "Allow", "Action": "kms:Decrypt", "Resource": self.key.arn,
                 "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"}},

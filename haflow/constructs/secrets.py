@@ -1,7 +1,8 @@
 """External Secrets Operator: this environment's Secrets Manager secrets, synced into Kubernetes.
 
 The operator's service account assumes the IRSA role the foundation made for it. One
-ClusterSecretStore reads Secrets Manager in the environment's region; ExternalSecrets build the
+ClusterSecretStore per namespace reads Secrets Manager in the environment's region as a role of its own (assumed
+from the operator's role) that reads only that namespace's secrets; ExternalSecrets build the
 Kubernetes Secrets Prefect and model-api mount. They are re-read every ``refresh_interval``, so a
 rotation of the Aurora master password (managed by RDS in Secrets Manager) reaches the pods with no
 Terraform run. The custom resources are rendered by a release of the small local chart
@@ -10,7 +11,7 @@ Terraform run. The custom resources are rendered by a release of the small local
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,6 @@ from haflow.constructs.helm import (
 
 NAMESPACE = contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT.namespace
 RELEASE_NAME = "external-secrets"
-STORE_NAME = "aws-secrets-manager"
 # external-secrets.io/v1 is the served API from ESO 0.17 on (v1beta1 was removed in 1.0).
 ESO_API = "external-secrets.io/v1"
 CONTROLLER_LABELS = {"app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": RELEASE_NAME}
@@ -101,16 +101,17 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
     }
 
 
-def secret_store(region: str, namespaces: Sequence[str]) -> dict[str, Any]:
-    """The ClusterSecretStore, usable only from the namespaces that need synced secrets."""
+def secret_store(region: str, namespace: str, role_arn: str) -> dict[str, Any]:
+    """The ClusterSecretStore of one namespace: usable only from there, reading as that namespace's role."""
     return {
         "apiVersion": ESO_API,
         "kind": "ClusterSecretStore",
-        "metadata": {"name": STORE_NAME},
+        "metadata": {"name": contract.secret_store_name(namespace)},
         "spec": {
-            # No auth block: the controller uses its own IRSA credentials.
-            "provider": {"aws": {"service": "SecretsManager", "region": region}},
-            "conditions": [{"namespaces": sorted(set(namespaces))}],
+            # No auth block: the controller's IRSA credentials assume the store's role (role chaining), which
+            # reads only the secrets synced into this namespace.
+            "provider": {"aws": {"service": "SecretsManager", "region": region, "role": role_arn}},
+            "conditions": [{"namespaces": [namespace]}],
         },
     }
 
@@ -128,7 +129,7 @@ def external_secret(secret: SyncedSecret, refresh_interval: str) -> dict[str, An
         "metadata": {"name": secret.name, "namespace": secret.namespace},
         "spec": {
             "refreshInterval": refresh_interval,
-            "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": contract.secret_store_name(secret.namespace)},
             "target": {
                 "name": secret.name,
                 "creationPolicy": "Owner",
@@ -139,9 +140,15 @@ def external_secret(secret: SyncedSecret, refresh_interval: str) -> dict[str, An
     }
 
 
-def manifests_values(config: Secrets, region: str, secrets: Sequence[SyncedSecret]) -> dict[str, Any]:
-    """Values for the local manifests chart: the store and one ExternalSecret per synced secret."""
-    objects = [secret_store(region, [s.namespace for s in secrets])]
+def manifests_values(config: Secrets, region: str, secrets: Sequence[SyncedSecret],
+                     store_roles: Mapping[str, str]) -> dict[str, Any]:
+    """Values for the local manifests chart: a store per namespace synced into, and one ExternalSecret per secret.
+    ``store_roles``: the role each namespace's store assumes (PlatformInputs.secret_store_roles)."""
+    namespaces = sorted({s.namespace for s in secrets})
+    if missing := [namespace for namespace in namespaces if namespace not in store_roles]:
+        raise ValueError(f"no secret store role for namespace(s) {', '.join(missing)}: add them to "
+                         "contract.secret_store_namespaces (the foundation creates a role per entry)")
+    objects = [secret_store(region, namespace, store_roles[namespace]) for namespace in namespaces]
     objects.extend(external_secret(s, config.refresh_interval) for s in sorted(secrets, key=lambda s: s.name))
     return {"objects": objects}
 
@@ -157,6 +164,7 @@ class ExternalSecrets(Construct):
         config: Secrets,
         region: str,
         role_arn: str,
+        store_roles: Mapping[str, str],
         secrets: Sequence[SyncedSecret],
         provider: TerraformProvider,
         depends_on: Sequence[ITerraformDependable] = (),
@@ -169,6 +177,6 @@ class ExternalSecrets(Construct):
         # The CRDs come with the operator release; the custom resources can only be applied after it.
         self.synced = manifests_release(
             self, "synced-secrets", name="synced-secrets", namespace=NAMESPACE,
-            values=manifests_values(config, region, secrets), provider=provider,
+            values=manifests_values(config, region, secrets, store_roles), provider=provider,
             depends_on=[self.operator, *depends_on],
         )

@@ -364,6 +364,82 @@ def external_secrets_cluster_store_only(subject: Any, cluster: Cluster, env: Env
             if _flag(args, flag) != "false"]
 
 
+SECRET_READ_ACTION = "secretsmanager:GetSecretValue"
+
+
+def _secret_marker(cluster: Cluster, key: Any) -> str:
+    """What a role's policy holds for the secret an ExternalSecret names: the reference to the foundation resource
+    behind a stand-in (``aws_secretsmanager_secret.x``, ``aws_rds_cluster.x`` for RDS's managed secret), or the
+    ``:secret:<name>-`` of an ARN pattern for a secret named literally."""
+    resource = cluster.result.foundation_resource(key)
+    return resource.address if resource is not None else f":secret:{key}-"
+
+
+def _granted_secrets(cluster: Cluster, role: plan.Resource) -> list[str]:
+    """The Resource entries of the role's inline statements that allow reading secret values."""
+    granted: list[str] = []
+    for policy in plan.resources(cluster.result.foundation, "aws_iam_role_policy"):
+        if f"{role.address}." not in str(policy.body.get("role")):
+            continue
+        try:
+            statements = json.loads(str(policy.body.get("policy"))).get("Statement") or []
+        except ValueError:
+            continue
+        for statement in statements:
+            actions = plan.as_list(statement.get("Action"))
+            if statement.get("Effect") == "Allow" and any(fnmatch.fnmatch(SECRET_READ_ACTION, str(a)) for a in actions):
+                granted += [str(r) for r in plan.as_list(statement.get("Resource"))]
+    return granted
+
+
+@rule(
+    id="HA-SEC-070",
+    level=ERROR,
+    title="Each namespace's secret store reads exactly the secrets synced into that namespace",
+    rationale="With one store for every namespace, an ExternalSecret in model-api (whoever may edit that namespace) "
+    "could sync the Aurora master secret or Prefect's credentials: a store is as wide as the role it reads as. "
+    "One ClusterSecretStore per namespace, usable only there and reading as a role that may read only that "
+    "namespace's secrets, keeps each namespace to its own; a secret the role cannot read fails the sync at run "
+    "time, so both directions are checked.",
+    fix="Keep haflow.constructs.secrets' store per namespace (conditions: that namespace; provider.aws.role: "
+    "PlatformInputs.secret_store_roles) and grant each store's role (haflow.constructs.irsa.secret_store_roles, "
+    "in both foundations) exactly the secrets of that namespace's SyncedSecrets.",
+    subjects=("ClusterSecretStore",),
+    reads=RENDERED,
+)
+def secret_store_per_namespace(store: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    spec = store.manifest.get("spec") or {}
+    namespaces = [str(n) for c in spec.get("conditions") or [] if isinstance(c, Mapping)
+                  for n in c.get("namespaces") or []]
+    if len(namespaces) != 1:
+        return [f"{store.address}: usable from {namespaces or 'every namespace'}: one namespace per store"]
+    namespace = namespaces[0]
+    role_arn = ((spec.get("provider") or {}).get("aws") or {}).get("role")
+    role = cluster.result.foundation_resource(role_arn) if role_arn else None
+    if role is None or role.type != "aws_iam_role":
+        return [f"{store.address}: reads as {'the controller' if not role_arn else repr(role_arn)}, not a role of "
+                f"the foundation made for namespace {namespace}"]
+    synced: dict[str, str] = {}
+    for item in cluster.result.by_kind("ExternalSecret"):
+        item_spec = item.manifest.get("spec") or {}
+        if item.namespace != namespace or (item_spec.get("secretStoreRef") or {}).get("name") != store.name:
+            continue
+        for data in item_spec.get("data") or []:
+            key = ((data or {}).get("remoteRef") or {}).get("key")
+            synced.setdefault(_secret_marker(cluster, key), f"ExternalSecret/{namespace}/{item.name}")
+    granted = _granted_secrets(cluster, role)
+    problems = [f"{store.address}: its role {role.address} cannot read the secret ({marker.strip(':-')}) "
+                f"{user} syncs" for marker, user in sorted(synced.items())
+                if not any(marker in resource for resource in granted)]
+    # A DR standby installs the Prefect tier, and with it the bootstrap hook that reads the master secret, only at
+    # promotion (dr.serving); the grant is made ahead so that the failover changes nothing in the DR foundation.
+    standby = cluster.result.platform_stack == env.dr_platform_stack_name and not env.dr.serving
+    problems += [f"{store.address}: its role {role.address} reads {resource}, which nothing in {namespace} syncs"
+                 for resource in granted if not any(marker in resource for marker in synced)
+                 and not (standby and contract.names_master_secret(resource))]
+    return problems
+
+
 # --- images ---------------------------------------------------------------------------------------------
 
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")

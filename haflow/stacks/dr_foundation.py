@@ -39,7 +39,7 @@ from haflow.constructs.dns_failover import DnsFailoverRecords
 from haflow.constructs.eks import Eks
 from haflow.constructs.global_database import GlobalDatabase
 from haflow.constructs.grafana import GrafanaAdminSecret
-from haflow.constructs.irsa import ServiceAccountRole, workload_roles
+from haflow.constructs.irsa import ServiceAccountRole, secret_store_roles, workload_roles
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
 from haflow.constructs.platform_inputs import PlatformInputs
@@ -181,6 +181,10 @@ class DrFoundationStack(TerraformStack):
             fluent_bit_role_arn=roles["fluent-bit"].arn,
             external_secrets_role_arn=roles["external-secrets"].arn,
             alertmanager_role_arn=roles["alertmanager"].arn,
+            prefect_secrets_role_arn=self.secret_store_roles["prefect"].arn,
+            flow_run_secrets_role_arn=self.secret_store_roles["flow-runs"].arn,
+            model_api_secrets_role_arn=self.secret_store_roles["model-api"].arn,
+            monitoring_secrets_role_arn=self.secret_store_roles["monitoring"].arn,
             # The secondary cluster's own endpoints: they serve writes once it is promoted.
             database_endpoint=self.database.endpoint,
             database_reader_endpoint=self.database.reader_endpoint,
@@ -241,31 +245,44 @@ class DrFoundationStack(TerraformStack):
         )
         self.eks.grant_node_group_scaling(roles["cluster-autoscaler"])
         self.eks.grant_write_container_logs(roles["fluent-bit"])
-        # The master secret's replica (Secrets Manager appends six characters to a secret's ARN); it is
+        self.alerts.grant_publish(roles["alertmanager"])
+        # External Secrets reads through one role per namespace it syncs into, as in the primary region. The
+        # master secret's replica and Prefect's (Secrets Manager appends six characters to a secret's ARN) are
         # encrypted with this region's aws/secretsmanager key, which Secrets Manager uses on the caller's behalf.
         region = secondary_region(env)
-        roles["external-secrets"].attach_policy(
+        stores = secret_store_roles(self, name=name, controller=roles["external-secrets"],
+                                    flow_run_namespace=env.prefect.flow_run_namespace)
+        self.secret_store_roles = stores
+
+        def replica_arns(*secrets: str) -> list[str]:
+            return [f"arn:{self.partition}:secretsmanager:{region}:{self.account_id}:secret:{secret}-??????"
+                    for secret in secrets]
+
+        stores["prefect"].attach_policy(
             "aurora-secret-read",
             {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS),
-             "Resource": f"arn:{self.partition}:secretsmanager:{region}:{self.account_id}:secret:"
-             f"{master_secret_name(env.name)}-??????"},
+             "Resource": replica_arns(master_secret_name(env.name))},
         )
-        roles["external-secrets"].attach_policy(
+        stores["prefect"].attach_policy(
             "prefect-credentials-read",
             {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS),
-             "Resource": [f"arn:{self.partition}:secretsmanager:{region}:{self.account_id}:secret:{secret}-??????"
-                          for secret in (api_auth_secret_name(env.name), database_secret_name(env.name))]},
+             "Resource": replica_arns(api_auth_secret_name(env.name), database_secret_name(env.name))},
         )
-        self.cache.grant_read_user_secrets(roles["external-secrets"])
-        self.alerts.grant_publish(roles["alertmanager"])
-        self.grafana_admin.grant_read(roles["external-secrets"])
-        grant_read_receiver_secrets(
-            roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=region,
-            account_id=self.account_id, partition=self.partition,
+        stores["flow-runs"].attach_policy(
+            "prefect-credentials-read",
+            {"Effect": "Allow", "Action": list(SECRET_READ_ACTIONS),
+             "Resource": replica_arns(api_auth_secret_name(env.name))},
         )
+        self.cache.grant_read_user_secret(stores["prefect"], PREFECT.consumer)
+        self.cache.grant_read_user_secret(stores["model-api"], MODEL_API.consumer)
         if env.model_api.auth.basic_auth_secret:
             grant_read_receiver_secrets(
-                roles["external-secrets"], [env.model_api.auth.basic_auth_secret], region=region,
+                stores["model-api"], [env.model_api.auth.basic_auth_secret], region=region,
                 account_id=self.account_id, partition=self.partition, policy_id="model-api-clients-secret-read",
             )
+        self.grafana_admin.grant_read(stores["monitoring"])
+        grant_read_receiver_secrets(
+            stores["monitoring"], list(env.observability.alerts.receiver_secrets.values()), region=region,
+            account_id=self.account_id, partition=self.partition,
+        )
         return roles

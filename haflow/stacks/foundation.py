@@ -22,7 +22,7 @@ from haflow.constructs.deploy_runner import DeployRunner
 from haflow.constructs.eks import Eks
 from haflow.constructs.fault_injection import FaultInjection, FisTargets
 from haflow.constructs.grafana import GrafanaAdminSecret
-from haflow.constructs.irsa import ServiceAccountRole, workload_roles
+from haflow.constructs.irsa import ServiceAccountRole, secret_store_roles, workload_roles
 from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy, s3_log_delivery_use
 from haflow.constructs.network import Network
 from haflow.constructs.platform_inputs import PlatformInputs
@@ -175,6 +175,10 @@ class FoundationStack(TerraformStack):
             fluent_bit_role_arn=roles["fluent-bit"].arn,
             external_secrets_role_arn=roles["external-secrets"].arn,
             alertmanager_role_arn=roles["alertmanager"].arn,
+            prefect_secrets_role_arn=self.secret_store_roles["prefect"].arn,
+            flow_run_secrets_role_arn=self.secret_store_roles["flow-runs"].arn,
+            model_api_secrets_role_arn=self.secret_store_roles["model-api"].arn,
+            monitoring_secrets_role_arn=self.secret_store_roles["monitoring"].arn,
             database_endpoint=self.database.endpoint,
             database_reader_endpoint=self.database.reader_endpoint,
             database_port=self.database.port,
@@ -205,20 +209,26 @@ class FoundationStack(TerraformStack):
         self.artifacts.grant_read(roles["model-api"])
         self.eks.grant_node_group_scaling(roles["cluster-autoscaler"])
         self.eks.grant_write_container_logs(roles["fluent-bit"])
-        self.database.grant_read_master_secret(roles["external-secrets"])
-        self.cache.grant_read_user_secrets(roles["external-secrets"])
-        self.prefect_credentials.grant_read(roles["external-secrets"])
         self.alerts.grant_publish(roles["alertmanager"])
-        self.grafana_admin.grant_read(roles["external-secrets"])
-        grant_read_receiver_secrets(
-            roles["external-secrets"], list(env.observability.alerts.receiver_secrets.values()), region=env.region,
-            account_id=self.account_id, partition=self.partition,
-        )
+        # External Secrets reads through one role per namespace it syncs into (contract.secret_store_namespaces).
+        stores = secret_store_roles(self, name=env.name, controller=roles["external-secrets"],
+                                    flow_run_namespace=env.prefect.flow_run_namespace)
+        self.secret_store_roles = stores
+        self.database.grant_read_master_secret(stores["prefect"])  # the bootstrap hook's, while it runs
+        self.prefect_credentials.grant_read(stores["prefect"])
+        self.cache.grant_read_user_secret(stores["prefect"], PREFECT.consumer)
+        self.prefect_credentials.grant_read(stores["flow-runs"], database=False)
+        self.cache.grant_read_user_secret(stores["model-api"], MODEL_API.consumer)
         if env.model_api.auth.basic_auth_secret:
             grant_read_receiver_secrets(
-                roles["external-secrets"], [env.model_api.auth.basic_auth_secret], region=env.region,
+                stores["model-api"], [env.model_api.auth.basic_auth_secret], region=env.region,
                 account_id=self.account_id, partition=self.partition, policy_id="model-api-clients-secret-read",
             )
+        self.grafana_admin.grant_read(stores["monitoring"])
+        grant_read_receiver_secrets(
+            stores["monitoring"], list(env.observability.alerts.receiver_secrets.values()), region=env.region,
+            account_id=self.account_id, partition=self.partition,
+        )
         return roles
 
     def _outputs(self) -> None:
@@ -242,6 +252,10 @@ class FoundationStack(TerraformStack):
             "fluent_bit_role_arn": inputs.fluent_bit_role_arn,
             "external_secrets_role_arn": inputs.external_secrets_role_arn,
             "alertmanager_role_arn": inputs.alertmanager_role_arn,
+            "prefect_secrets_role_arn": inputs.prefect_secrets_role_arn,
+            "flow_run_secrets_role_arn": inputs.flow_run_secrets_role_arn,
+            "model_api_secrets_role_arn": inputs.model_api_secrets_role_arn,
+            "monitoring_secrets_role_arn": inputs.monitoring_secrets_role_arn,
             "database_endpoint": inputs.database_endpoint,
             "database_reader_endpoint": inputs.database_reader_endpoint,
             "database_port": inputs.database_port,

@@ -128,6 +128,7 @@ class PlatformStack(TerraformStack):
         self.secrets = ExternalSecrets(
             self, "external-secrets", config=env.secrets, region=inputs.region,
             role_arn=inputs.external_secrets_role_arn,
+            store_roles=inputs.secret_store_roles(env.prefect.flow_run_namespace),
             secrets=[*prefect_synced_secrets(inputs, env.prefect.flow_run_namespace),
                      *model_api_synced_secrets(inputs, env.model_api),
                      *observability_synced_secrets(env.observability.alerts),

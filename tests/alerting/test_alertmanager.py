@@ -151,8 +151,9 @@ def test_optional_receivers_read_their_secrets_from_the_mounted_files(
         "haflow/prod/slack-webhook-url", "haflow/prod/pagerduty-routing-key", "haflow/prod/alert-webhook-url",
         "haflow/prod/heartbeat-url",
     }
-    store = rendered.find("ClusterSecretStore", "aws-secrets-manager")
-    assert store is not None and "monitoring" in store.manifest["spec"]["conditions"][0]["namespaces"]
+    store = rendered.find("ClusterSecretStore", "aws-secrets-manager-monitoring")
+    assert store is not None and store.manifest["spec"]["conditions"][0]["namespaces"] == ["monitoring"]
+    assert spec["secretStoreRef"]["name"] == "aws-secrets-manager-monitoring"
     # External Secrets may read exactly these secrets, in both regions.
     for stack in ("prod-foundation", "prod-dr-foundation"):
         policies = [body["policy"] for name, body in stacks[stack]["resource"]["aws_iam_role_policy"].items()

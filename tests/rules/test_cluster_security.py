@@ -10,6 +10,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import yaml
+
 from haflow import contract
 from haflow.config import Environment
 from haflow.merge import deep_merge
@@ -240,3 +242,78 @@ def test_model_apis_digest_reaches_the_pods_and_silences_the_tag_only_warning(
     [finding] = about(findings, "HA-SEC-066", MODEL_API_CANARY)
     assert "runs public.ecr.aws/haflow/model-api:1.1.0 by tag only" in finding.message
     assert "model_api.canary.image_digest" in finding.fix
+
+
+SYNCED_SECRETS = "external-secrets_synced-secrets"
+
+
+def _edit_stores(change: Callable[[list[dict[str, Any]]], None]) -> Callable[[Stacks], None]:
+    """A mutation of the synced-secrets release's objects (the stores and ExternalSecrets)."""
+    def mutate(stacks: Stacks) -> None:
+        body = resource(stacks, "prod-platform", "helm_release", SYNCED_SECRETS)
+        values = yaml.safe_load(body["values"][0])
+        change(values["objects"])
+        body["values"] = [yaml.safe_dump(values)]
+    return mutate
+
+
+def _store(objects: list[dict[str, Any]], namespace: str) -> dict[str, Any]:
+    [store] = [o for o in objects if o["kind"] == "ClusterSecretStore"
+               and o["metadata"]["name"] == contract.secret_store_name(namespace)]
+    return store
+
+
+def _store_policy(stacks: Stacks, key: str, policy_name: str) -> dict[str, Any]:
+    """The inline policy ``policy_name`` of the prod foundation's store role ``<env>-secrets-<key>``."""
+    foundation = stacks["prod-foundation"]["resource"]
+    [role_id] = [name for name, body in foundation["aws_iam_role"].items() if body["name"] == f"prod-secrets-{key}"]
+    [policy] = [body for body in foundation["aws_iam_role_policy"].values()
+                if body["role"] == f"${{aws_iam_role.{role_id}.name}}" and body["name"] == policy_name]
+    return policy  # type: ignore[no-any-return]
+
+
+def test_each_namespace_has_a_store_reading_exactly_its_secrets(rendered: dict[str, RenderResult],
+                                                                environments: dict[str, Environment]) -> None:
+    for name, result in rendered.items():
+        findings = evaluate_rendered(result, environments[name])
+        assert about(findings, "HA-SEC-070") == [], name
+        stores = {item.name: item for item in result.by_kind("ClusterSecretStore")}
+        synced = {item.namespace for item in result.by_kind("ExternalSecret")}
+        assert set(stores) == {contract.secret_store_name(namespace) for namespace in synced}, name
+
+
+def test_the_model_api_store_granted_the_master_secret_fails(render_variant: Variant) -> None:
+    def widen(stacks: Stacks) -> None:
+        model_api = _store_policy(stacks, "model-api", "redis-model-api-secret-read")
+        master = _store_policy(stacks, "prefect", "aurora-secret-read")
+        document = json.loads(model_api["policy"])
+        document["Statement"].append(json.loads(master["policy"])["Statement"][0])
+        model_api["policy"] = json.dumps(document)
+
+    _, findings = render_variant("prod", widen)
+    [finding] = about(findings, "HA-SEC-070", "ClusterSecretStore/aws-secrets-manager-model-api")
+    assert contract.names_master_secret(finding.message) and "which nothing in model-api syncs" in finding.message
+
+
+def test_a_store_role_missing_a_synced_secret_fails(render_variant: Variant) -> None:
+    def narrow(stacks: Stacks) -> None:
+        policy = _store_policy(stacks, "prefect", "redis-prefect-secret-read")
+        document = json.loads(policy["policy"])
+        document["Statement"] = document["Statement"][1:]  # only the decrypt statement left
+        policy["policy"] = json.dumps(document)
+
+    _, findings = render_variant("prod", narrow)
+    [finding] = about(findings, "HA-SEC-070", "ClusterSecretStore/aws-secrets-manager-prefect")
+    assert "cannot read the secret" in finding.message and "ExternalSecret/prefect/prefect-redis" in finding.message
+
+
+def test_a_shared_store_or_one_on_the_controllers_role_fails(render_variant: Variant) -> None:
+    def share(objects: list[dict[str, Any]]) -> None:
+        _store(objects, "model-api")["spec"]["conditions"] = [{"namespaces": ["model-api", "prefect"]}]
+        del _store(objects, "monitoring")["spec"]["provider"]["aws"]["role"]
+
+    _, findings = render_variant("prod", _edit_stores(share))
+    [shared] = about(findings, "HA-SEC-070", "ClusterSecretStore/aws-secrets-manager-model-api")
+    assert "one namespace per store" in shared.message
+    [controller] = about(findings, "HA-SEC-070", "ClusterSecretStore/aws-secrets-manager-monitoring")
+    assert "reads as the controller" in controller.message

@@ -100,11 +100,12 @@ def test_outputs_cover_what_the_platform_stack_reads(synthesized: dict[str, Any]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
-def test_prefects_credentials_are_generated_in_secrets_manager_and_only_external_secrets_reads_them(
+def test_prefects_credentials_are_generated_in_secrets_manager_and_only_their_namespaces_stores_read_them(
     synthesized: dict[str, Any], environments: dict[str, Environment], env: str
 ) -> None:
     """The API password and Prefect's database role: generated inside Terraform (no literal), kept by a version
-    that ignores later plans, replicated with a secondary region, readable by the External Secrets role only."""
+    that ignores later plans, replicated with a secondary region, readable only by the External Secrets stores of
+    the namespaces they are synced into."""
     stack = synthesized[f"{env}-foundation"]
     secrets = {body["name"]: (name, body) for name, body in resources(stack, "aws_secretsmanager_secret").items()}
     for wanted in (api_auth_secret_name(env), database_secret_name(env)):
@@ -115,9 +116,12 @@ def test_prefects_credentials_are_generated_in_secrets_manager_and_only_external
         assert version["lifecycle"]["ignore_changes"] == ["secret_string"]
         assert "data.aws_secretsmanager_random_password" in version["secret_string"] or \
             "local." in version["secret_string"], version["secret_string"]
-        readers = [policy["name"] for policy in resources(stack, "aws_iam_role_policy").values()
+        reading = [policy for policy in resources(stack, "aws_iam_role_policy").values()
                    if f"aws_secretsmanager_secret.{name}.arn" in policy["policy"]]
-        assert readers == ["prefect-credentials-read"], readers
-        reader_roles = {policy["role"] for policy in resources(stack, "aws_iam_role_policy").values()
-                        if f"aws_secretsmanager_secret.{name}.arn" in policy["policy"]}
-        assert all("external-secrets" in role for role in reader_roles), reader_roles
+        assert {policy["name"] for policy in reading} == {"prefect-credentials-read"}, reading
+        reader_roles = {resources(stack, "aws_iam_role")[policy["role"].split(".")[1]]["name"] for policy in reading}
+        # Only External Secrets' stores: the database role's secret by prefect's, the API password also by the
+        # flow-run namespace's (the worker and the flow runs authenticate to the API).
+        stores = {f"{env}-secrets-prefect"} | ({f"{env}-secrets-flow-runs"} if wanted == api_auth_secret_name(env)
+                                               else set())
+        assert reader_roles == stores, reader_roles

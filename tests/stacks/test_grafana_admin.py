@@ -33,7 +33,7 @@ def test_each_region_has_a_generated_grafana_admin_secret_only_external_secrets_
         readers = [p for p in resources(stack, "aws_iam_role_policy").values() if arn in p["policy"]]
         assert len(readers) == 1
         role_id = readers[0]["role"].split(".")[1]
-        assert resources(stack, "aws_iam_role")[role_id]["name"] == f"{prefix}-external-secrets"
+        assert resources(stack, "aws_iam_role")[role_id]["name"] == f"{prefix}-secrets-monitoring"
         read, decrypt = json.loads(readers[0]["policy"])["Statement"]
         assert read["Resource"] == arn and "secretsmanager:GetSecretValue" in read["Action"]
         assert decrypt["Action"] == "kms:Decrypt" and decrypt["Condition"]["StringEquals"]["kms:ViaService"]
