@@ -376,9 +376,10 @@ DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
     rationale="A tag is mutable: a re-pushed tag runs different code on the nodes that pull after the push, and "
     "a compromised registry account can replace what a release runs without a change to the plan. A digest "
     "names one manifest list. A warning, not an error: a digest that could not be sourced is not invented "
-    "(haflow/images.py says which images have none and why); each one is named here until it is pinned.",
-    fix="Add the image's digest to haflow/images.py (with its source and date, checked with `crane digest`) "
-    "and render it through the chart's digest value, or into the tag where the chart has none.",
+    "(haflow/images.lock.json says which images have none and why); each one is named here until it is pinned.",
+    fix="Lock the image's digest with `haflow images lock` where its registry is reachable (it writes "
+    "haflow/images.lock.json; `--check` compares it with the registry before a deploy) and render it through the "
+    "chart's digest value, or into the tag where the chart has none.",
     subjects=POD_KINDS,
     reads=RENDERED,
 )
