@@ -183,7 +183,7 @@ def _parse(path: Path, document: Any) -> dict[str, Locked]:
     for reference, entry in entries.items():
         key = f"images.{reference}"
         if reference not in known:
-            issue(key, MISSING, f"is not an image haflow runs (allowed: the references in haflow/images.py: "
+            issue(key, entry, f"is not an image haflow runs (allowed: the references in haflow/images.py: "
                   f"{', '.join(sorted(known))})",
                   "a chart bump changed the tag? rename the key to the new repository:tag and lock it again "
                   "(`haflow images lock`), or remove the entry")
