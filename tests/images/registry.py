@@ -157,7 +157,8 @@ def oci_layout(layout: Path, tag: str, seed: str) -> str:
         }, sort_keys=True).encode()
         manifests.append({"mediaType": OCI_MANIFEST, **_blob(layout, manifest),
                           "platform": {"os": os_name, "architecture": arch}})
-    index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}, sort_keys=True).encode()
+    # Indented, as many publishers write it: the digest is of these exact bytes, not of a re-serialization.
+    index = (json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}, indent=3) + "\n").encode()
     descriptor = {"mediaType": OCI_INDEX, **_blob(layout, index),
                   "annotations": {"org.opencontainers.image.ref.name": tag}}
     (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [descriptor]}), encoding="utf-8")
