@@ -33,6 +33,8 @@ from haflow.errors import MISSING, ConfigError, ConfigIssue
 from haflow.reader import display, read_text
 
 LOCK_FILE = Path(__file__).resolve().parent / "images.lock.json"
+# The source `haflow images lock` records: the digest is the sha256 of the bytes the registry served.
+REGISTRY_SOURCE = "registry: skopeo inspect --raw"
 LOCK_ENV = "HAFLOW_IMAGES_LOCK"
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 LOCK_FIX = ("rewrite it with `haflow images lock` where the registries are reachable, or correct the entry by hand "
@@ -46,10 +48,11 @@ LOCK_COMMENT = (
 
 @dataclass(frozen=True)
 class Image:
-    """An image a chart runs: its repository and the tag the pinned chart version uses."""
+    """An image a chart runs: its repository, the tag the pinned chart version uses, and the chart's name."""
 
     repository: str
     tag: str
+    chart: str
 
     @property
     def reference(self) -> str:
@@ -102,24 +105,24 @@ class ImagePin:
         return self.digest.removeprefix("sha256:") if self.digest else ""
 
 
-INGRESS_NGINX_CONTROLLER = Image("registry.k8s.io/ingress-nginx/controller", "v1.15.1")
-INGRESS_NGINX_CERTGEN = Image("registry.k8s.io/ingress-nginx/kube-webhook-certgen", "v1.6.9")
-CLUSTER_AUTOSCALER = Image("registry.k8s.io/autoscaling/cluster-autoscaler", "v1.35.0")
-METRICS_SERVER = Image("registry.k8s.io/metrics-server/metrics-server", "v0.8.0")
-EXTERNAL_SECRETS = Image("ghcr.io/external-secrets/external-secrets", "v2.8.0")
-KUBE_STATE_METRICS = Image("registry.k8s.io/kube-state-metrics/kube-state-metrics", "v2.18.0")
-RELOADER = Image("ghcr.io/stakater/reloader", "v1.4.21")
-PROMETHEUS = Image("quay.io/prometheus/prometheus", "v3.9.1")
-ALERTMANAGER = Image("quay.io/prometheus/alertmanager", "v0.31.0")
-NODE_EXPORTER = Image("quay.io/prometheus/node-exporter", "v1.10.2")
-PROMETHEUS_OPERATOR = Image("quay.io/prometheus-operator/prometheus-operator", "v0.88.1")
-PROMETHEUS_CERTGEN = Image("ghcr.io/jkroepke/kube-webhook-certgen", "1.7.6")
-FLUENT_BIT = Image("cr.fluentbit.io/fluent/fluent-bit", "5.0.0")
-NVIDIA_DEVICE_PLUGIN = Image("nvcr.io/nvidia/k8s-device-plugin", "v0.17.4")
+INGRESS_NGINX_CONTROLLER = Image("registry.k8s.io/ingress-nginx/controller", "v1.15.1", "ingress-nginx")
+INGRESS_NGINX_CERTGEN = Image("registry.k8s.io/ingress-nginx/kube-webhook-certgen", "v1.6.9", "ingress-nginx")
+CLUSTER_AUTOSCALER = Image("registry.k8s.io/autoscaling/cluster-autoscaler", "v1.35.0", "cluster-autoscaler")
+METRICS_SERVER = Image("registry.k8s.io/metrics-server/metrics-server", "v0.8.0", "metrics-server")
+EXTERNAL_SECRETS = Image("ghcr.io/external-secrets/external-secrets", "v2.8.0", "external-secrets")
+KUBE_STATE_METRICS = Image("registry.k8s.io/kube-state-metrics/kube-state-metrics", "v2.18.0", "kube-prometheus-stack")
+RELOADER = Image("ghcr.io/stakater/reloader", "v1.4.21", "reloader")
+PROMETHEUS = Image("quay.io/prometheus/prometheus", "v3.9.1", "kube-prometheus-stack")
+ALERTMANAGER = Image("quay.io/prometheus/alertmanager", "v0.31.0", "kube-prometheus-stack")
+NODE_EXPORTER = Image("quay.io/prometheus/node-exporter", "v1.10.2", "kube-prometheus-stack")
+PROMETHEUS_OPERATOR = Image("quay.io/prometheus-operator/prometheus-operator", "v0.88.1", "kube-prometheus-stack")
+PROMETHEUS_CERTGEN = Image("ghcr.io/jkroepke/kube-webhook-certgen", "1.7.6", "kube-prometheus-stack")
+FLUENT_BIT = Image("cr.fluentbit.io/fluent/fluent-bit", "5.0.0", "fluent-bit")
+NVIDIA_DEVICE_PLUGIN = Image("nvcr.io/nvidia/k8s-device-plugin", "v0.17.4", "nvidia-device-plugin")
 # Docker Hub: pulled anonymously through the NAT today; the mirror (docs/security-cluster.md#a-mirror-for-docker-hub)
 # is where a pinned copy would live.
-PREFECT = Image("docker.io/prefecthq/prefect", "3.8.3-python3.11")
-PREFECT_KUBERNETES = Image("docker.io/prefecthq/prefect", "3.8.3-python3.11-kubernetes")
+PREFECT = Image("docker.io/prefecthq/prefect", "3.8.3-python3.11", "prefect-server")
+PREFECT_KUBERNETES = Image("docker.io/prefecthq/prefect", "3.8.3-python3.11-kubernetes", "prefect-worker")
 
 IMAGES: tuple[Image, ...] = (
     INGRESS_NGINX_CONTROLLER, INGRESS_NGINX_CERTGEN, CLUSTER_AUTOSCALER, METRICS_SERVER, EXTERNAL_SECRETS,

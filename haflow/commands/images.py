@@ -36,7 +36,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 LOCAL_SKOPEO = REPO_ROOT / ".tools" / "registry" / "bin" / "skopeo"
 SKOPEO_ENV = "HAFLOW_SKOPEO"
 MIRRORS_ENV = "HAFLOW_IMAGE_MIRRORS"
-REGISTRY_SOURCE = "registry: skopeo inspect --raw"
 INSPECT_TIMEOUT_SECONDS = 120
 INDEX_TYPES = frozenset({"application/vnd.oci.image.index.v1+json",
                          "application/vnd.docker.distribution.manifest.list.v2+json"})
@@ -227,7 +226,7 @@ def lock(lock_file: Path | None, *, check: bool, mirror: Sequence[str], tls_veri
     via = {result.image.reference: result.fetched for result in results
            if result.fetched != result.image.reference}
     for result in results:
-        source = REGISTRY_SOURCE + (f" via {via[result.image.reference].rsplit(':', 1)[0]}"
+        source = images.REGISTRY_SOURCE + (f" via {via[result.image.reference].rsplit(':', 1)[0]}"
                                     if result.image.reference in via else "")
         entries[result.image.reference] = images.Locked(result.digest, source, day)
     try:
