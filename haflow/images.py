@@ -238,6 +238,24 @@ def pins(path: Path | None = None) -> tuple[ImagePin, ...]:
     return tuple(pinned(image, path) for image in IMAGES)
 
 
+def stale_entries(as_of: date, max_age_days: int, *, chart: str | None = None,
+                  path: Path | None = None) -> list[str]:
+    """The locked digests (of ``chart``'s images, or all) read more than ``max_age_days`` before ``as_of``, each
+    with where it came from (HA-SEC-067; tests/images/test_rule.py fails on purpose once one is due)."""
+    problems = []
+    for pin in pins(path):
+        if pin.digest is None or (chart is not None and pin.image.chart != chart):
+            continue
+        age = (as_of - date.fromisoformat(pin.checked)).days
+        if age <= max_age_days:
+            continue
+        where = ("from its registry" if pin.source.startswith(REGISTRY_SOURCE)
+                 else f"from {pin.source}, never from its registry")
+        problems.append(f"{pin.image.reference}: its digest was read {where} on {pin.checked}, {age} days before "
+                        f"{as_of.isoformat()} (more than {max_age_days}); lock it again with `haflow images lock`")
+    return problems
+
+
 def lock_document(entries: Mapping[str, Locked]) -> str:
     """The lock file's text: IMAGES order, one entry per image."""
     ordered = {image.reference: entries[image.reference].to_json() for image in IMAGES}

@@ -8,8 +8,9 @@ A page marks each generated block with a pair of HTML comments (invisible on Git
 
 `haflow docs` rewrites every block in place from its one home (the chart pins in haflow/constructs/helm.py, the
 rule metadata, the `dr` figures in haflow/region_recovery.py and prod's overlay, the EKS calendar in
-haflow/facts.py, the image lock haflow/images.lock.json); the prose around the blocks is left as written. `haflow docs --check` writes nothing and
-exits 1 naming each stale page; tests/commands/test_docs.py does the same, like RULES.md's staleness test.
+haflow/facts.py, the image lock haflow/images.lock.json); the prose around the blocks is left as written.
+`haflow docs --check` writes nothing and exits 1 naming each stale page; tests/commands/test_docs.py does the
+same, like RULES.md's staleness test.
 Measurements (timings, "N of the last M runs") are not docs: bench/ prints them.
 """
 

@@ -16,7 +16,6 @@ import fnmatch
 import json
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from haflow import contract, facts, images, plan
@@ -401,33 +400,20 @@ def images_pinned_by_digest(item: RenderedObject, cluster: Cluster, env: Environ
 @rule(
     id="HA-SEC-067",
     level=WARNING,
-    title="Each locked image digest was read from its registry, within the review window",
-    rationale="HA-SEC-066 asks whether an image has a digest, not whether the digest is true. A digest that was "
-    "copied from another source (a chart's values, public pins found by code search) and never compared with the "
-    "registry may name a manifest list the registry does not serve: the pull fails when a node first needs the "
-    "image, at a scale-out or in a failover, the moments the platform can least afford it. A digest is "
-    "immutable, but the tag it was read for is not: a comparison older than "
+    title="Each locked image digest was read within the review window",
+    rationale="A digest is immutable, the tag it was read for is not: a lock entry not re-read for "
     f"{facts.REVIEW_AFTER_DAYS} days (the review window of the other dated facts, HA-EKS-010) misses a re-pushed "
-    "tag (a rebuild for a CVE in the base image) and a deleted image. A warning: `haflow images lock --check` in "
-    "the deploy runner is the gate; this names, in every `haflow check`, what that gate has not yet confirmed.",
+    "tag (a rebuild for a CVE in the base image) and a deleted image, whose pull then fails when a node first "
+    "needs it, at a scale-out or in a failover. The message says where each digest came from: one that was never "
+    "read from its registry (a chart's values, public pins) is re-read there. A warning: `haflow images lock "
+    "--check` in the deploy runner is the gate; this names, in every `haflow check`, the entries due for it.",
     fix="Run `haflow images lock` where the registries are reachable (it reads each digest with `skopeo "
-    "inspect --raw`, records the source and the day in haflow/images.lock.json), review the lock's diff and "
+    "inspect --raw` and records the source and the day in haflow/images.lock.json), review the lock's diff and "
     "commit it; docs/security-cluster.md#image-digests.",
     subjects=("helm_release",),
 )
-def image_digests_read_from_registry(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+def image_digests_current(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
     chart = plan.chart_name(release.string("chart", ""))
-    pins = [pin for pin in images.pins() if pin.image.chart == chart and pin.digest]
-    if not pins:
+    if not any(image.chart == chart for image in images.IMAGES):
         return NOT_APPLICABLE
-    problems = []
-    for pin in pins:
-        if not pin.source.startswith(images.REGISTRY_SOURCE):
-            problems.append(f"{pin.image.reference}: its digest was never read from its registry (source: "
-                            f"{pin.source}, {pin.checked})")
-            continue
-        age = (stack.as_of - date.fromisoformat(pin.checked)).days
-        if age > facts.REVIEW_AFTER_DAYS:
-            problems.append(f"{pin.image.reference}: its digest was read from its registry on {pin.checked}, "
-                            f"{age} days before {stack.as_of.isoformat()} (more than {facts.REVIEW_AFTER_DAYS})")
-    return problems
+    return images.stale_entries(stack.as_of, facts.REVIEW_AFTER_DAYS, chart=chart)
