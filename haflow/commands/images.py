@@ -78,7 +78,7 @@ def parse_mirror(text: str) -> Mirror:
     registry, _, prefix = text.rpartition("=")
     prefix = prefix.strip().rstrip("/")
     host = prefix.split("/", 1)[0]
-    if not prefix or not HOST.match(host) or (registry and not HOST.match(registry)):
+    if not prefix or not HOST.match(host) or ("=" in text and not HOST.match(registry)):
         raise ImagesError(
             f"--mirror {text!r}: not a mirror (allowed: PREFIX, as host[:port][/path], for every image, or "
             f"REGISTRY=PREFIX for the images of one registry, e.g. docker.io=<account>.dkr.ecr.<region>."
@@ -223,11 +223,9 @@ def lock(lock_file: Path | None, *, check: bool, mirror: Sequence[str], tls_veri
         return EXIT_BAD_INPUT
     day = datetime.now(UTC).date().isoformat()
     entries = dict(current) if only else {}
-    via = {result.image.reference: result.fetched for result in results
-           if result.fetched != result.image.reference}
     for result in results:
-        source = images.REGISTRY_SOURCE + (f" via {via[result.image.reference].rsplit(':', 1)[0]}"
-                                    if result.image.reference in via else "")
+        mirrored = result.fetched != result.image.reference
+        source = images.REGISTRY_SOURCE + (f" via {result.fetched.rsplit(':', 1)[0]}" if mirrored else "")
         entries[result.image.reference] = images.Locked(result.digest, source, day)
     try:
         images.write_lock(path, entries)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from haflow import images
 from tests.images.conftest import Published
 from tests.images.registry import OCI_INDEX, inspect_raw, skopeo
@@ -161,3 +163,19 @@ def test_lock_one_image_keeps_the_other_entries(fresh: Callable[..., Published],
     assert after[images.PROMETHEUS.reference].digest == published.digest
     assert {k: v for k, v in after.items() if k != images.PROMETHEUS.reference} == {
         k: v for k, v in before.items() if k != images.PROMETHEUS.reference}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--image", "ghcr.io/stakater/reloader:v9"], "--image ghcr.io/stakater/reloader:v9: not an image haflow runs"),
+    (["--mirror", "=x"], "--mirror '=x': not a mirror (allowed: PREFIX"),
+    (["--mirror", "bad host/x"], "--mirror 'bad host/x': not a mirror"),
+    (["--tls-verify", "maybe"], "--tls-verify 'maybe': allowed true or false"),
+], ids=["unknown-image", "empty-prefix", "bad-host", "tls-verify-value"])
+def test_bad_options_are_exit_2_before_any_registry_is_asked(lock_copy: Path, args: list[str],
+                                                              message: str) -> None:
+    before = lock_copy.read_bytes()
+    result = haflow("images", "lock", *args, "--lock-file", str(lock_copy), env={"HAFLOW_SKOPEO": str(skopeo())})
+    assert result.returncode == 2
+    assert message in result.stderr, result.stderr
+    assert "reading " not in result.stderr and "Traceback" not in result.stderr
+    assert lock_copy.read_bytes() == before
