@@ -357,15 +357,19 @@ def kube_prometheus_stack_values(
             "topologySpreadConstraints": spread_across_zones_and_hosts(KUBE_STATE_METRICS_LABELS),
             "resources": requests("50m", "128Mi"),
         },
-        "prometheus-node-exporter": {
-            "resources": requests("20m", "32Mi"),
-            "image": {"digest": images.pinned(images.NODE_EXPORTER).digest or ""},  # tag@digest (haflow.images)
-        },
+        "prometheus-node-exporter": {"resources": requests("20m", "32Mi"), **_node_exporter_image()},
         "additionalPrometheusRulesMap": {
             "haflow": alert_rules(config.alerts, flow_run_namespace),
             SLO_RULES: slo_rules(slo_availability_percent),
         },
     }
+
+
+def _node_exporter_image() -> dict[str, Any]:
+    """The subchart's ``image.digest`` (rendered tag@digest, haflow.images), set only when one is locked: the
+    parent chart does not declare the key, and an empty one would be a value the chart never reads (HA-RND-004)."""
+    digest = images.pinned(images.NODE_EXPORTER).digest
+    return {"image": {"digest": digest}} if digest else {}
 
 
 def fluent_bit_values(region: str, log_group_name: str, role_arn: str) -> dict[str, Any]:
