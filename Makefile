@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: synth test validate check lint bench schema rules docs snapshots clean smoke smoke-deps cdktf cdktf-cli alert-tools edge-tools
+.PHONY: synth test validate check lint bench schema rules docs snapshots clean smoke smoke-deps cdktf cdktf-cli alert-tools edge-tools image-tools
 
 # Terraform and the cdktf CLI as make runs them (recipes, tests and `make cdktf`), without the [ERROR] lines
 # cdktf prints on every command otherwise: no version check against checkpoint-api.hashicorp.com (the
@@ -66,6 +66,15 @@ EDGE_TOOLS := .tools/nginx
 edge-tools:
 	bash tests/edge/install-nginx.sh $(EDGE_TOOLS)
 
+# docker-registry (distribution 2.8) and skopeo (1.9) for the image tests (tests/images: a real registry on
+# 127.0.0.1, images pushed with skopeo copy --all, `haflow images lock` reading them with skopeo inspect --raw),
+# Debian's packages unpacked into .tools/registry without root (apt-get download + dpkg -x). `haflow images lock`
+# finds skopeo there too.
+IMAGE_TOOLS := .tools/registry
+
+image-tools:
+	bash tests/images/install-tools.sh $(IMAGE_TOOLS)
+
 smoke-deps: $(PREFECT_STAMP)
 	bash tests/smoke/install-servers.sh
 
@@ -81,7 +90,7 @@ validate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/haflow check --checkov
 
-test: $(STAMP) smoke-deps alert-tools edge-tools $(CDKTF_CLI)
+test: $(STAMP) smoke-deps alert-tools edge-tools image-tools $(CDKTF_CLI)
 	$(BIN)/ruff check haflow tests bench main.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports

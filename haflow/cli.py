@@ -187,6 +187,58 @@ def charts_pull(charts_dir: ChartsDirOption = None) -> None:
 app.add_typer(charts_app, name="charts")
 
 
+images_app = typer.Typer(help="The chart images and their digests (haflow/images.lock.json).", no_args_is_help=True)
+LockFileOption = Annotated[
+    Path | None,
+    typer.Option("--lock-file", help="The image lock (default: $HAFLOW_IMAGES_LOCK or haflow/images.lock.json)"),
+]
+
+
+@images_app.command("list")
+def images_list(lock_file: LockFileOption = None) -> None:
+    """Each image a chart runs: reference, locked digest (or none), the day it was read, where it came from.
+
+    Exit 0, or 2 when the lock file is not valid.
+    """
+    from haflow.commands import images as command
+
+    raise typer.Exit(command.list_images(lock_file))
+
+
+@images_app.command("lock")
+def images_lock(
+    check: Annotated[bool, typer.Option("--check", help="Write nothing: compare each image's registry digest with "
+                                        "the lock (the gate before cdktf deploy)")] = False,
+    mirror: Annotated[
+        list[str] | None,
+        typer.Option("--mirror", help="Read the images through another registry: PREFIX for every image "
+                     "(PREFIX/<registry>/<path>:<tag>) or REGISTRY=PREFIX for one registry's (PREFIX/<path>:<tag>); "
+                     "repeat for several (default: $HAFLOW_IMAGE_MIRRORS, space-separated)"),
+    ] = None,
+    tls_verify: Annotated[str, typer.Option("--tls-verify", help="true, or false for a registry on the loopback "
+                                            "only (a test's)")] = "true",
+    image: Annotated[
+        list[str] | None,
+        typer.Option("--image", help="Only this image (repository:tag, as `haflow images list` shows it); repeat "
+                     "for several; the other entries are kept"),
+    ] = None,
+    lock_file: LockFileOption = None,
+) -> None:
+    """Lock each image's digest from its registry: sha256 of `skopeo inspect --raw` (the multi-arch index).
+
+    Writes the lock atomically, and only when every image was read. Exit 0 ok; with --check, 1 when a digest
+    differs from the registry's or an image has none; 2 when skopeo is missing (`make image-tools`), an image
+    cannot be read, or on bad input.
+    """
+    from haflow.commands import images as command
+
+    raise typer.Exit(command.lock(lock_file, check=check, mirror=mirror or [], tls_verify=tls_verify,
+                                  only=image or []))
+
+
+app.add_typer(images_app, name="images")
+
+
 @app.command()
 def rules(
     out: Annotated[Path, typer.Option("--out", help="Where to write the rule reference")] = Path("RULES.md"),

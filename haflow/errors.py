@@ -29,11 +29,12 @@ class ConfigIssue:
 class ConfigError(Exception):
     """Raised once with every issue found, so a user fixes them all in one pass."""
 
-    def __init__(self, issues: list[ConfigIssue]) -> None:
+    def __init__(self, issues: list[ConfigIssue], *, subject: str = "the environment configuration") -> None:
         self.issues = issues
+        self.subject = subject
         super().__init__("\n".join(str(issue) for issue in issues))
 
     def render(self) -> str:
         count = len(self.issues)
-        header = f"{count} problem{'s' if count != 1 else ''} in the environment configuration:"
+        header = f"{count} problem{'s' if count != 1 else ''} in {self.subject}:"
         return "\n".join([header, *(f"  - {issue}" for issue in self.issues)])

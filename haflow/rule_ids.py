@@ -89,6 +89,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-SEC-065",
     "HA-SEC-070",
     "HA-SEC-066",
+    "HA-SEC-067",
     "HA-SEC-050",
     "HA-SEC-051",
     "HA-SEC-052",

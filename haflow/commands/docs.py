@@ -8,8 +8,9 @@ A page marks each generated block with a pair of HTML comments (invisible on Git
 
 `haflow docs` rewrites every block in place from its one home (the chart pins in haflow/constructs/helm.py, the
 rule metadata, the `dr` figures in haflow/region_recovery.py and prod's overlay, the EKS calendar in
-haflow/facts.py); the prose around the blocks is left as written. `haflow docs --check` writes nothing and
-exits 1 naming each stale page; tests/commands/test_docs.py does the same, like RULES.md's staleness test.
+haflow/facts.py, the image lock haflow/images.lock.json); the prose around the blocks is left as written.
+`haflow docs --check` writes nothing and exits 1 naming each stale page; tests/commands/test_docs.py does the
+same, like RULES.md's staleness test.
 Measurements (timings, "N of the last M runs") are not docs: bench/ prints them.
 """
 
@@ -164,8 +165,21 @@ def report_figures(config_dir: Path) -> str:
     return "\n".join(rows)
 
 
+def image_lock(config_dir: Path) -> str:
+    """The image table: every image a chart runs, whether the lock pins a digest, where it came from, when."""
+    from haflow import images
+
+    rows = ["| image | chart | digest | source | read |", "|---|---|---|---|---|"]
+    for pin in images.pins(images.LOCK_FILE):
+        digest = f"`{pin.digest[:19]}…`" if pin.digest else "**none**"
+        rows.append(f"| `{pin.image.reference}` | {pin.image.chart} | {digest} | {_cell(pin.source)} | "
+                    f"{pin.checked} |")
+    return "\n".join(rows)
+
+
 BLOCKS: dict[str, Callable[[Path], str]] = {
     "charts": charts,
+    "image-lock": image_lock,
     "rule-count": rule_count,
     "eks-calendar": eks_calendar,
     "dr-modes": dr_modes,

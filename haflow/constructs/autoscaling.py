@@ -31,7 +31,7 @@ def cluster_autoscaler_values(cluster_name: str, region: str, role_arn: str) -> 
         "autoDiscovery": {"clusterName": cluster_name},
         "replicaCount": REPLICAS,
         # The chart renders repository:tag and has no digest value: the digest rides in the tag (haflow.images).
-        "image": {"tag": images.CLUSTER_AUTOSCALER.tag_and_digest},
+        "image": {"tag": images.pinned(images.CLUSTER_AUTOSCALER).tag_and_digest},
         "rbac": {
             "serviceAccount": {"create": True, "name": contract.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name,
                                "annotations": {contract.IRSA_ANNOTATION: role_arn}}

@@ -13,7 +13,7 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
-from haflow import contract
+from haflow import contract, images
 from haflow.constructs.eks import POOL_LABEL
 from haflow.constructs.helm import NVIDIA_DEVICE_PLUGIN, helm_release, requests
 
@@ -34,6 +34,8 @@ def device_plugin_values() -> dict[str, Any]:
         # A GPU node without its plugin advertises no GPUs: never evict it for ordinary pods.
         "priorityClassName": "system-node-critical",
         "resources": requests("10m", "32Mi"),
+        # The chart renders repository:tag and has no digest value: the digest rides in the tag (haflow.images).
+        "image": {"tag": images.pinned(images.NVIDIA_DEVICE_PLUGIN).tag_and_digest},
     }
 
 

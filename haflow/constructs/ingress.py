@@ -20,7 +20,7 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
-from haflow import contract
+from haflow import contract, images
 from haflow.config.platform import Ingress
 from haflow.constructs.helm import (
     INGRESS_NGINX,
@@ -145,6 +145,13 @@ def load_balancer_service(config: Ingress, certificate_arn: str | None) -> dict[
     return service
 
 
+def _image_values(image: images.Image) -> dict[str, str]:
+    """The chart's ``image.tag`` and ``image.digest`` from the image lock (haflow.images); an empty digest (none
+    locked) renders the image by tag, which HA-SEC-066 reports."""
+    pin = images.pinned(image)
+    return {"tag": pin.tag, "digest": pin.digest or ""}
+
+
 def ingress_nginx_values(config: Ingress, served_namespace: str, certificate_arn: str | None = None) -> dict[str, Any]:
     """Values for the ingress-nginx chart (every key exists in the chart's values.yaml)."""
     return {
@@ -177,7 +184,9 @@ def ingress_nginx_values(config: Ingress, served_namespace: str, certificate_arn
             "admissionWebhooks": {
                 "createSecretJob": {"resources": CERTGEN_JOB_REQUESTS},
                 "patchWebhookJob": {"resources": CERTGEN_JOB_REQUESTS},
+                "patch": {"image": _image_values(images.INGRESS_NGINX_CERTGEN)},
             },
+            "image": _image_values(images.INGRESS_NGINX_CONTROLLER),
         },
         # No ClusterRole from the chart: scoped_rbac_objects grants what the scoped controller reads.
         "rbac": {"scope": True},

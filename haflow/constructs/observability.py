@@ -55,7 +55,8 @@ EKS_MANAGED_COMPONENTS = contract.EKS_MANAGED_MONITORING_COMPONENTS
 def metrics_server_values() -> dict[str, Any]:
     return {
         "replicas": METRICS_SERVER_REPLICAS,
-        "image": {"tag": images.METRICS_SERVER.tag_and_digest},  # repository:tag, no digest value (haflow.images)
+        # repository:tag, no digest value (haflow.images)
+        "image": {"tag": images.pinned(images.METRICS_SERVER).tag_and_digest},
         "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
         "topologySpreadConstraints": spread_across_zones_and_hosts(METRICS_SERVER_LABELS),
     }
@@ -293,6 +294,7 @@ def kube_prometheus_stack_values(
         "resources": requests("50m", "64Mi"),
         "podAntiAffinity": "soft",
         "podAntiAffinityTopologyKey": contract.ZONE_TOPOLOGY_KEY,
+        "image": {"sha": images.pinned(images.ALERTMANAGER).sha},  # repository:tag@sha256:<sha> (haflow.images)
     }
     if config.alerts.receiver_secrets:
         alertmanager_spec["secrets"] = [RECEIVER_SECRET]
@@ -310,6 +312,8 @@ def kube_prometheus_stack_values(
                 "retention": config.prometheus_retention,
                 "podAntiAffinity": "soft",
                 "podAntiAffinityTopologyKey": contract.ZONE_TOPOLOGY_KEY,
+                # The Prometheus resource's spec.image: repository:tag@sha256:<sha> (haflow.images)
+                "image": {"sha": images.pinned(images.PROMETHEUS).sha},
                 # Select every ServiceMonitor, PodMonitor and rule in the cluster, not only this release's.
                 "serviceMonitorSelectorNilUsesHelmValues": False,
                 "podMonitorSelectorNilUsesHelmValues": False,
@@ -339,21 +343,33 @@ def kube_prometheus_stack_values(
         },
         # The chart runs one operator pod (replicas: 1 in its template) and prometheus-operator has no leader
         # election; while it is away, Prometheus and Alertmanager keep running, only changes wait.
-        "prometheusOperator": {"resources": requests("100m", "128Mi")},
+        "prometheusOperator": {
+            "resources": requests("100m", "128Mi"),
+            "image": {"sha": images.pinned(images.PROMETHEUS_OPERATOR).sha},  # tag@sha256:<sha> (haflow.images)
+            "admissionWebhooks": {"patch": {"image": {"sha": images.pinned(images.PROMETHEUS_CERTGEN).sha}}},
+        },
         "kube-state-metrics": {
             "autosharding": {"enabled": True},
-            "image": {"sha": images.KUBE_STATE_METRICS.digest},  # rendered repository:tag@sha (haflow.images)
+            # rendered repository:tag@sha (haflow.images)
+            "image": {"sha": images.pinned(images.KUBE_STATE_METRICS).digest},
             "replicas": KUBE_STATE_METRICS_REPLICAS,
             "podDisruptionBudget": {"minAvailable": 1},
             "topologySpreadConstraints": spread_across_zones_and_hosts(KUBE_STATE_METRICS_LABELS),
             "resources": requests("50m", "128Mi"),
         },
-        "prometheus-node-exporter": {"resources": requests("20m", "32Mi")},
+        "prometheus-node-exporter": {"resources": requests("20m", "32Mi"), **_node_exporter_image()},
         "additionalPrometheusRulesMap": {
             "haflow": alert_rules(config.alerts, flow_run_namespace),
             SLO_RULES: slo_rules(slo_availability_percent),
         },
     }
+
+
+def _node_exporter_image() -> dict[str, Any]:
+    """The subchart's ``image.digest`` (rendered tag@digest, haflow.images), set only when one is locked: the
+    parent chart does not declare the key, and an empty one would be a value the chart never reads (HA-RND-004)."""
+    digest = images.pinned(images.NODE_EXPORTER).digest
+    return {"image": {"digest": digest}} if digest else {}
 
 
 def fluent_bit_values(region: str, log_group_name: str, role_arn: str) -> dict[str, Any]:
@@ -373,6 +389,7 @@ def fluent_bit_values(region: str, log_group_name: str, role_arn: str) -> dict[s
     )
     return {
         "kind": "DaemonSet",
+        "image": {"digest": images.pinned(images.FLUENT_BIT).digest or ""},  # repository:tag@digest (haflow.images)
         "serviceAccount": {
             "create": True,
             "name": contract.FLUENT_BIT_SERVICE_ACCOUNT.name,

@@ -22,7 +22,7 @@ from cdktf_cdktf_provider_kubernetes.pod_disruption_budget_v1 import PodDisrupti
 from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1
 from constructs import Construct
 
-from haflow import contract
+from haflow import contract, images
 from haflow.config.platform import Prefect, Resources
 from haflow.config.redis_acl import PREFECT as PREFECT_REDIS_USER
 from haflow.constructs.docket_guard import (
@@ -178,7 +178,10 @@ def _migration_init_containers() -> list[dict[str, Any]]:
 def prefect_server_values(config: Prefect, inputs: PlatformInputs) -> dict[str, Any]:
     """Values for the prefect-server chart (validated against its values.schema.json in the tests)."""
     return {
-        "global": {"prefect": {"env": _env(ALL_PREFECT_ENV)}},
+        # The chart renders repository:prefectTag (server, background services, migrations): the digest rides in
+        # the tag (haflow.images).
+        "global": {"prefect": {"env": _env(ALL_PREFECT_ENV),
+                               "image": {"prefectTag": images.pinned(images.PREFECT).tag_and_digest}}},
         # Roll the API and background services when a synced credential changes (a rotation).
         "commonAnnotations": reload_on([API_AUTH_SECRET, DATABASE_SECRET, REDIS_SECRET]),
         "server": {
@@ -233,6 +236,7 @@ def prefect_worker_values(config: Prefect, inputs: PlatformInputs) -> dict[str, 
         "commonAnnotations": reload_on([API_AUTH_SECRET]),
         "worker": {
             "replicaCount": config.worker.replicas,
+            "image": {"prefectTag": images.pinned(images.PREFECT_KUBERNETES).tag_and_digest},  # (haflow.images)
             "apiConfig": "selfHostedServer",
             # PREFECT_API_AUTH_STRING from the Secret, and PREFECT_INTEGRATIONS_KUBERNETES_WORKER_API_AUTH_STRING_
             # SECRET_NAME/KEY, with which prefect-kubernetes gives each flow-run Job the auth string as a

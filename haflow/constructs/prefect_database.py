@@ -26,7 +26,7 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
-from haflow import contract
+from haflow import contract, images
 from haflow.constructs.helm import manifests_release
 from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.constructs.prefect_migrations import IMAGE_ENTRYPOINT, RESOURCES, SECURITY_CONTEXT
@@ -40,7 +40,7 @@ SCRIPT_KEY = "prefect_database.py"
 MOUNT_PATH = "/etc/haflow/prefect-database"
 # The prefect-server chart's image (values.yaml global.prefect.image at 2026.8.18172642): the bootstrap needs the
 # image's Python and asyncpg, and the tests check that the rendered Job runs the same image as the API.
-PREFECT_IMAGE = "prefecthq/prefect:3.8.3-python3.11"
+PREFECT_REPOSITORY = "prefecthq/prefect"  # Docker Hub, as the prefect-server chart names it
 POD_LABELS = {"app.kubernetes.io/name": RELEASE_NAME, "app.kubernetes.io/part-of": "haflow"}
 HOOK_EVENTS = "pre-install,pre-upgrade"
 # Helm deletes the hooks once all have succeeded; the ConfigMap and ExternalSecret (and with it the Secret
@@ -123,7 +123,7 @@ def bootstrap_job(inputs: PlatformInputs, namespace: str) -> dict[str, Any]:
                     "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
                     "containers": [{
                         "name": "bootstrap",
-                        "image": PREFECT_IMAGE,
+                        "image": f"{PREFECT_REPOSITORY}:{images.pinned(images.PREFECT).tag_and_digest}",
                         "command": list(IMAGE_ENTRYPOINT),
                         "args": ["python", f"{MOUNT_PATH}/{SCRIPT_KEY}"],
                         "env": env,

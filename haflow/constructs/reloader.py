@@ -51,7 +51,7 @@ def reloader_values(watched_namespaces: Sequence[str]) -> dict[str, Any]:
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
         },
         # The chart renders repository@digest when image.digest is set (haflow.images).
-        "image": {"digest": images.RELOADER.digest},
+        "image": {"digest": images.pinned(images.RELOADER).digest},
     }
 
 

@@ -73,7 +73,7 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
         "processClusterPushSecret": False,
         "replicaCount": config.operator_replicas,
         # The chart renders repository:tag and has no digest value: the digest rides in the tag (haflow.images).
-        "image": {"tag": images.EXTERNAL_SECRETS.tag_and_digest},
+        "image": {"tag": images.pinned(images.EXTERNAL_SECRETS).tag_and_digest},
         # Also the cert controller's: --enable-leader-election.
         "leaderElect": ha,
         "serviceAccount": {"create": True, "name": contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT.name,
@@ -83,7 +83,7 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
         "livenessProbe": {"enabled": True},
         "resources": requests("50m", "128Mi"),
         "webhook": {
-            "image": {"tag": images.EXTERNAL_SECRETS.tag_and_digest},
+            "image": {"tag": images.pinned(images.EXTERNAL_SECRETS).tag_and_digest},
             "replicaCount": WEBHOOK_REPLICAS,
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
             "topologySpreadConstraints": spread_across_zones_and_hosts(WEBHOOK_LABELS),
@@ -91,7 +91,7 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
             "resources": requests("20m", "64Mi"),
         },
         "certController": {
-            "image": {"tag": images.EXTERNAL_SECRETS.tag_and_digest},
+            "image": {"tag": images.pinned(images.EXTERNAL_SECRETS).tag_and_digest},
             "replicaCount": WEBHOOK_REPLICAS if ha else 1,
             "podDisruptionBudget": {"enabled": ha, "minAvailable": 1},
             "topologySpreadConstraints": spread_across_zones_and_hosts(CERT_CONTROLLER_LABELS),

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from haflow import contract, plan
+from haflow import contract, facts, images, plan
 from haflow.rules.engine import ERROR, NOT_APPLICABLE, RENDERED, WARNING, Outcome, rule
 from haflow.rules.stack import LiteralResource, Stack, Unverifiable
 
@@ -452,9 +452,10 @@ DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
     rationale="A tag is mutable: a re-pushed tag runs different code on the nodes that pull after the push, and "
     "a compromised registry account can replace what a release runs without a change to the plan. A digest "
     "names one manifest list. A warning, not an error: a digest that could not be sourced is not invented "
-    "(haflow/images.py says which images have none and why); each one is named here until it is pinned.",
-    fix="Add the image's digest to haflow/images.py (with its source and date, checked with `crane digest`) "
-    "and render it through the chart's digest value, or into the tag where the chart has none. model-api's own "
+    "(haflow/images.lock.json says which images have none and why); each one is named here until it is pinned.",
+    fix="Lock the image's digest with `haflow images lock` where its registry is reachable (it writes "
+    "haflow/images.lock.json; `--check` compares it with the registry before a deploy) and render it through the "
+    "chart's digest value, or into the tag where the chart has none. model-api's own "
     "image: set model_api.image_digest (and model_api.canary.image_digest for a canary of another tag).",
     subjects=POD_KINDS,
     reads=RENDERED,
@@ -471,3 +472,25 @@ def images_pinned_by_digest(item: RenderedObject, cluster: Cluster, env: Environ
                 problems.append(f"{item.address}: {group[:-1]} {container.get('name')!r} runs {image or 'no image'} "
                                 f"by tag only")
     return problems
+
+
+@rule(
+    id="HA-SEC-067",
+    level=WARNING,
+    title="Each locked image digest was read within the review window",
+    rationale="A digest is immutable, the tag it was read for is not: a lock entry not re-read for "
+    f"{facts.REVIEW_AFTER_DAYS} days (the review window of the other dated facts, HA-EKS-010) misses a re-pushed "
+    "tag (a rebuild for a CVE in the base image) and a deleted image, whose pull then fails when a node first "
+    "needs it, at a scale-out or in a failover. The message says where each digest came from: one that was never "
+    "read from its registry (a chart's values, public pins) is re-read there. A warning: `haflow images lock "
+    "--check` in the deploy runner is the gate; this names, in every `haflow check`, the entries due for it.",
+    fix="Run `haflow images lock` where the registries are reachable (it reads each digest with `skopeo "
+    "inspect --raw` and records the source and the day in haflow/images.lock.json), review the lock's diff and "
+    "commit it; docs/security-cluster.md#image-digests.",
+    subjects=("helm_release",),
+)
+def image_digests_current(release: LiteralResource, stack: Stack, env: Environment) -> Outcome:
+    chart = plan.chart_name(release.string("chart", ""))
+    if not any(image.chart == chart for image in images.IMAGES):
+        return NOT_APPLICABLE
+    return images.stale_entries(stack.as_of, facts.REVIEW_AFTER_DAYS, chart=chart)

@@ -193,7 +193,7 @@ def test_every_sourced_digest_reaches_a_rendered_container(rendered: dict[str, R
     running = {str(c.get("image")) for item in rendered["prod"].objects
                for group in ("initContainers", "containers")
                for c in pod_template_spec(item.manifest).get(group) or []}
-    for pin in images.IMAGES:
+    for pin in images.pins():
         if pin.digest is None:
             continue
         assert len(pin.digest) == len("sha256:") + 64 and pin.digest.startswith("sha256:"), pin
