@@ -68,7 +68,7 @@ RUNTIME = "python3.12"
 FUNCTION_PACKAGE = "haflow_in_image"
 # The modules the function needs, from haflow/in_image: the handler and the verifier it imports
 FUNCTION_MODULES = ("prefect_rotation.py", "prefect_database.py")
-HANDLER = f"{FUNCTION_PACKAGE}.prefect_rotation.{prefect_rotation.HANDLER}"
+HANDLER = contract.PREFECT_ROTATION_HANDLER  # f"{FUNCTION_PACKAGE}.prefect_rotation.{prefect_rotation.HANDLER}"
 TIMEOUT_SECONDS = 60
 MEMORY_MB = 256
 # Secrets Manager runs one rotation of a secret at a time; one is all the function may run
