@@ -276,9 +276,12 @@ def tls_context() -> ssl.SSLContext:
         url = required(CA_BUNDLE_URL_ENV)
         if not url.startswith("https://"):
             raise RotationError(f"{CA_BUNDLE_URL_ENV} = {url!r}: the CA bundle is fetched over HTTPS only")
-        with urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT_SECONDS,
-                                    context=ssl.create_default_context()) as answer:
-            bundle = answer.read().decode("ascii", "replace")
+        try:
+            with urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT_SECONDS,
+                                        context=ssl.create_default_context()) as answer:
+                bundle = answer.read().decode("ascii", "replace")
+        except OSError as err:  # urllib.error.URLError (a refused certificate among them) is an OSError
+            raise RotationError(f"cannot fetch the RDS CA bundle from {url}: {err}") from None
         if PEM_CERTIFICATE_HEADER not in bundle:
             raise RotationError(f"{url} answered without PEM certificates; Aurora cannot be verified with it")
         context = ssl.create_default_context(cadata=bundle)

@@ -49,6 +49,8 @@ HOST = "localhost"  # the name the server certificate carries (verify-full check
 CA_PATH = "/global/global-bundle.pem"
 BOOTSTRAP = REPO_ROOT / "haflow" / "in_image" / "prefect_database.py"
 FIRST, CLONE = contract.PREFECT_DATABASE_ROLES
+CLEARTEXT_ROLE, TRUST_ROLE = "haflow_cleartext", "haflow_trust"
+NOT_PEM_PATH = "/error-page.html"
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Rig:
     master_arn: str
     ca_pem: bytes
     trust: Path
+    ca_base: str = ""
 
     def client(self) -> Any:
         return boto3.client("secretsmanager", region_name=REGION, endpoint_url=self.moto,
@@ -89,8 +92,9 @@ class CaServer(http.server.ThreadingHTTPServer):
 
 class CaHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = self.server.body if self.path == CA_PATH else b"not found"  # type: ignore[attr-defined]
-        self.send_response(200 if self.path == CA_PATH else 404)
+        body = {CA_PATH: self.server.body, NOT_PEM_PATH: b"<html>captive portal</html>"}.get(  # type: ignore[attr-defined]
+            self.path, b"not found")
+        self.send_response(404 if body == b"not found" else 200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -153,6 +157,10 @@ def rig(prod_foundation: tuple[dict[str, Any], Path], tmp_path_factory: pytest.T
         postgres.init()
         with (postgres.data / "postgresql.conf").open("a") as conf:
             conf.write("log_statement = 'ddl'\n")  # haflow.constructs.database.QUERY_LOGGING
+        # Two roles a server could let in by weaker means: the client must refuse both
+        hba = postgres.data / "pg_hba.conf"
+        hba.write_text(f"hostssl all {CLEARTEXT_ROLE} 127.0.0.1/32 password\n"
+                       f"hostssl all {TRUST_ROLE} 127.0.0.1/32 trust\n" + hba.read_text())
         postgres.start()
         postgres.bootstrap()
         moto.start()
@@ -176,7 +184,8 @@ def rig(prod_foundation: tuple[dict[str, Any], Path], tmp_path_factory: pytest.T
                             variables[prefect_rotation.MASTER_SECRET_ARN_ENV])
         variables[prefect_rotation.DATABASE_HOST_ENV] = HOST
         variables[prefect_rotation.MASTER_SECRET_ARN_ENV] = rig.master_arn
-        variables[prefect_rotation.CA_BUNDLE_URL_ENV] = f"https://localhost:{ca_server.server_port}{CA_PATH}"
+        rig.ca_base = f"https://localhost:{ca_server.server_port}"
+        variables[prefect_rotation.CA_BUNDLE_URL_ENV] = f"{rig.ca_base}{CA_PATH}"
         rig.function_arn = boto3.client(
             "lambda", region_name=REGION, endpoint_url=url, aws_access_key_id="testing",
             aws_secret_access_key="testing",
@@ -348,3 +357,39 @@ def test_the_client_refuses_a_server_it_cannot_verify(rig: Rig) -> None:
     with pytest.raises(ssl.SSLCertVerificationError):
         Connection(host=HOST, port=rig.postgres.port, user=MASTER_USER, password=rig.postgres.master_password,
                    database="postgres", tls=ssl.create_default_context(cadata=other.pem.decode()))
+
+
+def test_the_client_refuses_cleartext_and_unauthenticated_logins(rig: Rig) -> None:
+    """Only SCRAM-SHA-256, completed with the server's signature: a server asking for the password in clear never
+    gets it, and one letting the session in without authentication is refused."""
+    password = secrets.token_hex(20)
+    rig.postgres.psql(f"create role {CLEARTEXT_ROLE} login password '{password}'; create role {TRUST_ROLE} login",
+                      database="postgres")
+    try:
+        with pytest.raises(DatabaseError, match="asks for cleartext password authentication"):
+            rig.connect(CLEARTEXT_ROLE, password, database="postgres")
+        with pytest.raises(DatabaseError, match="without SCRAM-SHA-256 authentication"):
+            rig.connect(TRUST_ROLE, "anything", database="postgres")
+    finally:
+        rig.postgres.psql(f"drop role {CLEARTEXT_ROLE}; drop role {TRUST_ROLE}", database="postgres")
+
+
+def test_a_ca_bundle_url_answering_without_certificates_is_refused(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundle is trusted only if it holds PEM certificates (a captive portal's page is not a trust store), and
+    only over HTTPS verified with the public trust store."""
+    monkeypatch.setattr(prefect_rotation, "_TLS", None)
+    monkeypatch.setenv("SSL_CERT_FILE", str(rig.trust))
+    monkeypatch.setenv(prefect_rotation.CA_BUNDLE_URL_ENV, f"{rig.ca_base}{NOT_PEM_PATH}")
+    with pytest.raises(prefect_rotation.RotationError, match="answered without PEM certificates"):
+        prefect_rotation.tls_context()
+    monkeypatch.setenv(prefect_rotation.CA_BUNDLE_URL_ENV, f"http://localhost:1{CA_PATH}")
+    with pytest.raises(prefect_rotation.RotationError, match="over HTTPS only"):
+        prefect_rotation.tls_context()
+    monkeypatch.setenv(prefect_rotation.CA_BUNDLE_URL_ENV, f"{rig.ca_base}{CA_PATH}")
+    monkeypatch.delenv("SSL_CERT_FILE")
+    with pytest.raises(prefect_rotation.RotationError, match=r"cannot fetch the RDS CA bundle.*CERTIFICATE_VERIFY_FAILED"):
+        prefect_rotation.tls_context()
+    monkeypatch.setenv("SSL_CERT_FILE", str(rig.trust))
+    with prefect_rotation.connect({"host": HOST, "port": rig.postgres.port, "dbname": "postgres"},
+                                  user=MASTER_USER, password=rig.postgres.master_password) as master:
+        assert master.query("select 1") == [("1",)]
