@@ -210,7 +210,7 @@ class PrefectPasswordRotation(Construct):
             source_account=account_id,
         )
         self.rotation = SecretsmanagerSecretRotation(
-            self, "rotation", secret_id=secret_arn, rotation_lambda_arn=self.function.arn,
+            self, "schedule", secret_id=secret_arn, rotation_lambda_arn=self.function.arn,
             rotation_rules=SecretsmanagerSecretRotationRotationRules(automatically_after_days=rotation_days),
             rotate_immediately=False, depends_on=[self.permission],
         )
