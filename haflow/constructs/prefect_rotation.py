@@ -18,8 +18,9 @@ The function:
 - runs in the private subnets with a security group of its own: out to Aurora on its port and HTTPS (Secrets
   Manager's endpoint and the RDS CA bundle through the NAT gateways), nothing in; Aurora's security group admits it;
 - has a role that may read and stage versions of the Prefect database secret only, read the master secret only,
-  ask Secrets Manager for a random password, decrypt/encrypt with the two secrets' keys only through Secrets
-  Manager, manage its ENIs, and write to its own log group (KMS-encrypted, retained as the database's logs);
+  ask Secrets Manager for a random password, use the secret's key (and decrypt with the master secret's) only
+  through Secrets Manager, manage its ENIs, and write to its own log group (KMS-encrypted, retained as the
+  database's logs);
 - may be invoked by Secrets Manager for that secret only (``source_arn``, ``source_account``), one at a time
   (reserved concurrency 1).
 
@@ -68,7 +69,8 @@ RUNTIME = "python3.12"
 FUNCTION_PACKAGE = "haflow_in_image"
 # The modules the function needs, from haflow/in_image: the handler and the verifier it imports
 FUNCTION_MODULES = ("prefect_rotation.py", "prefect_database.py")
-HANDLER = contract.PREFECT_ROTATION_HANDLER  # f"{FUNCTION_PACKAGE}.prefect_rotation.{prefect_rotation.HANDLER}"
+# FUNCTION_PACKAGE + ".prefect_rotation." + prefect_rotation.HANDLER (tests/rules/test_rotation.py holds them equal)
+HANDLER = contract.PREFECT_ROTATION_HANDLER
 TIMEOUT_SECONDS = 60
 MEMORY_MB = 256
 # Secrets Manager runs one rotation of a secret at a time; one is all the function may run
@@ -86,7 +88,9 @@ ROTATED_SECRET_ACTIONS = (
 )
 MASTER_SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 RANDOM_PASSWORD_ACTION = "secretsmanager:GetRandomPassword"  # no resource: "*" is the only form IAM accepts
+# The rotated secret's key: read and write versions; the master secret's key: read only
 SECRET_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+MASTER_KEY_ACTIONS = ("kms:Decrypt",)
 # AWSLambdaVPCAccessExecutionRole's actions (the function's ENIs in the private subnets):
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
 VPC_ACCESS_ACTIONS = (
@@ -160,8 +164,10 @@ class PrefectPasswordRotation(Construct):
             {"Effect": "Allow", "Action": list(ROTATED_SECRET_ACTIONS), "Resource": secret_arn},
             {"Effect": "Allow", "Action": list(MASTER_SECRET_ACTIONS), "Resource": master_secret_arn},
             {"Effect": "Allow", "Action": RANDOM_PASSWORD_ACTION, "Resource": "*"},
-            {"Effect": "Allow", "Action": list(SECRET_KEY_ACTIONS),
-             "Resource": [secret_key_arn, master_secret_key_arn], "Condition": via_secrets_manager},
+            {"Effect": "Allow", "Action": list(SECRET_KEY_ACTIONS), "Resource": secret_key_arn,
+             "Condition": via_secrets_manager},
+            {"Effect": "Allow", "Action": list(MASTER_KEY_ACTIONS), "Resource": master_secret_key_arn,
+             "Condition": via_secrets_manager},
             {"Effect": "Allow", "Action": list(LOG_ACTIONS),
              "Resource": [self.log_group.arn, f"{self.log_group.arn}:*"]},
             {"Effect": "Allow", "Action": list(VPC_ACCESS_ACTIONS), "Resource": "*"},

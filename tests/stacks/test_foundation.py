@@ -104,7 +104,8 @@ def test_prefects_credentials_are_generated_in_secrets_manager_and_only_external
     synthesized: dict[str, Any], environments: dict[str, Environment], env: str
 ) -> None:
     """The API password and Prefect's database role: generated inside Terraform (no literal), kept by a version
-    that ignores later plans, replicated with a secondary region, readable by the External Secrets role only."""
+    that ignores later plans, replicated with a secondary region, readable by the External Secrets role only (and
+    the database secret by its rotation function)."""
     stack = synthesized[f"{env}-foundation"]
     secrets = {body["name"]: (name, body) for name, body in resources(stack, "aws_secretsmanager_secret").items()}
     for wanted in (api_auth_secret_name(env), database_secret_name(env)):
@@ -115,9 +116,12 @@ def test_prefects_credentials_are_generated_in_secrets_manager_and_only_external
         assert version["lifecycle"]["ignore_changes"] == ["secret_string"]
         assert "data.aws_secretsmanager_random_password" in version["secret_string"] or \
             "local." in version["secret_string"], version["secret_string"]
-        readers = [policy["name"] for policy in resources(stack, "aws_iam_role_policy").values()
-                   if f"aws_secretsmanager_secret.{name}.arn" in policy["policy"]]
-        assert readers == ["prefect-credentials-read"], readers
+        # The database secret is also read (and rotated) by the rotation function (tests/rules/test_rotation.py)
+        rotated = wanted == database_secret_name(env)
+        readers = sorted(policy["name"] for policy in resources(stack, "aws_iam_role_policy").values()
+                         if f"aws_secretsmanager_secret.{name}.arn" in policy["policy"])
+        assert readers == ["prefect-credentials-read", *(["prefect-database-rotation"] if rotated else [])], readers
         reader_roles = {policy["role"] for policy in resources(stack, "aws_iam_role_policy").values()
                         if f"aws_secretsmanager_secret.{name}.arn" in policy["policy"]}
-        assert all("external-secrets" in role for role in reader_roles), reader_roles
+        assert all("external-secrets" in role or (rotated and "prefect-password-rotation_role" in role)
+                   for role in reader_roles), reader_roles
