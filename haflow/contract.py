@@ -206,6 +206,14 @@ PREFECT_DATABASE_ROLES = ("prefect", "prefect_clone")
 # How a plan names the Aurora master secret: RDS's managed secret (aws_rds_cluster.master_user_secret), haflow's
 # own for a global database (resource id master-secret) and its replica in the secondary region (by name).
 MASTER_SECRET_MARKERS = ("master_user_secret", "master-secret", "/aurora-master")
+# haflow's rotation function of Prefect's database secret (haflow.constructs.prefect_rotation, the code in
+# haflow.in_image.prefect_rotation, packaged as haflow_in_image): the rules recognise it by its handler.
+PREFECT_ROTATION_HANDLER = "haflow_in_image.prefect_rotation.lambda_handler"
+
+
+def prefect_database_secret_name(env: str) -> str:
+    """Secrets Manager's name of the login role Prefect signs in to Aurora as (constructs.prefect_credentials)."""
+    return f"haflow/{env}/prefect-database"
 
 
 def names_master_secret(reference: str) -> bool:

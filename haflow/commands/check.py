@@ -23,7 +23,7 @@ from haflow import contract, progress
 from haflow.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, guarded, load_or_report, print_error
 from haflow.config import Environment
 from haflow.config.placeholders import placeholder_messages
-from haflow.plan import STACK_FILE, read_stacks
+from haflow.plan import STACK_FILE, STACKS_DIR, read_stacks
 from haflow.reader import MAX_JSON_BYTES, display, read_text
 from haflow.rules import evaluate
 from haflow.rules.checkov_gate import (
@@ -174,7 +174,8 @@ def rendered_findings(environments: list[Environment], stacks: dict[str, Any],
     return found
 
 
-def terraform_findings(environments: list[Environment], stacks: dict[str, Any]) -> dict[str, list[Finding]] | None:
+def terraform_findings(environments: list[Environment], stacks: dict[str, Any], stacks_dir: Path
+                       ) -> dict[str, list[Finding]] | None:
     """Each environment's findings of the Terraform gate over its stacks (the gate's report on stderr); None
     (after saying why) when it cannot run."""
     from haflow.drill.motoserver import MotoUnavailable, moto_server
@@ -186,7 +187,8 @@ def terraform_findings(environments: list[Environment], stacks: dict[str, Any]) 
     try:
         with tempfile.TemporaryDirectory(prefix="haflow-tfgate-") as scratch, \
                 moto_server(Path(scratch) / "moto_server.log") as endpoint:
-            report = run_gate({name: stacks[name] for name in names}, Path(scratch), endpoint)
+            report = run_gate({name: stacks[name] for name in names}, Path(scratch), endpoint,
+                              stacks_dir=stacks_dir)
     except (GateUnavailable, MotoUnavailable, TerraformError) as err:
         print_error(f"the Terraform gate cannot run: {err}")
         return None
@@ -202,7 +204,7 @@ def _report(environments: list[Environment], stacks: dict[str, Any], root: Path,
     rendered = rendered_findings(environments, stacks, rendering, manifests)
     if rendered is None:
         return EXIT_BAD_INPUT
-    gated = terraform_findings(environments, stacks) if terraform else {}
+    gated = terraform_findings(environments, stacks, root / STACKS_DIR) if terraform else {}
     if gated is None:
         return EXIT_BAD_INPUT
     not_run = (frozenset() if rendering.enabled else RENDERED_RULE_IDS) | (

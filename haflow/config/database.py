@@ -16,6 +16,8 @@ from haflow.config.limits import (
     BACKUP_RETENTION_RANGE,
     PERFORMANCE_INSIGHTS_FREE_DAYS,
     PERFORMANCE_INSIGHTS_MAX_DAYS,
+    PREFECT_PASSWORD_ROTATION_DEFAULT_DAYS,
+    PREFECT_PASSWORD_ROTATION_RANGE,
     PROMOTION_TIER_MAX,
     SUPPORTED_AURORA_POSTGRES_MAJORS,
     AuroraLogExport,
@@ -92,6 +94,12 @@ class Database(Section):
         default=90, ge=LOG_RETENTION_MIN, le=LOG_RETENTION_MAX,
         description="Retention of the exported logs' groups (/aws/rds/cluster/<id>/<log>), which the stack "
         "creates KMS-encrypted before the cluster; default 90",
+    )
+    prefect_password_rotation_days: int = Field(
+        default=PREFECT_PASSWORD_ROTATION_DEFAULT_DAYS, ge=PREFECT_PASSWORD_ROTATION_RANGE[0],
+        le=PREFECT_PASSWORD_ROTATION_RANGE[1],
+        description="Days between rotations of Prefect's database password (Secrets Manager's schedule for haflow's "
+        "alternating-users rotation function, docs/security-prefect.md); default 30",
     )
     performance_insights_retention_days: int = Field(
         default=PERFORMANCE_INSIGHTS_FREE_DAYS, ge=PERFORMANCE_INSIGHTS_FREE_DAYS, le=PERFORMANCE_INSIGHTS_MAX_DAYS,

@@ -44,6 +44,11 @@ MAX_VOLUME_GIB = 16384
 SUPPORTED_AURORA_POSTGRES_MAJORS = (14, 15, 16, 17)
 # Automated backups are kept 1-35 days: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Managing.Backups.html
 BACKUP_RETENTION_RANGE = (1, 35)
+# Secrets Manager rotates every 1-1000 days (RotationRules.AutomaticallyAfterDays); haflow allows at most a year
+# between rotations of Prefect's database password, default 30 days:
+# https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html
+PREFECT_PASSWORD_ROTATION_RANGE = (1, 365)
+PREFECT_PASSWORD_ROTATION_DEFAULT_DAYS = 30
 # Performance Insights keeps 7 days free, or a multiple of 31 days up to 731 (2 years):
 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_PerfInsights.Overview.cost.html
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7

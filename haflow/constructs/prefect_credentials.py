@@ -42,7 +42,7 @@ def api_auth_secret_name(name: str) -> str:
 
 
 def database_secret_name(name: str) -> str:
-    return f"haflow/{name}/prefect-database"
+    return contract.prefect_database_secret_name(name)
 
 
 class PrefectCredentials(Construct):

@@ -14,6 +14,10 @@ file the gate writes (backend ``local``), whose outputs are the placeholder stri
 the producing stack is only planned, never applied, so its outputs have no values. Terraform still reads the
 data source and checks every reference into it; the report lists each stand-in.
 
+Files a stack names relative to its directory (cdktf assets: the Prefect password rotation function's zip, whose
+``filebase64sha256`` Terraform reads at plan) travel with the copy: the ``assets`` directory beside the
+synthesized stack is copied into the scratch directory.
+
 Stacks needing a provider the mirror lacks (helm, kubernetes: the platform stacks) are not validated; the
 report names them and the providers they need.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -49,6 +54,7 @@ META_ARGUMENTS = frozenset({"//", "lifecycle", "depends_on", "provider", "count"
 PROVIDER_META = frozenset({"alias"})
 ATTRIBUTE_ROOT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*")
 STATE_FILE = "terraform.tfstate"
+ASSETS_DIR = "assets"  # where cdktf puts a stack's assets, beside its cdk.tf.json
 REMOTE_STATE = "terraform_remote_state"
 REMOTE_OUTPUT = re.compile(r"data\.terraform_remote_state\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)")
 
@@ -284,10 +290,21 @@ def _counts(plan: Mapping[str, Any]) -> dict[str, int]:
     return dict(counted)
 
 
+def copy_assets(stack_dir: Path | None, workdir: Path) -> None:
+    """The stack's cdktf assets (``<stack_dir>/assets``), where the stack's relative paths expect them."""
+    source = stack_dir / ASSETS_DIR if stack_dir is not None else None
+    target = workdir / ASSETS_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    if source is not None and source.is_dir():
+        shutil.copytree(source, target)
+
+
 def check_stack(name: str, stack: Mapping[str, Any], workdir: Workdir, schema: Mapping[str, Any],
-                endpoint: str) -> StackOutcome:
-    """Validate and plan one AWS-only stack in ``workdir``."""
+                endpoint: str, stack_dir: Path | None = None) -> StackOutcome:
+    """Validate and plan one AWS-only stack in ``workdir``; ``stack_dir`` is where it was synthesized (its assets
+    are there; left out: a stack without assets)."""
     started = time.monotonic()
+    copy_assets(stack_dir, workdir.path)
     document, unchecked = gate_config(stack, schema, workdir.aws_version, endpoint)
     outcome = StackOutcome(name, unchecked, stand_ins=remote_stand_ins(document))
     write_stand_ins(workdir.path, outcome.stand_ins)
@@ -323,14 +340,15 @@ def provider_schema(root: Path, aws_version: str) -> dict[str, Any]:
 
 
 def run_gate(stacks: Mapping[str, Mapping[str, Any]], scratch: Path, endpoint: str,
-             aws_version: str | None = None) -> GateReport:
+             aws_version: str | None = None, stacks_dir: Path | None = None) -> GateReport:
     """The gate over ``stacks`` (name -> synthesized JSON) in ``scratch``, against the moto_server at
-    ``endpoint``."""
+    ``endpoint``; ``stacks_dir`` is the synth output's ``stacks`` directory, holding each stack's assets."""
     started = time.monotonic()
     version = aws_version or available_aws_version()
     aws_only, others = split_stacks(stacks)
     schema = provider_schema(scratch / "_schema", version)
-    outcomes = [check_stack(name, stacks[name], Workdir.create(scratch / name, version), schema, endpoint)
+    outcomes = [check_stack(name, stacks[name], Workdir.create(scratch / name, version), schema, endpoint,
+                            stacks_dir / name if stacks_dir is not None else None)
                 for name in aws_only]
     return GateReport(version, outcomes, others, time.monotonic() - started)
 

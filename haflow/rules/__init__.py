@@ -26,6 +26,7 @@ from haflow.rules import (  # noqa: F401
     prefect_access,
     redis_acl,
     rendered,
+    rotation,
     secrets,
     storage,
     terraform,
@@ -46,8 +47,8 @@ from haflow.rules.engine import (
 
 # The order of RULES and RULES.md: the stack from the network up, then what the engine applies itself.
 FAMILIES = ("network", "eks", "database", "cache", "redis_acl", "storage", "workloads", "prefect", "observability",
-            "data_loss", "secrets", "prefect_access", "rendered", "network_policy", "cluster_security", "edge", "dr",
-            "terraform", "suppressions")
+            "data_loss", "secrets", "rotation", "prefect_access", "rendered", "network_policy", "cluster_security",
+            "edge", "dr", "terraform", "suppressions")
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTRY.values(), key=lambda meta: FAMILIES.index(meta.family)))
 RULE_IDS: frozenset[str] = frozenset(REGISTRY)
 

@@ -27,6 +27,7 @@ from haflow.constructs.kms import EncryptionKey, cloudwatch_logs_use, key_policy
 from haflow.constructs.network import Network
 from haflow.constructs.platform_inputs import PlatformInputs
 from haflow.constructs.prefect_credentials import PrefectCredentials
+from haflow.constructs.prefect_rotation import PrefectPasswordRotation
 from haflow.fis import MAX_STOP_CONDITIONS
 from haflow.stacks.backend import use_s3_backend
 from haflow.stacks.dr_common import replicate_artifacts
@@ -106,6 +107,15 @@ class FoundationStack(TerraformStack):
             database_port=self.database.port, database_name=self.database.database_name,
             master_secret_arn=self.database.secret_arn,
             replica_region=env.dr.secondary_region if env.dr.enabled else None,
+        )
+        self.prefect_password_rotation = PrefectPasswordRotation(
+            self, "prefect-password-rotation", name=env.name, region=env.region, account_id=account.account_id,
+            vpc_id=self.network.vpc_id, subnet_ids=self.network.private_subnets.ids,
+            database_security_group_id=self.database.security_group.id, database_port=contract.POSTGRES_PORT,
+            database_endpoint=self.database.endpoint, secret_arn=self.prefect_credentials.database_secret_arn,
+            secret_key_arn=self.prefect_credentials.key.arn, master_secret_arn=self.database.secret_arn,
+            master_secret_key_arn=self.database.key.arn, rotation_days=env.database.prefect_password_rotation_days,
+            log_kms_key_arn=self.logs_key.arn, log_retention_days=env.database.log_retention_days,
         )
         self.artifacts = Artifacts(
             self, "artifacts", name=env.name, config=env.artifacts, access_log_bucket=self.access_logs

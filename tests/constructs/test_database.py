@@ -65,15 +65,22 @@ def test_cluster_is_encrypted_with_a_managed_password_and_tls_only(synthesized: 
 def test_data_stores_admit_only_the_eks_cluster_security_group(
     synthesized: dict[str, Any], env: str, port: int, rtype: str
 ) -> None:
+    """Redis admits the EKS cluster security group only; Aurora also the Prefect password rotation function's."""
     stack = foundation(synthesized, env)
     (store,) = resources(stack, rtype).values()
     (group_ref,) = store.get("vpc_security_group_ids") or store["security_group_ids"]
     group_id = group_ref.split(".")[1]
     rules = [r for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
              if r["security_group_id"] == f"${{aws_security_group.{group_id}.id}}"]
-    assert len(rules) == 1
-    (rule,) = rules
-    assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (port, port, "tcp")
-    assert rule["referenced_security_group_id"].endswith(".vpc_config[0].cluster_security_group_id}")
-    assert "cidr_ipv4" not in rule
+    [function] = resources(stack, "aws_lambda_function").values()
+    [rotation_group] = function["vpc_config"]["security_group_ids"]
+    sources = sorted(rule["referenced_security_group_id"] for rule in rules)
+    if rtype == "aws_rds_cluster":
+        assert len(rules) == 2 and rotation_group in sources, sources
+        sources.remove(rotation_group)
+    (source,) = sources
+    assert source.endswith(".vpc_config[0].cluster_security_group_id}")
+    for rule in rules:
+        assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (port, port, "tcp")
+        assert "cidr_ipv4" not in rule
     assert "ingress" not in resources(stack, "aws_security_group")[group_id]

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from haflow import contract
 from haflow.cli import app
 from haflow.config import Environment
-from haflow.plan import StackJson
+from haflow.plan import STACKS_DIR, StackJson
 from haflow.review.terraform import Workdir
 from haflow.review.tfgate import (
     GateReport,
@@ -51,12 +51,12 @@ def aws_only_stacks(environments: Mapping[str, Environment]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def gate(tmp_path_factory: pytest.TempPathFactory, synthesized: dict[str, StackJson],
+def gate(tmp_path_factory: pytest.TempPathFactory, synthesized: dict[str, StackJson], synth_dir: Path,
          moto_endpoint: str) -> tuple[GateReport, Path]:
     """The gate over every synthesized stack, once; its report and its scratch directory."""
     version = realplans.require_terraform()
     scratch = tmp_path_factory.mktemp("tfgate")
-    report = run_gate(synthesized, scratch, moto_endpoint, version)
+    report = run_gate(synthesized, scratch, moto_endpoint, version, stacks_dir=synth_dir / STACKS_DIR)
     print("\n".join(format_gate(report)))  # the counts and the unchecked attributes, with pytest -s
     return report, scratch
 
@@ -220,6 +220,29 @@ def test_a_global_cluster_without_force_destroy_is_refused_by_terraform_validate
     assert error.summary == "Missing required argument"
     assert "all of `force_destroy,source_db_cluster_identifier` must be specified" in error.detail
     assert outcome.counts == {}  # an invalid stack is not planned
+
+
+def test_a_stacks_assets_travel_with_the_gates_copy(gate: tuple[GateReport, Path], schema: dict[str, Any],
+                                                     synth_dir: Path, tmp_path: Path, moto_endpoint: str) -> None:
+    """The rotation function's zip is a cdktf asset whose hash Terraform reads at plan (filebase64sha256): the
+    gate copies the stack's assets directory beside its copy. Without it, the plan fails naming the file."""
+    [rotation] = [outcome for outcome in gate[0].outcomes if outcome.stack == "prod-foundation"]
+    assert rotation.planned and not rotation.plan_error
+    stack = {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "6.25.0"}}},
+        "provider": {"aws": [{"region": "us-east-1"}]},
+        "output": {"code": {"value": '${filebase64sha256("assets/code/archive.zip")}'}},
+    }
+    source = tmp_path / "stack"
+    (source / "assets" / "code").mkdir(parents=True)
+    (source / "assets" / "code" / "archive.zip").write_bytes(b"zip")
+    copied = check_stack("assets", stack, Workdir.create(tmp_path / "with", gate[0].aws_version), schema,
+                         moto_endpoint, source)
+    assert copied.planned and not copied.plan_error, copied.plan_error
+    missing = check_stack("assets", stack, Workdir.create(tmp_path / "without", gate[0].aws_version), schema,
+                          moto_endpoint)
+    assert "assets/code/archive.zip" in (missing.plan_error or "") + " ".join(
+        error.detail for error in missing.errors)
 
 
 runner = CliRunner()

@@ -105,7 +105,7 @@ def test_prefects_credentials_are_generated_in_secrets_manager_and_only_their_na
 ) -> None:
     """The API password and Prefect's database role: generated inside Terraform (no literal), kept by a version
     that ignores later plans, replicated with a secondary region, readable only by the External Secrets stores of
-    the namespaces they are synced into."""
+    the namespaces they are synced into (and the database secret by its rotation function)."""
     stack = synthesized[f"{env}-foundation"]
     secrets = {body["name"]: (name, body) for name, body in resources(stack, "aws_secretsmanager_secret").items()}
     for wanted in (api_auth_secret_name(env), database_secret_name(env)):
@@ -118,8 +118,12 @@ def test_prefects_credentials_are_generated_in_secrets_manager_and_only_their_na
             "local." in version["secret_string"], version["secret_string"]
         reading = [policy for policy in resources(stack, "aws_iam_role_policy").values()
                    if f"aws_secretsmanager_secret.{name}.arn" in policy["policy"]]
-        assert {policy["name"] for policy in reading} == {"prefect-credentials-read"}, reading
-        reader_roles = {resources(stack, "aws_iam_role")[policy["role"].split(".")[1]]["name"] for policy in reading}
+        # The database secret is also read (and rotated) by the rotation function (tests/rules/test_rotation.py)
+        rotated = wanted == database_secret_name(env)
+        assert sorted(policy["name"] for policy in reading) == sorted(
+            ["prefect-credentials-read", *(["prefect-database-rotation"] if rotated else [])]), reading
+        reader_roles = {resources(stack, "aws_iam_role")[policy["role"].split(".")[1]]["name"] for policy in reading
+                        if policy["name"] == "prefect-credentials-read"}
         # Only External Secrets' stores: the database role's secret by prefect's, the API password also by the
         # flow-run namespace's (the worker and the flow runs authenticate to the API).
         stores = {f"{env}-secrets-prefect"} | ({f"{env}-secrets-flow-runs"} if wanted == api_auth_secret_name(env)
