@@ -123,11 +123,14 @@ NVIDIA_DEVICE_PLUGIN = Image("nvcr.io/nvidia/k8s-device-plugin", "v0.17.4", "nvi
 # is where a pinned copy would live.
 PREFECT = Image("docker.io/prefecthq/prefect", "3.8.3-python3.11", "prefect-server")
 PREFECT_KUBERNETES = Image("docker.io/prefecthq/prefect", "3.8.3-python3.11-kubernetes", "prefect-worker")
+# The grafana chart 11.1.1's appVersion and its dashboards sidecar (values.yaml: sidecar.image)
+GRAFANA = Image("docker.io/grafana/grafana", "12.3.2", "grafana")
+GRAFANA_SIDECAR = Image("quay.io/kiwigrid/k8s-sidecar", "2.5.0", "grafana")
 
 IMAGES: tuple[Image, ...] = (
     INGRESS_NGINX_CONTROLLER, INGRESS_NGINX_CERTGEN, CLUSTER_AUTOSCALER, METRICS_SERVER, EXTERNAL_SECRETS,
     KUBE_STATE_METRICS, RELOADER, PROMETHEUS, ALERTMANAGER, NODE_EXPORTER, PROMETHEUS_OPERATOR, PROMETHEUS_CERTGEN,
-    FLUENT_BIT, NVIDIA_DEVICE_PLUGIN, PREFECT, PREFECT_KUBERNETES,
+    FLUENT_BIT, NVIDIA_DEVICE_PLUGIN, PREFECT, PREFECT_KUBERNETES, GRAFANA, GRAFANA_SIDECAR,
 )
 
 

@@ -36,7 +36,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_version import Secretsmanage
 from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1
 from constructs import Construct
 
-from haflow import slo
+from haflow import images, slo
 from haflow.constructs.database import SECRET_READ_ACTIONS
 from haflow.constructs.helm import GRAFANA, helm_release, requests
 from haflow.constructs.irsa import GrantableRole
@@ -128,6 +128,8 @@ def grafana_synced_secrets(admin_secret_arn: str) -> list[SyncedSecret]:
 def grafana_values() -> dict[str, Any]:
     return {
         "replicas": REPLICAS,
+        # repository:tag@sha256:<sha> once a digest is locked (haflow.images); the tag alone until then.
+        "image": {"sha": images.pinned(images.GRAFANA).sha},
         "admin": {"existingSecret": ADMIN_SECRET, "userKey": ADMIN_USER_KEY, "passwordKey": ADMIN_PASSWORD_KEY},
         # Roll the pod when External Secrets changes the admin Secret (haflow's Reloader release).
         "annotations": {RELOADER_SECRET_ANNOTATION: ADMIN_SECRET},
@@ -142,6 +144,7 @@ def grafana_values() -> dict[str, Any]:
             "url": PROMETHEUS_URL, "isDefault": True, "editable": False,
         }]}},
         "sidecar": {
+            "image": {"sha": images.pinned(images.GRAFANA_SIDECAR).sha},
             "resources": requests("20m", "64Mi"),
             "dashboards": {
                 "enabled": True, "label": DASHBOARD_LABEL, "labelValue": DASHBOARD_LABEL_VALUE,
