@@ -11,26 +11,9 @@ BINARY="$DEST/root/usr/sbin/nginx"
 if [ -x "$BINARY" ]; then
     exit 0
 fi
-if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
-    echo "the edge tests need nginx: this script fetches Debian's nginx with apt-get download + dpkg -x, and" \
-         "this machine has no apt-get/dpkg; put nginx on PATH instead" >&2
-    exit 2
-fi
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# An empty package list (a fresh container) is filled first; that needs root.
-if ! (cd "$work" && apt-get download "${PACKAGES[@]}" >/dev/null 2>&1); then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq
-    fi
-    (cd "$work" && apt-get download "${PACKAGES[@]}")
-fi
-rm -rf "$DEST.partial"
-mkdir -p "$DEST.partial/root"
-for deb in "$work"/*.deb; do
-    dpkg -x "$deb" "$DEST.partial/root"
-done
+# shellcheck source=../apt-unpack.sh
+. "$(dirname "$0")/../apt-unpack.sh"
+apt_unpack "$DEST.partial" "the edge tests need nginx: put it on PATH instead" "${PACKAGES[@]}"
 rm -rf "$DEST"
 mv "$DEST.partial" "$DEST"
 [ -x "$BINARY" ]

@@ -19,27 +19,10 @@ installed() {
 if installed; then
     exit 0
 fi
-if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
-    echo "the image tests need docker-registry and skopeo: this script fetches Debian's ${PACKAGES[*]} with" \
-         "apt-get download + dpkg -x, and this machine has no apt-get/dpkg; put skopeo and docker-registry on PATH" \
-         "(or set HAFLOW_SKOPEO and HAFLOW_DOCKER_REGISTRY) instead" >&2
-    exit 2
-fi
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# An empty package list (a fresh container) is filled first; that needs root.
-if ! (cd "$work" && apt-get download "${PACKAGES[@]}" >/dev/null 2>&1); then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq
-    fi
-    (cd "$work" && apt-get download "${PACKAGES[@]}")
-fi
-rm -rf "$DEST.partial"
-mkdir -p "$DEST.partial/root" "$DEST.partial/bin"
-for deb in "$work"/*.deb; do
-    dpkg -x "$deb" "$DEST.partial/root"
-done
+# shellcheck source=../apt-unpack.sh
+. "$(dirname "$0")/../apt-unpack.sh"
+apt_unpack "$DEST.partial" "the image tests need skopeo and docker-registry: put them on PATH (or set HAFLOW_SKOPEO and HAFLOW_DOCKER_REGISTRY) instead" "${PACKAGES[@]}"
+mkdir -p "$DEST.partial/bin"
 # The libraries' directory: usr/lib/<multiarch triplet> (x86_64-linux-gnu here), found rather than assumed.
 libdir=$(dirname "$(find "$DEST.partial/root/usr/lib" -name 'libgpgme.so.11' | head -1)")
 libdir=${libdir#"$DEST.partial/"}
