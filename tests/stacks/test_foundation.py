@@ -120,8 +120,8 @@ def test_prefects_credentials_are_generated_in_secrets_manager_and_only_their_na
                    if f"aws_secretsmanager_secret.{name}.arn" in policy["policy"]]
         # The database secret is also read (and rotated) by the rotation function (tests/rules/test_rotation.py)
         rotated = wanted == database_secret_name(env)
-        assert sorted(policy["name"] for policy in reading) == sorted(
-            ["prefect-credentials-read", *(["prefect-database-rotation"] if rotated else [])]), reading
+        assert {policy["name"] for policy in reading} == {
+            "prefect-credentials-read", *(["prefect-database-rotation"] if rotated else [])}, reading
         reader_roles = {resources(stack, "aws_iam_role")[policy["role"].split(".")[1]]["name"] for policy in reading
                         if policy["name"] == "prefect-credentials-read"}
         # Only External Secrets' stores: the database role's secret by prefect's, the API password also by the
