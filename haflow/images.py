@@ -116,6 +116,11 @@ PROMETHEUS = Image("quay.io/prometheus/prometheus", "v3.9.1", "kube-prometheus-s
 ALERTMANAGER = Image("quay.io/prometheus/alertmanager", "v0.31.0", "kube-prometheus-stack")
 NODE_EXPORTER = Image("quay.io/prometheus/node-exporter", "v1.10.2", "kube-prometheus-stack")
 PROMETHEUS_OPERATOR = Image("quay.io/prometheus-operator/prometheus-operator", "v0.88.1", "kube-prometheus-stack")
+# The sidecar prometheus-operator injects into the Prometheus and Alertmanager pods: no pod template renders it, the
+# operator's --prometheus-config-reloader argument names it (values: prometheusOperator.prometheusConfigReloader;
+# the tag defaults to the chart's appVersion).
+PROMETHEUS_CONFIG_RELOADER = Image("quay.io/prometheus-operator/prometheus-config-reloader", "v0.88.1",
+                                   "kube-prometheus-stack")
 PROMETHEUS_CERTGEN = Image("ghcr.io/jkroepke/kube-webhook-certgen", "1.7.6", "kube-prometheus-stack")
 FLUENT_BIT = Image("cr.fluentbit.io/fluent/fluent-bit", "5.0.0", "fluent-bit")
 NVIDIA_DEVICE_PLUGIN = Image("nvcr.io/nvidia/k8s-device-plugin", "v0.17.4", "nvidia-device-plugin")
@@ -129,8 +134,9 @@ GRAFANA_SIDECAR = Image("quay.io/kiwigrid/k8s-sidecar", "2.5.0", "grafana")
 
 IMAGES: tuple[Image, ...] = (
     INGRESS_NGINX_CONTROLLER, INGRESS_NGINX_CERTGEN, CLUSTER_AUTOSCALER, METRICS_SERVER, EXTERNAL_SECRETS,
-    KUBE_STATE_METRICS, RELOADER, PROMETHEUS, ALERTMANAGER, NODE_EXPORTER, PROMETHEUS_OPERATOR, PROMETHEUS_CERTGEN,
-    FLUENT_BIT, NVIDIA_DEVICE_PLUGIN, PREFECT, PREFECT_KUBERNETES, GRAFANA, GRAFANA_SIDECAR,
+    KUBE_STATE_METRICS, RELOADER, PROMETHEUS, ALERTMANAGER, NODE_EXPORTER, PROMETHEUS_OPERATOR,
+    PROMETHEUS_CONFIG_RELOADER, PROMETHEUS_CERTGEN, FLUENT_BIT, NVIDIA_DEVICE_PLUGIN, PREFECT, PREFECT_KUBERNETES,
+    GRAFANA, GRAFANA_SIDECAR,
 )
 
 

@@ -346,6 +346,8 @@ def kube_prometheus_stack_values(
         "prometheusOperator": {
             "resources": requests("100m", "128Mi"),
             "image": {"sha": images.pinned(images.PROMETHEUS_OPERATOR).sha},  # tag@sha256:<sha> (haflow.images)
+            # The config reloader the operator injects into the Prometheus and Alertmanager pods.
+            "prometheusConfigReloader": {"image": {"sha": images.pinned(images.PROMETHEUS_CONFIG_RELOADER).sha}},
             "admissionWebhooks": {"patch": {"image": {"sha": images.pinned(images.PROMETHEUS_CERTGEN).sha}}},
         },
         "kube-state-metrics": {

@@ -71,6 +71,10 @@ def external_secrets_values(config: Secrets, role_arn: str) -> dict[str, Any]:
         "processSecretStore": False,
         "processPushSecret": False,
         "processClusterPushSecret": False,
+        # No TokenRequest for any service account (the chart's default ClusterRole may create one for every account,
+        # which with IRSA is every account's IAM role): the stores sign in with the controller's own IRSA
+        # credentials and chain to their roles, no auth block, no token (rule HA-SEC-071).
+        "rbac": {"serviceAccountTokenCreate": False},
         "replicaCount": config.operator_replicas,
         # The chart renders repository:tag and has no digest value: the digest rides in the tag (haflow.images).
         "image": {"tag": images.pinned(images.EXTERNAL_SECRETS).tag_and_digest},

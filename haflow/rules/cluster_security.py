@@ -440,6 +440,48 @@ def secret_store_per_namespace(store: RenderedObject, cluster: Cluster, env: Env
     return problems
 
 
+# --- service-account identities ---------------------------------------------------------------------------
+
+TOKEN_RESOURCES = frozenset({"serviceaccounts/token", "serviceaccounts/*", "*"})
+IMPERSONATED_RESOURCES = frozenset({"serviceaccounts", "users", "groups", "*"})
+
+
+@rule(
+    id="HA-SEC-071",
+    level=ERROR,
+    title="No rendered role lets a pod mint a token for, or impersonate, another service account",
+    rationale="With IRSA a service account's token is its AWS identity: whoever may create a TokenRequest for an "
+    "account (create on serviceaccounts/token) gets a token with the audience sts.amazonaws.com and assumes that "
+    "account's IAM role, and impersonation is the same reach through the API server. A controller holding either "
+    "cluster-wide (External Secrets' chart default) turns one compromised pod into every IRSA role of the platform: "
+    "the Aurora master secret's readers, the artifacts bucket's writers (Kubernetes, RBAC good practices, "
+    "'Privilege escalation risks', https://kubernetes.io/docs/concepts/security/rbac-good-practices/). haflow's "
+    "ClusterSecretStores have no auth block: External Secrets signs in with its own IRSA credentials (the AWS SDK's "
+    "default chain) and chains to each store's role, with no token of another account.",
+    fix="Turn the permission off in the chart's values (external-secrets: rbac.serviceAccountTokenCreate: false, "
+    "haflow/constructs/secrets.py); where a component needs a token of one account, grant it with resourceNames "
+    "naming that account in its own namespace.",
+    subjects=("ClusterRole", "Role"),
+    reads=RENDERED,
+)
+def no_token_minting(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    scope = "any namespace's" if item.kind == "ClusterRole" else f"namespace {item.namespace}'s"
+    problems = []
+    for grant in item.manifest.get("rules") or []:
+        if not isinstance(grant, Mapping) or grant.get("resourceNames"):
+            continue  # named accounts only: the scoping the chart documents
+        if not {"", "*"} & set(grant.get("apiGroups") or []):
+            continue
+        resources, verbs = set(grant.get("resources") or []), set(grant.get("verbs") or [])
+        if resources & TOKEN_RESOURCES and verbs & {"create", "*"}:
+            problems.append(f"{item.address}: may create a token for {scope} service accounts "
+                            f"({', '.join(sorted(resources & TOKEN_RESOURCES))}: {', '.join(sorted(verbs))})")
+        if resources & IMPERSONATED_RESOURCES and verbs & {"impersonate", "*"}:
+            problems.append(f"{item.address}: may impersonate {scope} "
+                            f"{', '.join(sorted(resources & IMPERSONATED_RESOURCES))}")
+    return problems
+
+
 # --- images ---------------------------------------------------------------------------------------------
 
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -451,27 +493,22 @@ DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
     title="Every rendered container image is pinned by digest",
     rationale="A tag is mutable: a re-pushed tag runs different code on the nodes that pull after the push, and "
     "a compromised registry account can replace what a release runs without a change to the plan. A digest "
-    "names one manifest list. A warning, not an error: a digest that could not be sourced is not invented "
+    "names one manifest list. Pods prometheus-operator builds count too: a Prometheus or Alertmanager resource's "
+    "spec.image, and the config reloader the operator's --prometheus-config-reloader argument injects into them. A "
+    "warning, not an error: a digest that could not be sourced is not invented "
     "(haflow/images.lock.json says which images have none and why); each one is named here until it is pinned.",
     fix="Lock the image's digest with `haflow images lock` where its registry is reachable (it writes "
     "haflow/images.lock.json; `--check` compares it with the registry before a deploy) and render it through the "
     "chart's digest value, or into the tag where the chart has none. model-api's own "
     "image: set model_api.image_digest (and model_api.canary.image_digest for a canary of another tag).",
-    subjects=POD_KINDS,
+    subjects=(*POD_KINDS, "Prometheus", "Alertmanager"),
     reads=RENDERED,
 )
 def images_pinned_by_digest(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
-    pod = _pod_spec(item.manifest)
-    problems = []
-    for group in ("initContainers", "containers", "ephemeralContainers"):
-        for container in pod.get(group) or []:
-            if not isinstance(container, Mapping):
-                continue
-            image = str(container.get("image") or "")
-            if not DIGEST.search(image):
-                problems.append(f"{item.address}: {group[:-1]} {container.get('name')!r} runs {image or 'no image'} "
-                                f"by tag only")
-    return problems
+    from haflow.rules.rendered import running_images
+
+    return [f"{item.address}: {what} runs {image or 'no image'} by tag only"
+            for what, image in running_images(item.manifest) if not DIGEST.search(image)]
 
 
 @rule(

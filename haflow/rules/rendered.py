@@ -488,6 +488,38 @@ def pod_template_spec(manifest: Mapping[str, Any]) -> Mapping[str, Any]:
     return pod if isinstance(pod, Mapping) else {}
 
 
+# prometheus-operator's resources: the operator builds their pods from spec.image (and the containers listed in the
+# resource, merged into its own), and injects the config reloader its --prometheus-config-reloader argument names.
+OPERATOR_IMAGE_KINDS = ("Prometheus", "Alertmanager")
+CONFIG_RELOADER_ARGUMENT = "--prometheus-config-reloader="
+
+
+def running_images(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every image a rendered object makes the cluster run, each with what runs it: the containers of a pod
+    template, a Prometheus or Alertmanager resource's spec.image and containers, and the config reloader an
+    operator's --prometheus-config-reloader argument injects into those pods."""
+    found: list[tuple[str, str]] = []
+    pod = pod_template_spec(manifest)
+    if manifest.get("kind") in OPERATOR_IMAGE_KINDS:
+        spec = manifest.get("spec")
+        pod = spec if isinstance(spec, Mapping) else {}
+        if pod.get("image"):
+            found.append(("spec.image", str(pod["image"])))
+    for group in ("initContainers", "containers", "ephemeralContainers"):
+        for container in pod.get(group) or []:
+            if not isinstance(container, Mapping):
+                continue
+            name = f"{group[:-1]} {container.get('name')!r}"
+            if container.get("image") or manifest.get("kind") not in OPERATOR_IMAGE_KINDS:
+                # A container of an operator's resource without an image patches one of the operator's own.
+                found.append((name, str(container.get("image") or "")))
+            for argument in container.get("args") or []:
+                if isinstance(argument, str) and argument.startswith(CONFIG_RELOADER_ARGUMENT):
+                    found.append((f"the config reloader {name} injects ({CONFIG_RELOADER_ARGUMENT[:-1]})",
+                                  argument.removeprefix(CONFIG_RELOADER_ARGUMENT)))
+    return found
+
+
 @rule(
     id="HA-RND-013",
     level=ERROR,

@@ -1,11 +1,11 @@
 """The lock is what reaches the pods: `haflow images lock` reads every image from a real registry (docker-registry
 on 127.0.0.1, pushed with the real skopeo), prod is synthesized with that lock ($HAFLOW_IMAGES_LOCK), and Helm's
-engine renders the pinned charts: every container (and Prometheus/Alertmanager resource) running one of haflow's
-images names it by the registry's digest, and every image is rendered somewhere."""
+engine renders the pinned charts: every container (and Prometheus/Alertmanager resource, and the config reloader
+prometheus-operator injects) running one of haflow's images names it by the registry's digest, and every image is rendered somewhere."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,25 +15,21 @@ from haflow import images
 from haflow.config import Environment
 from haflow.render import render_environment
 from haflow.rules import evaluate
-from haflow.rules.rendered import evaluate_rendered, pod_template_spec
+from haflow.rules.rendered import evaluate_rendered
+from haflow.rules.rendered import running_images as rendered_images
 from haflow.synthesis import synthesize
 from tests.conftest import CHECK_DATE
 from tests.images.conftest import Published
 from tests.images.test_lock import lock
 from tests.render.conftest import _require_charts
 
-# The kinds whose spec.image prometheus-operator runs (not a pod template).
-OPERATOR_KINDS = ("Prometheus", "Alertmanager")
-
 
 def running_images(objects: list[Any]) -> Iterator[str]:
+    """Every image the rendered objects make the cluster run: the rule's own reading (HA-SEC-066), which covers
+    the pods prometheus-operator builds (spec.image, the injected config reloader)."""
     for item in objects:
-        manifest: Mapping[str, Any] = item.manifest
-        if manifest.get("kind") in OPERATOR_KINDS:
-            yield str((manifest.get("spec") or {}).get("image") or "")
-        for group in ("initContainers", "containers"):
-            for container in pod_template_spec(manifest).get(group) or []:
-                yield str(container.get("image") or "")
+        for _, image in rendered_images(item.manifest):
+            yield image
 
 
 def repository_of(image: str) -> str:

@@ -184,15 +184,69 @@ def test_external_secrets_serving_namespaced_stores_fails(render_variant: Varian
     assert any("crds.createSecretStore is not false" in m for m in releases), releases
 
 
+ESO_CLUSTER_ROLE = "ClusterRole/external-secrets-controller"
+
+
+def _token_rules(result: RenderResult) -> list[dict[str, Any]]:
+    role = result.find("ClusterRole", "external-secrets-controller")
+    assert role is not None
+    return [rule for rule in role.manifest["rules"] if "serviceaccounts/token" in rule.get("resources", [])]
+
+
+def test_no_component_may_mint_another_accounts_token(rendered: dict[str, RenderResult],
+                                                      environments: dict[str, Environment]) -> None:
+    for name, result in rendered.items():
+        assert about(evaluate_rendered(result, environments[name]), "HA-SEC-071") == [], name
+        assert _token_rules(result) == [], name
+
+
+def test_external_secrets_with_the_charts_token_permission_fails(render_variant: Variant) -> None:
+    """The chart's default: its controller's ClusterRole may create a token for every service account."""
+    def chart_default(values: dict[str, Any]) -> None:
+        del values["rbac"]
+
+    result, findings = render_variant("prod", edit_values("prod", "external-secrets", chart_default))
+    assert _token_rules(result) == [{"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}]
+    [finding] = about(findings, "HA-SEC-071", ESO_CLUSTER_ROLE)
+    assert finding.level == "error"
+    assert "may create a token for any namespace's service accounts (serviceaccounts/token: create)" in finding.message
+
+
+def test_impersonation_and_wildcards_fail_named_accounts_pass(render_variant: Variant) -> None:
+    """A Role that may impersonate, or create anything in the core group, fails; a token grant naming its account
+    (the chart's documented scoping) passes."""
+    def extra_roles(stacks: Stacks) -> None:
+        body = next(body for body in stacks["prod-platform"]["resource"]["helm_release"].values()
+                    if str(body.get("chart", "")).endswith("external-secrets"))
+        values = yaml.safe_load(body["values"][0])
+        values["extraObjects"] = [
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+             "metadata": {"name": "impersonator", "namespace": "external-secrets"},
+             "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}]},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "wildcard"},
+             "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+             "metadata": {"name": "one-account", "namespace": "external-secrets"},
+             "rules": [{"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"],
+                        "resourceNames": ["reader"]}]},
+        ]
+        body["values"] = [yaml.safe_dump(values)]
+
+    _, findings = render_variant("prod", extra_roles)
+    [impersonator] = about(findings, "HA-SEC-071", "Role/external-secrets/impersonator")
+    assert "may impersonate namespace external-secrets's serviceaccounts" in impersonator.message
+    messages = [f.message for f in about(findings, "HA-SEC-071", "ClusterRole/wildcard")]
+    assert len(messages) == 2 and "may create a token" in messages[0] and "may impersonate" in messages[1], messages
+    assert about(findings, "HA-SEC-071", "Role/external-secrets/one-account") == []
+
+
 # --- images ---------------------------------------------------------------------------------------------
 
 def test_every_sourced_digest_reaches_a_rendered_container(rendered: dict[str, RenderResult]) -> None:
     from haflow import images
-    from haflow.rules.rendered import pod_template_spec
+    from haflow.rules.rendered import running_images
 
-    running = {str(c.get("image")) for item in rendered["prod"].objects
-               for group in ("initContainers", "containers")
-               for c in pod_template_spec(item.manifest).get(group) or []}
+    running = {image for item in rendered["prod"].objects for _, image in running_images(item.manifest)}
     for pin in images.pins():
         if pin.digest is None:
             continue
@@ -213,9 +267,36 @@ def test_a_tag_only_image_is_reported(render_variant: Variant, rendered: dict[st
     assert "runs ghcr.io/stakater/reloader:v1.4.21 by tag only" in finding.message
 
 
+OPERATOR = "Deployment/monitoring/kube-prometheus-stack-operator"
 MODEL_API = "Deployment/model-api/model-api"
 MODEL_API_CANARY = "Deployment/model-api/model-api-canary"
 DIGEST = "sha256:" + "5" * 64
+PROMETHEUS = "Prometheus/monitoring/kube-prometheus-stack-prometheus"
+
+
+def _operator_images(sha: str) -> Callable[[dict[str, Any]], None]:
+    def edit(values: dict[str, Any]) -> None:
+        values["prometheus"]["prometheusSpec"]["image"]["sha"] = sha
+        values["prometheusOperator"]["prometheusConfigReloader"]["image"]["sha"] = sha
+    return edit
+
+
+def test_the_pods_prometheus_operator_builds_are_judged_too(render_variant: Variant) -> None:
+    """Prometheus' spec.image and the config reloader the operator injects (its --prometheus-config-reloader
+    argument) run in pods no template renders: tag-only, each is named; with the chart's sha value, neither is."""
+    _, findings = render_variant("prod", edit_values("prod", "kube-prometheus-stack", _operator_images("")))
+    [finding] = about(findings, "HA-SEC-066", PROMETHEUS)
+    assert finding.message.endswith("spec.image runs quay.io/prometheus/prometheus:v3.9.1 by tag only")
+    assert any("the config reloader container 'kube-prometheus-stack' injects (--prometheus-config-reloader) runs "
+               "quay.io/prometheus-operator/prometheus-config-reloader:v0.88.1 by tag only" in f.message
+               for f in about(findings, "HA-SEC-066", OPERATOR)), about(findings, "HA-SEC-066", OPERATOR)
+
+    result, findings = render_variant("prod", edit_values("prod", "kube-prometheus-stack",
+                                                          _operator_images(DIGEST.removeprefix("sha256:"))))
+    assert about(findings, "HA-SEC-066", PROMETHEUS) == []
+    assert not any("config reloader" in f.message for f in about(findings, "HA-SEC-066", OPERATOR))
+    prometheus = result.find("Prometheus", "kube-prometheus-stack-prometheus", "monitoring")
+    assert prometheus is not None and prometheus.manifest["spec"]["image"].endswith(f"v3.9.1@{DIGEST}")
 
 
 def test_model_apis_digest_reaches_the_pods_and_silences_the_tag_only_warning(
