@@ -92,6 +92,7 @@ RULE_IDS: frozenset[str] = frozenset({
     "HA-SEC-064",
     "HA-SEC-065",
     "HA-SEC-070",
+    "HA-SEC-072",
     "HA-SEC-071",
     "HA-SEC-066",
     "HA-SEC-067",

@@ -52,6 +52,19 @@ KUBE_STATE_METRICS_LABELS = {
 EKS_MANAGED_COMPONENTS = contract.EKS_MANAGED_MONITORING_COMPONENTS
 
 
+# kube-state-metrics' collectors: the chart's default list (the kube-state-metrics subchart's values.yaml in
+# kube-prometheus-stack 81.6.2) without `secrets`, whose collector needs list and watch on every Secret of the cluster
+# (a list returns their data) while no alert, recording rule or dashboard reads kube_secret_* (rule HA-SEC-072;
+# tests/rules/test_cluster_security.py compares the list with the chart's).
+KUBE_STATE_METRICS_COLLECTORS = (
+    "certificatesigningrequests", "configmaps", "cronjobs", "daemonsets", "deployments", "endpointslices",
+    "horizontalpodautoscalers", "ingresses", "jobs", "leases", "limitranges", "mutatingwebhookconfigurations",
+    "namespaces", "networkpolicies", "nodes", "persistentvolumeclaims", "persistentvolumes", "poddisruptionbudgets",
+    "pods", "replicasets", "replicationcontrollers", "resourcequotas", "services", "statefulsets", "storageclasses",
+    "validatingwebhookconfigurations", "volumeattachments",
+)
+
+
 def metrics_server_values() -> dict[str, Any]:
     return {
         "replicas": METRICS_SERVER_REPLICAS,
@@ -352,6 +365,7 @@ def kube_prometheus_stack_values(
         },
         "kube-state-metrics": {
             "autosharding": {"enabled": True},
+            "collectors": list(KUBE_STATE_METRICS_COLLECTORS),
             # rendered repository:tag@sha (haflow.images)
             "image": {"sha": images.pinned(images.KUBE_STATE_METRICS).digest},
             "replicas": KUBE_STATE_METRICS_REPLICAS,

@@ -30,7 +30,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -248,6 +248,16 @@ def _read_archive(path: Path, digest: str) -> PackageContents:
     return _read_members(members)
 
 
+def _coalesce(into: dict[str, Any], values: Mapping[str, Any]) -> None:
+    """Merge ``values`` over ``into`` key by key, as Helm coalesces a parent's values over a subchart's defaults
+    (members are read in sorted order, so a chart's charts/ come before its own values.yaml)."""
+    for key, value in values.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _coalesce(into[key], value)
+        else:
+            into[key] = value
+
+
 def _read_members(members: dict[str, bytes]) -> PackageContents:
     """Default values keyed like Helm's coalesced tree: a subchart's values under its name."""
     defaults: dict[str, Any] = {}
@@ -260,7 +270,7 @@ def _read_members(members: dict[str, bytes]) -> PackageContents:
             node = defaults
             for sub in nesting:
                 node = node.setdefault(sub, {})
-            node.update(yaml.safe_load(data) or {})
+            _coalesce(node, yaml.safe_load(data) or {})
             subcharts.extend(nesting[-1:])
         elif len(parts) > 2 and parts[-2] == "crds" and parts[-1].endswith((".yaml", ".yml", ".json")):
             crds.extend(doc for doc in yaml.load_all(data, Loader=ManifestLoader) if isinstance(doc, dict)

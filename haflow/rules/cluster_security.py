@@ -197,12 +197,26 @@ def web_identity_subjects(policy_text: str) -> Iterator[str]:
 
 # --- cluster-wide reach --------------------------------------------------------------------------------
 
+# The Kubernetes API server's own ClusterRoles a chart binds, with their rules as the API server creates them
+# (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go, ClusterRoles(); unchanged since RBAC went GA in 1.8):
+# rules judge them as if rendered. Any other role the platform binds and does not render cannot be judged.
+BUILT_IN_CLUSTER_ROLES: dict[str, list[dict[str, list[str]]]] = {
+    # metrics-server binds it: the creates are non-mutating reviews of tokens and access.
+    "system:auth-delegator": [
+        {"apiGroups": ["authentication.k8s.io"], "resources": ["tokenreviews"], "verbs": ["create"]},
+        {"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"], "verbs": ["create"]},
+    ],
+}
+
+
 def cluster_wide_grants(cluster: Cluster, namespace: str, account: str, api_group: str, resource: str,
                         verbs: set[str]) -> list[str]:
     """How the service account ``namespace/account`` holds any of ``verbs`` on ``resource`` in every namespace: the
-    ClusterRoleBindings naming it whose ClusterRole grants that (a ClusterRole the platform does not render
+    ClusterRoleBindings naming it whose ClusterRole grants that (the API server's own roles in
+    BUILT_IN_CLUSTER_ROLES are judged by their known rules; any other ClusterRole the platform does not render
     cannot be judged, and is reported as such)."""
-    roles = {item.name: item for item in cluster.result.by_kind("ClusterRole")}
+    roles: dict[str, Mapping[str, Any]] = {name: {"rules": rules} for name, rules in BUILT_IN_CLUSTER_ROLES.items()}
+    roles.update({item.name: item.manifest for item in cluster.result.by_kind("ClusterRole")})
     found = []
     for binding in cluster.result.by_kind("ClusterRoleBinding"):
         subjects = [subject for subject in binding.manifest.get("subjects") or [] if isinstance(subject, Mapping)]
@@ -215,14 +229,14 @@ def cluster_wide_grants(cluster: Cluster, namespace: str, account: str, api_grou
             found.append(f"{binding.address} binds ClusterRole {role_name!r}, which the platform does not render: "
                          f"what it grants cannot be judged")
             continue
-        for grant in role.manifest.get("rules") or []:
+        for grant in role.get("rules") or []:
             groups, resources = set(grant.get("apiGroups") or []), set(grant.get("resources") or [])
             granted = set(grant.get("verbs") or [])
             if ({api_group, "*"} & groups and {resource, "*"} & resources and ({"*"} | verbs) & granted
                     and not grant.get("resourceNames")):
                 shown = sorted(verbs & granted) or sorted(granted)
-                found.append(f"{binding.address} -> {role.address} grants {'/'.join(shown)} on {resource} in every "
-                             f"namespace")
+                found.append(f"{binding.address} -> ClusterRole/{role_name} grants {'/'.join(shown)} on {resource} "
+                             f"in every namespace")
                 break
     return found
 
@@ -438,6 +452,42 @@ def secret_store_per_namespace(store: RenderedObject, cluster: Cluster, env: Env
                  for resource in granted if not any(marker in resource for marker in synced)
                  and not (standby and contract.names_master_secret(resource))]
     return problems
+
+
+# The accounts that may read Secrets in every namespace, each with the reason; any other is HA-SEC-072's finding.
+CLUSTER_SECRET_READERS: dict[tuple[str, str], str] = {
+    (contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT.namespace, contract.EXTERNAL_SECRETS_SERVICE_ACCOUNT.name):
+        "External Secrets writes each synced Secret into the namespace that reads it",
+    ("external-secrets", "external-secrets-cert-controller"):
+        "the external-secrets chart 2.8.0 hard-codes it in the cert controller's ClusterRole (it watches its "
+        "webhook's certificate Secret); no value narrows it",
+    ("monitoring", "kube-prometheus-stack-operator"):
+        "prometheus-operator reads the Secrets monitors and Alertmanager configurations reference and writes "
+        "Prometheus' and Alertmanager's generated configuration",
+}
+
+
+@rule(
+    id="HA-SEC-072",
+    level=ERROR,
+    title="Only the components that must can read Secrets in every namespace",
+    rationale="A list of Secrets returns their data: an account that may get, list or watch Secrets cluster-wide "
+    "holds the Aurora master credentials synced into prefect, the Redis passwords and every service-account "
+    "credential stored as a Secret. Charts grant it by default where a feature could use it (kube-state-metrics' "
+    "secrets collector, for kube_secret_* series nothing of haflow reads). The accepted readers are named with "
+    "their reasons in haflow/rules/cluster_security.py (CLUSTER_SECRET_READERS) and docs/security-cluster.md.",
+    fix="Turn off the chart feature that needs it (kube-state-metrics: drop `secrets` from collectors, "
+    "haflow/constructs/observability.py), scope the component to its namespaces, or, when a component truly "
+    "needs it, add its account to CLUSTER_SECRET_READERS with the reason.",
+    subjects=POD_KINDS,
+    reads=RENDERED,
+)
+def cluster_secret_readers(item: RenderedObject, cluster: Cluster, env: Environment) -> Outcome:
+    account = _account(item)
+    if account in CLUSTER_SECRET_READERS:
+        return []
+    return [f"{item.address} runs as {'/'.join(account)}: {grant}"
+            for grant in cluster_wide_grants(cluster, *account, "", "secrets", READ)]
 
 
 # --- service-account identities ---------------------------------------------------------------------------

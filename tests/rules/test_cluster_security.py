@@ -184,6 +184,65 @@ def test_external_secrets_serving_namespaced_stores_fails(render_variant: Varian
     assert any("crds.createSecretStore is not false" in m for m in releases), releases
 
 
+def _extra_objects(objects: list[dict[str, Any]]) -> Callable[[Stacks], None]:
+    """A mutation adding ``objects`` to prod's external-secrets release (its chart renders extraObjects as given)."""
+    def add(values: dict[str, Any]) -> None:
+        values["extraObjects"] = objects
+    return edit_values("prod", "external-secrets", add)
+
+
+KUBE_STATE_METRICS = "StatefulSet/monitoring/kube-prometheus-stack-kube-state-metrics"  # autosharding
+
+
+def test_only_the_accepted_accounts_read_secrets_in_every_namespace(rendered: dict[str, RenderResult],
+                                                                    environments: dict[str, Environment]) -> None:
+    for name, result in rendered.items():
+        assert about(evaluate_rendered(result, environments[name]), "HA-SEC-072") == [], name
+        role = result.find("ClusterRole", "kube-prometheus-stack-kube-state-metrics")
+        assert role is not None
+        assert not [rule for rule in role.manifest["rules"] if "secrets" in rule["resources"]], name
+
+
+def test_kube_state_metrics_with_the_charts_collectors_fails(render_variant: Variant) -> None:
+    """The chart's default collectors include secrets: list and watch on every Secret of the cluster."""
+    def chart_default(values: dict[str, Any]) -> None:
+        del values["kube-state-metrics"]["collectors"]
+
+    _, findings = render_variant("prod", edit_values("prod", "kube-prometheus-stack", chart_default))
+    [finding] = about(findings, "HA-SEC-072", KUBE_STATE_METRICS)
+    assert finding.message.endswith("-> ClusterRole/kube-prometheus-stack-kube-state-metrics grants list/watch on "
+                                    "secrets in every namespace"), finding.message
+
+
+def test_the_collectors_are_the_charts_own_without_secrets() -> None:
+    """The list haflow sends replaces the chart's: it must be the pinned chart's default minus secrets, so a chart
+    bump that adds a collector shows here."""
+    from haflow.constructs.observability import KUBE_STATE_METRICS_COLLECTORS
+    from haflow.render.charts import load_lock, read_package, search_path
+
+    [entry] = [entry for entry in load_lock().files if entry.chart == "kube-prometheus-stack"]
+    packages = [directory / entry.file for directory in search_path(None) if (directory / entry.file).is_file()]
+    assert packages, "the pinned kube-prometheus-stack package (the render tests' fixture found it)"
+    defaults = read_package(packages[0]).default_values["kube-state-metrics"]["collectors"]
+    assert "secrets" in defaults
+    assert list(KUBE_STATE_METRICS_COLLECTORS) == [c for c in defaults if c != "secrets"]
+
+
+def test_a_built_in_role_is_judged_by_its_rules_an_unknown_one_is_reported(render_variant: Variant) -> None:
+    """metrics-server's binding to the API server's system:auth-delegator is judged by that role's known rules (it
+    passes); a binding to a role the platform neither renders nor knows cannot be judged, and says so."""
+    bind_unknown = _extra_objects([
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": "metrics-server-admin"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+         "subjects": [{"kind": "ServiceAccount", "name": "metrics-server", "namespace": "kube-system"}]}])
+    _, findings = render_variant("prod", bind_unknown)
+    [finding] = about(findings, "HA-SEC-072", "Deployment/kube-system/metrics-server")
+    assert "ClusterRoleBinding/metrics-server-admin binds ClusterRole 'cluster-admin', which the platform does not " \
+           "render: what it grants cannot be judged" in finding.message
+    assert "auth-delegator" not in finding.message
+
+
 ESO_CLUSTER_ROLE = "ClusterRole/external-secrets-controller"
 
 
@@ -215,23 +274,17 @@ def test_external_secrets_with_the_charts_token_permission_fails(render_variant:
 def test_impersonation_and_wildcards_fail_named_accounts_pass(render_variant: Variant) -> None:
     """A Role that may impersonate, or create anything in the core group, fails; a token grant naming its account
     (the chart's documented scoping) passes."""
-    def extra_roles(stacks: Stacks) -> None:
-        body = next(body for body in stacks["prod-platform"]["resource"]["helm_release"].values()
-                    if str(body.get("chart", "")).endswith("external-secrets"))
-        values = yaml.safe_load(body["values"][0])
-        values["extraObjects"] = [
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-             "metadata": {"name": "impersonator", "namespace": "external-secrets"},
-             "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}]},
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "wildcard"},
-             "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]},
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-             "metadata": {"name": "one-account", "namespace": "external-secrets"},
-             "rules": [{"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"],
-                        "resourceNames": ["reader"]}]},
-        ]
-        body["values"] = [yaml.safe_dump(values)]
-
+    extra_roles = _extra_objects([
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+         "metadata": {"name": "impersonator", "namespace": "external-secrets"},
+         "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "wildcard"},
+         "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+         "metadata": {"name": "one-account", "namespace": "external-secrets"},
+         "rules": [{"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"],
+                    "resourceNames": ["reader"]}]},
+    ])
     _, findings = render_variant("prod", extra_roles)
     [impersonator] = about(findings, "HA-SEC-071", "Role/external-secrets/impersonator")
     assert "may impersonate namespace external-secrets's serviceaccounts" in impersonator.message
